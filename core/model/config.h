@@ -1,0 +1,53 @@
+#pragma once
+// config.json of a Hugging Face decoder-only model (Llama, Mistral, Qwen2, Qwen3).
+// Parsing validates every field it reads and refuses unsupported architectures/options with
+// a message naming the file and the key.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace qb {
+
+struct RopeScaling {
+    std::string type = "none"; // "none", "linear", "llama3"
+    double factor = 1.0;
+    double low_freq_factor = 1.0;                 // llama3
+    double high_freq_factor = 4.0;                // llama3
+    int64_t original_max_position_embeddings = 8192; // llama3
+};
+
+struct ModelConfig {
+    std::string architecture;  // e.g. "LlamaForCausalLM"
+    std::string model_type;    // "llama", "mistral", "qwen2", "qwen3"
+    int64_t vocab_size = 0;
+    int64_t hidden_size = 0;
+    int64_t intermediate_size = 0;
+    int64_t num_hidden_layers = 0;
+    int64_t num_attention_heads = 0;
+    int64_t num_key_value_heads = 0;
+    int64_t head_dim = 0;      // explicit in config or hidden_size / num_attention_heads
+    int64_t max_position_embeddings = 2048;
+    double rms_norm_eps = 1e-6;
+    double rope_theta = 10000.0;
+    RopeScaling rope_scaling;
+    bool attention_bias = false; // q/k/v biases (Qwen2 always; Llama via attention_bias)
+    bool qk_norm = false;        // per-head RMSNorm on q and k (Qwen3)
+    bool tie_word_embeddings = false;
+    int64_t bos_token_id = -1;
+    std::vector<int64_t> eos_token_ids;
+    std::string torch_dtype = "float32"; // dtype the checkpoint declares
+    int64_t sliding_window = 0;          // 0 = none; models using it are refused for now
+
+    // Parses an already-loaded config object; `where` names the file in errors.
+    static ModelConfig fromJson(const nlohmann::json& j, const std::string& where);
+    nlohmann::json toJson() const; // HF-compatible config.json content
+
+    int64_t parameterCount() const; // embeddings + blocks + final norm (+ lm_head if untied)
+};
+
+ModelConfig loadConfig(const std::filesystem::path& configJson);
+
+} // namespace qb

@@ -1,0 +1,81 @@
+#pragma once
+// safetensors reading (memory-mapped, single file or sharded) and writing.
+// Everything in a file is validated before it is trusted: header length vs file size, JSON
+// shape, dtype names, offsets inside the data area and non-overlapping, shape x dtype size ==
+// byte length. Failures throw qb::Error naming the file and the tensor.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qb {
+
+enum class StDType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL, F8_E4M3, F8_E5M2 };
+
+const char* stDTypeName(StDType t);
+size_t stDTypeSize(StDType t);
+at::ScalarType toScalarType(StDType t); // throws for dtypes this libtorch lacks (FP8 on 1.13)
+
+struct StTensorInfo {
+    std::string name;
+    StDType dtype;
+    std::vector<int64_t> shape;
+    uint64_t begin = 0, end = 0; // byte offsets relative to the data area
+};
+
+class MappedFile; // RAII mmap of a whole file
+
+// One memory-mapped .safetensors file.
+class SafetensorsFile {
+public:
+    explicit SafetensorsFile(const std::filesystem::path& path); // maps and validates
+    ~SafetensorsFile();
+    SafetensorsFile(const SafetensorsFile&) = delete;
+    SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+    const std::vector<StTensorInfo>& tensors() const { return tensors_; }
+    const StTensorInfo* find(const std::string& name) const;
+    const std::map<std::string, std::string>& metadata() const { return metadata_; }
+    const uint8_t* data(const StTensorInfo& t) const;
+    // A CPU tensor viewing the mapped bytes (no copy; valid while this object lives) —
+    // use .clone() or .to() to own it.
+    at::Tensor view(const std::string& name) const;
+
+private:
+    std::filesystem::path path_;
+    std::unique_ptr<MappedFile> map_;
+    const uint8_t* data_ = nullptr; // start of the data area
+    uint64_t dataSize_ = 0;
+    std::vector<StTensorInfo> tensors_;
+    std::map<std::string, size_t> index_;
+    std::map<std::string, std::string> metadata_;
+};
+
+// All tensors of a model folder: model.safetensors or model.safetensors.index.json + shards.
+class Checkpoint {
+public:
+    explicit Checkpoint(const std::filesystem::path& modelDir);
+    bool has(const std::string& name) const;
+    const StTensorInfo& info(const std::string& name) const; // throws naming file+tensor
+    at::Tensor view(const std::string& name) const;          // zero-copy CPU view
+    std::vector<std::string> names() const;
+    std::filesystem::path fileOf(const std::string& name) const;
+    uint64_t totalBytes() const;
+
+private:
+    std::vector<std::unique_ptr<SafetensorsFile>> files_;
+    std::map<std::string, size_t> where_; // tensor -> file index
+};
+
+// Writes tensors (any device/dtype; converted to contiguous CPU) in the given order.
+// Atomic: written to PATH.tmp then renamed.
+void writeSafetensors(const std::filesystem::path& path,
+                      const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
+} // namespace qb

@@ -1,0 +1,29 @@
+#pragma once
+// The one place where libtorch 1.13 (Debian, CI) and 2.x (official CUDA builds) differ.
+// Everything else in core/ calls these instead of version-specific API.
+#include <torch/torch.h>
+#include <string>
+
+namespace qb::compat {
+
+std::string torchVersion();        // "1.13.1", "2.5.1", ...
+bool torchBuiltWithCuda();
+bool cudaAvailable();
+std::string cudaDeviceName(int index);
+int cudaComputeCapability(int index); // major*10+minor, 0 when unknown
+
+// Attention with an additive float mask (or causal when mask is undefined and causal=true).
+// q: (B, H, Tq, D), k/v: (B, H, Tk, D), mask broadcastable to (B, H, Tq, Tk).
+// Uses fused SDPA on libtorch >= 2.0, an explicit softmax otherwise; results agree within fp32 rounding.
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                     const at::Tensor& mask, double scale);
+
+// Inference-only scope: c10::InferenceMode where it is usable, plus NoGradGuard.
+class InferenceGuard {
+public:
+    InferenceGuard() = default;
+private:
+    torch::NoGradGuard no_grad_;
+};
+
+} // namespace qb::compat
