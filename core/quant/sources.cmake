@@ -1,3 +1,4 @@
 list(APPEND QB_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/scheme.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/fake_quant.cpp
 )
