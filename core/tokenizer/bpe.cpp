@@ -92,21 +92,21 @@ const std::string* Bpe::idToToken(int32_t id) const
     return idToToken_[size_t(id)].empty() ? nullptr : &idToToken_[size_t(id)];
 }
 
-void Bpe::encodeWord(const std::string& word, std::vector<int32_t>& out) const
+void Bpe::encodeWord(const std::string& word, std::vector<int32_t>& out, bool rawBytes) const
 {
     if (word.empty()) return;
     if (ignoreMerges_) {
         auto it = vocab_.find(word);
         if (it != vocab_.end()) { out.push_back(it->second); return; }
     }
-    bool cacheable = word.size() <= kCacheWordLimit;
+    bool cacheable = word.size() <= kCacheWordLimit && !rawBytes;
     if (cacheable) {
         std::lock_guard<std::mutex> lock(cacheMutex_);
         auto it = cache_.find(word);
         if (it != cache_.end()) { out.insert(out.end(), it->second.begin(), it->second.end()); return; }
     }
     std::vector<int32_t> ids;
-    merge(word, ids);
+    merge(word, ids, rawBytes);
     out.insert(out.end(), ids.begin(), ids.end());
     if (cacheable) {
         std::lock_guard<std::mutex> lock(cacheMutex_);
@@ -116,7 +116,7 @@ void Bpe::encodeWord(const std::string& word, std::vector<int32_t>& out) const
 }
 
 // The hot function: HF's Word::merge_all with a heap of (rank, position).
-void Bpe::merge(const std::string& w, std::vector<int32_t>& out) const
+void Bpe::merge(const std::string& w, std::vector<int32_t>& out, bool rawBytes) const
 {
     struct Sym { int32_t id; int32_t prev, next; bool alive; };
     std::vector<Sym> syms;
@@ -132,6 +132,11 @@ void Bpe::merge(const std::string& w, std::vector<int32_t>& out) const
         size_t b = i;
         i += unicode::charLen(static_cast<unsigned char>(w[i]));
         s.assign(w, b, i - b);
+        if (rawBytes && i - b == 4 && static_cast<unsigned char>(w[b]) == 0xF4) { // an escaped invalid byte?
+            size_t k = b;
+            int raw = unicode::escapedByte(unicode::next(w, k));
+            if (raw >= 0) s.assign(1, char(raw));
+        }
         if (!prefix_.empty() && b > 0) s.insert(0, prefix_);
         if (!suffix_.empty() && i == w.size()) s += suffix_;
         auto it = vocab_.find(s);

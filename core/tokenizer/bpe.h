@@ -15,15 +15,15 @@ class Bpe {
 public:
     Bpe(const nlohmann::json& model, const std::string& where);
 
-    // Appends the ids of one pre-token.
-    void encodeWord(const std::string& word, std::vector<int32_t>& out) const;
+    // Appends the ids of one pre-token. `rawBytes`: U+10FF80..U+10FFFF stand for invalid bytes.
+    void encodeWord(const std::string& word, std::vector<int32_t>& out, bool rawBytes = false) const;
 
     int32_t tokenToId(const std::string& t) const;
     const std::string* idToToken(int32_t id) const;
     int32_t maxId() const { return int32_t(idToToken_.size()) - 1; }
 
 private:
-    void merge(const std::string& word, std::vector<int32_t>& out) const;
+    void merge(const std::string& word, std::vector<int32_t>& out, bool rawBytes) const;
 
     std::unordered_map<std::string, int32_t> vocab_;
     std::vector<std::string> idToToken_;

@@ -15,6 +15,8 @@ namespace qb::tok {
 struct Piece {
     std::string text;
     bool atStart = false;
+    // The input had invalid UTF-8, escaped as U+10FF80..U+10FFFF (unicode::escapeInvalidUtf8).
+    bool rawBytes = false;
 };
 
 class Normalizer {

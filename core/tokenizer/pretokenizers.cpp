@@ -79,7 +79,7 @@ void splitPiece(const Piece& p, const std::vector<Span>& found, bool invert, Beh
         break;
     }
     for (auto [b, e] : spans)
-        if (e > b) out.push_back({s.substr(b, e - b), p.atStart && b == 0});
+        if (e > b) out.push_back({s.substr(b, e - b), p.atStart && b == 0, p.rawBytes});
 }
 
 void applyEach(std::vector<Piece>& pieces, const std::function<void(const Piece&, std::vector<Piece>&)>& f)
@@ -111,7 +111,16 @@ struct ByteLevel : PreTokenizer {
             for (size_t k = first; k < out.size(); ++k) {
                 std::string mapped;
                 mapped.reserve(out[k].text.size() * 2);
-                for (unsigned char c : out[k].text) mapped += byteToUnicode(c);
+                const std::string& t = out[k].text;
+                for (size_t i = 0; i < t.size(); ++i) {
+                    unsigned char c = static_cast<unsigned char>(t[i]);
+                    if (c == 0xF4 && out[k].rawBytes && i + 3 < t.size()) { // an escaped invalid byte becomes that byte again
+                        size_t j = i;
+                        int raw = unicode::escapedByte(unicode::next(t, j));
+                        if (raw >= 0) { mapped += byteToUnicode(uint8_t(raw)); i = j - 1; continue; }
+                    }
+                    mapped += byteToUnicode(c);
+                }
                 out[k].text.swap(mapped);
             }
         });
@@ -198,7 +207,7 @@ struct Metaspace : PreTokenizer {
     void apply(std::vector<Piece>& pieces) const override
     {
         applyEach(pieces, [&](const Piece& p0, std::vector<Piece>& out) {
-            Piece p{std::string(), p0.atStart};
+            Piece p{std::string(), p0.atStart, p0.rawBytes};
             for (char c : p0.text) {
                 if (c == ' ') p.text += rep;
                 else p.text += c;

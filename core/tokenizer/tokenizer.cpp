@@ -29,7 +29,7 @@ struct Tokenizer::Impl {
     tok::AddedMatcher rawMatcher, normalizedMatcher; // tokens with normalized=false / true
     std::optional<int32_t> bos, eos;
 
-    void encodeText(const std::string& text, bool atStart, std::vector<int32_t>& ids) const;
+    void encodeText(const std::string& text, bool atStart, bool rawBytes, std::vector<int32_t>& ids) const;
 };
 
 namespace {
@@ -156,7 +156,7 @@ Tokenizer Tokenizer::fromJson(const json& j, const json& config, const std::stri
     return t;
 }
 
-void Tokenizer::Impl::encodeText(const std::string& text, bool atStart, std::vector<int32_t>& ids) const
+void Tokenizer::Impl::encodeText(const std::string& text, bool atStart, bool rawBytes, std::vector<int32_t>& ids) const
 {
     std::string normalized = normalizer ? normalizer->normalize(text) : text;
     std::vector<tok::Segment> segs;
@@ -164,22 +164,25 @@ void Tokenizer::Impl::encodeText(const std::string& text, bool atStart, std::vec
     else segs = normalizedMatcher.split(normalized);
     for (const tok::Segment& s : segs) {
         if (s.id >= 0) { ids.push_back(s.id); continue; }
-        std::vector<tok::Piece> pieces{{normalized.substr(s.begin, s.end - s.begin), atStart && s.begin == 0}};
+        std::vector<tok::Piece> pieces{{normalized.substr(s.begin, s.end - s.begin), atStart && s.begin == 0, rawBytes}};
         if (preTokenizer) preTokenizer->apply(pieces);
-        for (const tok::Piece& p : pieces) model->encodeWord(p.text, ids);
+        for (const tok::Piece& p : pieces) model->encodeWord(p.text, ids, rawBytes);
     }
 }
 
 std::vector<int32_t> Tokenizer::encode(const std::string& utf8In, bool addSpecialTokens) const
 {
-    const std::string text = unicode::lossyUtf8(utf8In);
+    // Invalid UTF-8 (which the HF library cannot even receive) is kept as bytes for
+    // byte-level and byte_fallback models, as llama2.c does.
+    const bool rawBytes = unicode::invalidUtf8At(utf8In) != std::string::npos;
+    const std::string text = rawBytes ? unicode::escapeInvalidUtf8(utf8In) : utf8In;
     std::vector<int32_t> ids;
     if (d_->rawMatcher.empty()) {
-        if (!text.empty()) d_->encodeText(text, true, ids);
+        if (!text.empty()) d_->encodeText(text, true, rawBytes, ids);
     } else {
         for (const tok::Segment& s : d_->rawMatcher.split(text)) {
             if (s.id >= 0) ids.push_back(s.id);
-            else d_->encodeText(text.substr(s.begin, s.end - s.begin), s.begin == 0, ids);
+            else d_->encodeText(text.substr(s.begin, s.end - s.begin), s.begin == 0, rawBytes, ids);
         }
     }
     if (addSpecialTokens && d_->postProcessor) d_->postProcessor->process(ids);

@@ -148,6 +148,19 @@ std::string lossyUtf8(const std::string& bytes)
     return out;
 }
 
+std::string escapeInvalidUtf8(const std::string& bytes)
+{
+    if (invalidUtf8At(bytes) == std::string::npos) return bytes;
+    std::string out;
+    for (size_t i = 0; i < bytes.size();) {
+        size_t bad, n = validSeq(bytes, i, bad);
+        if (n) { out.append(bytes, i, n); i += n; continue; }
+        for (size_t k = 0; k < bad; ++k) append(out, kEscapedByteBase + static_cast<unsigned char>(bytes[i + k]));
+        i += bad;
+    }
+    return out;
+}
+
 std::string nfd(const std::string& s)
 {
     if (trivialForNfc(s)) return s;

@@ -29,6 +29,12 @@ std::string fromCodePoints(const std::vector<char32_t>& cps);
 size_t invalidUtf8At(const std::string& s);
 // Like Rust's String::from_utf8_lossy: each maximal invalid subpart becomes U+FFFD.
 std::string lossyUtf8(const std::string& bytes);
+// Keeps invalid bytes for byte-level models: each byte b of an invalid sequence becomes the
+// private-use code point U+10FF00 + b (b >= 0x80), which byte_fallback and ByteLevel turn back
+// into that byte, as llama2.c does with raw bytes. Valid text is returned unchanged.
+std::string escapeInvalidUtf8(const std::string& bytes);
+constexpr char32_t kEscapedByteBase = 0x10FF00;
+inline int escapedByte(char32_t cp) { return cp >= kEscapedByteBase + 0x80 && cp <= 0x10FFFF ? int(cp - kEscapedByteBase) : -1; }
 
 std::string nfc(const std::string& s);
 std::string nfd(const std::string& s);
