@@ -21,6 +21,7 @@ public:
     int32_t tokenToId(const std::string& t) const;
     const std::string* idToToken(int32_t id) const;
     int32_t maxId() const { return int32_t(idToToken_.size()) - 1; }
+    int32_t size() const { return int32_t(vocab_.size()); } // HF get_vocab_size()
 
 private:
     void merge(const std::string& word, std::vector<int32_t>& out, bool rawBytes) const;

@@ -23,6 +23,9 @@ class Normalizer {
 public:
     virtual ~Normalizer() = default;
     virtual std::string normalize(const std::string& s) const = 0;
+    // Like normalize(); clears `startKept` when the first original character was removed, so
+    // that the result no longer begins at the original's start (Metaspace "first" asks).
+    virtual std::string normalize(const std::string& s, bool& startKept) const { return normalize(s); }
 };
 
 class PreTokenizer {

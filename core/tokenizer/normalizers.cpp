@@ -26,10 +26,16 @@ struct Strip : Normalizer {
     Strip(bool l, bool r) : left(l), right(r) {}
     std::string normalize(const std::string& s) const override
     {
+        bool kept = true;
+        return normalize(s, kept);
+    }
+    std::string normalize(const std::string& s, bool& startKept) const override
+    {
         auto cps = unicode::toCodePoints(s);
         size_t b = 0, e = cps.size();
         if (left) while (b < e && unicode::isWhiteSpace(cps[b])) ++b;
         if (right) while (e > b && unicode::isWhiteSpace(cps[e - 1])) --e;
+        if (b > 0) startKept = false;
         return unicode::fromCodePoints({cps.begin() + b, cps.begin() + e});
     }
 };
@@ -47,9 +53,15 @@ struct Replace : Normalizer {
         : re(new Regex(pattern, where)), content(std::move(c)) {}
     std::string normalize(const std::string& s) const override
     {
+        bool kept = true;
+        return normalize(s, kept);
+    }
+    std::string normalize(const std::string& s, bool& startKept) const override
+    {
         std::string out;
         size_t prev = 0;
         for (auto [b, e] : re->findAll(s)) {
+            if (b == 0 && content.empty()) startKept = false;
             out.append(s, prev, b - prev);
             out += content;
             prev = e;
@@ -74,6 +86,12 @@ struct Sequence : Normalizer {
     {
         std::string cur = s;
         for (auto& n : items) cur = n->normalize(cur);
+        return cur;
+    }
+    std::string normalize(const std::string& s, bool& startKept) const override
+    {
+        std::string cur = s;
+        for (auto& n : items) cur = n->normalize(cur, startKept);
         return cur;
     }
 };

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <unordered_map>
@@ -112,8 +113,19 @@ Tokenizer Tokenizer::fromJson(const json& j, const json& config, const std::stri
             tok::AddedToken t;
             long long id = a["id"].get<long long>();
             if (id < 0 || id >= (1 << 24)) throw Error(where + ": added token id " + std::to_string(id) + " is out of range");
-            t.id = int32_t(id);
             t.content = a["content"].get<std::string>();
+            if (t.content.empty() || d->addedByContent.count(t.content)) continue;
+            // The HF library ignores the stored id: a token in the model vocab keeps its vocab
+            // id, any other one gets the next id after the vocab (and previous added tokens).
+            // Real files agree with that; a hand-edited one follows the library, not the file.
+            int32_t vocabId = d->model->tokenToId(t.content);
+            if (vocabId >= 0) t.id = vocabId;
+            else {
+                int32_t vocabSize = d->model->size(), maxAdded = -1;
+                for (const auto& x : d->added) maxAdded = std::max(maxAdded, x.id);
+                t.id = maxAdded < 0 ? vocabSize : (maxAdded >= vocabSize || vocabSize == 0 ? maxAdded + 1 : vocabSize);
+            }
+            (void)id;
             t.singleWord = a.value("single_word", false);
             t.lstrip = a.value("lstrip", false);
             t.rstrip = a.value("rstrip", false);
@@ -158,7 +170,7 @@ Tokenizer Tokenizer::fromJson(const json& j, const json& config, const std::stri
 
 void Tokenizer::Impl::encodeText(const std::string& text, bool atStart, bool rawBytes, std::vector<int32_t>& ids) const
 {
-    std::string normalized = normalizer ? normalizer->normalize(text) : text;
+    std::string normalized = normalizer ? normalizer->normalize(text, atStart) : text;
     std::vector<tok::Segment> segs;
     if (normalizedMatcher.empty()) segs.push_back({0, normalized.size(), -1});
     else segs = normalizedMatcher.split(normalized);
