@@ -75,6 +75,8 @@ Bpe::Bpe(const nlohmann::json& m, const std::string& where)
         if (im == vocab_.end())
             throw Error(where + ": merge #" + std::to_string(rank) + " '" + a + " " + b + "' makes '" + merged + "', which is not in the vocab");
         merges_.emplace((uint64_t(uint32_t(ia->second)) << 32) | uint32_t(ib->second), std::pair{rank, im->second});
+        if (inMerge_.size() < idToToken_.size()) inMerge_.resize(idToToken_.size(), false);
+        inMerge_[size_t(ia->second)] = inMerge_[size_t(ib->second)] = true;
         ++rank;
     }
 }
@@ -115,17 +117,13 @@ void Bpe::encodeWord(const std::string& word, std::vector<int32_t>& out, bool ra
     }
 }
 
-// The hot function: HF's Word::merge_all with a heap of (rank, position).
+// The hot function: builds the initial symbols, then merges runs between symbols that take
+// part in no merge (a newline's byte token, say), which is exact and keeps heaps small for
+// models without a pre-tokenizer, where the whole text is one word.
 void Bpe::merge(const std::string& w, std::vector<int32_t>& out, bool rawBytes) const
 {
-    struct Sym { int32_t id; int32_t prev, next; bool alive; };
-    std::vector<Sym> syms;
+    std::vector<int32_t> syms;
     syms.reserve(w.size());
-    auto add = [&](int32_t id) {
-        int32_t n = int32_t(syms.size());
-        syms.push_back({id, n - 1, -1, true});
-        if (n > 0) syms[size_t(n - 1)].next = n;
-    };
     int32_t pendingUnk = -1;
     std::string s;
     for (size_t i = 0; i < w.size();) {
@@ -141,34 +139,58 @@ void Bpe::merge(const std::string& w, std::vector<int32_t>& out, bool rawBytes) 
         if (!suffix_.empty() && i == w.size()) s += suffix_;
         auto it = vocab_.find(s);
         if (it != vocab_.end()) {
-            if (pendingUnk >= 0) { add(pendingUnk); pendingUnk = -1; }
-            add(it->second);
+            if (pendingUnk >= 0) { syms.push_back(pendingUnk); pendingUnk = -1; }
+            syms.push_back(it->second);
             continue;
         }
         if (byteFallback_) {
             bool all = true;
             for (unsigned char c : s) all = all && byteIds_[c] >= 0;
             if (all) {
-                if (pendingUnk >= 0) { add(pendingUnk); pendingUnk = -1; }
-                for (unsigned char c : s) add(byteIds_[c]);
+                if (pendingUnk >= 0) { syms.push_back(pendingUnk); pendingUnk = -1; }
+                for (unsigned char c : s) syms.push_back(byteIds_[c]);
                 continue;
             }
         }
         if (unkId_ >= 0) {
-            if (pendingUnk >= 0 && !fuseUnk_) add(pendingUnk);
+            if (pendingUnk >= 0 && !fuseUnk_) syms.push_back(pendingUnk);
             pendingUnk = unkId_;
         }
     }
-    if (pendingUnk >= 0) add(pendingUnk);
+    if (pendingUnk >= 0) syms.push_back(pendingUnk);
+
+    auto barrier = [&](int32_t id) { return size_t(id) >= inMerge_.size() || !inMerge_[size_t(id)]; };
+    size_t runStart = 0;
+    for (size_t k = 0; k < syms.size(); ++k) {
+        if (!barrier(syms[k])) continue;
+        mergeRun(syms.data() + runStart, k - runStart, out);
+        out.push_back(syms[k]);
+        runStart = k + 1;
+    }
+    mergeRun(syms.data() + runStart, syms.size() - runStart, out);
+}
+
+// HF's Word::merge_all: a heap of (rank, position), leftmost first among equal ranks.
+void Bpe::mergeRun(const int32_t* ids, size_t n, std::vector<int32_t>& out) const
+{
+    if (n < 2) {
+        out.insert(out.end(), ids, ids + n);
+        return;
+    }
+    struct Sym { int32_t id; int32_t prev, next; bool alive; };
+    std::vector<Sym> syms(n);
+    for (size_t k = 0; k < n; ++k) syms[k] = {ids[k], int32_t(k) - 1, k + 1 < n ? int32_t(k + 1) : -1, true};
 
     struct Cand { int32_t rank, pos, newId; };
     auto worse = [](const Cand& a, const Cand& b) { return a.rank != b.rank ? a.rank > b.rank : a.pos > b.pos; };
-    std::priority_queue<Cand, std::vector<Cand>, decltype(worse)> heap(worse);
+    std::vector<Cand> storage;
+    storage.reserve(n);
+    std::priority_queue<Cand, std::vector<Cand>, decltype(worse)> heap(worse, std::move(storage));
     auto lookup = [&](int32_t l, int32_t r) -> const std::pair<int32_t, int32_t>* {
         auto it = merges_.find((uint64_t(uint32_t(l)) << 32) | uint32_t(r));
         return it == merges_.end() ? nullptr : &it->second;
     };
-    for (size_t k = 0; k + 1 < syms.size(); ++k)
+    for (size_t k = 0; k + 1 < n; ++k)
         if (auto m = lookup(syms[k].id, syms[k + 1].id)) heap.push({m->first, int32_t(k), m->second});
     while (!heap.empty()) {
         Cand c = heap.top();
@@ -185,7 +207,7 @@ void Bpe::merge(const std::string& w, std::vector<int32_t>& out, bool rawBytes) 
         if (L.prev >= 0)
             if (auto p = lookup(syms[size_t(L.prev)].id, L.id)) heap.push({p->first, L.prev, p->second});
         if (L.next >= 0)
-            if (auto n = lookup(L.id, syms[size_t(L.next)].id)) heap.push({n->first, c.pos, n->second});
+            if (auto q = lookup(L.id, syms[size_t(L.next)].id)) heap.push({q->first, c.pos, q->second});
     }
     for (const Sym& x : syms)
         if (x.alive) out.push_back(x.id);

@@ -25,6 +25,7 @@ public:
 
 private:
     void merge(const std::string& word, std::vector<int32_t>& out, bool rawBytes) const;
+    void mergeRun(const int32_t* ids, size_t n, std::vector<int32_t>& out) const;
 
     std::unordered_map<std::string, int32_t> vocab_;
     std::vector<std::string> idToToken_;
@@ -33,6 +34,8 @@ private:
     bool fuseUnk_ = false, byteFallback_ = false, ignoreMerges_ = false;
     std::string prefix_, suffix_;
     int32_t byteIds_[256];
+    // Ids that take part in no merge: a long word is merged in independent runs between them.
+    std::vector<bool> inMerge_;
 
     mutable std::mutex cacheMutex_;
     mutable std::unordered_map<std::string, std::vector<int32_t>> cache_;
