@@ -1,7 +1,12 @@
 // Quantization schemes: canonical names, parsing, JSON; (quantized models are tested below).
 #include "qbtest.h"
 
+#include "core/model/llama.h"
 #include "core/quant/fake_quant.h"
+#include "core/quant/model_quantizer.h"
+#include "core/quant/quant_linear.h"
+#include "kernels/fp8.h"
+#include "kernels/quant.h"
 #include "core/quant/scheme.h"
 #include "core/util/error.h"
 
@@ -23,7 +28,67 @@ private Q_SLOTS:
     void finerGranularityLowersError();
     void partialGroupsAndZeroRows();
     void activationPerToken();
+    void torchCodesEqualKernelCodes_data();
+    void torchCodesEqualKernelCodes();
+    void realEqualsFake_data();
+    void realEqualsFake();
+    void modelSchemesApplyAndRestore();
+    void smoothQuantFoldingKeepsLogits();
+    void smoothQuantBeatsPlainW8A8OnOutliers();
 };
+
+// A tiny random Llama-family model (GQA, untied) for quantization tests.
+static std::shared_ptr<LlamaModel> tinyModel(uint64_t seed, double outlierBoost = 1.0)
+{
+    ModelConfig c;
+    c.architecture = "LlamaForCausalLM";
+    c.model_type = "llama";
+    c.vocab_size = 256;
+    c.hidden_size = 64;
+    c.intermediate_size = 160;
+    c.num_hidden_layers = 2;
+    c.num_attention_heads = 4;
+    c.num_key_value_heads = 2;
+    c.head_dim = 16;
+    c.max_position_embeddings = 256;
+    c.rms_norm_eps = 1e-5;
+    c.tie_word_embeddings = false;
+    torch::manual_seed(seed);
+    std::map<std::string, at::Tensor> w;
+    auto lin = [&](const std::string& n, int64_t o, int64_t i) { w[n] = torch::randn({o, i}) / std::sqrt(double(i)); };
+    w["model.embed_tokens.weight"] = torch::randn({256, 64});
+    w["lm_head.weight"] = torch::randn({256, 64}) * 0.1;
+    w["model.norm.weight"] = torch::ones({64});
+    for (int l = 0; l < 2; ++l) {
+        std::string p = "model.layers." + std::to_string(l) + ".";
+        lin(p + "self_attn.q_proj.weight", 64, 64);
+        lin(p + "self_attn.k_proj.weight", 32, 64);
+        lin(p + "self_attn.v_proj.weight", 32, 64);
+        lin(p + "self_attn.o_proj.weight", 64, 64);
+        lin(p + "mlp.gate_proj.weight", 160, 64);
+        lin(p + "mlp.up_proj.weight", 160, 64);
+        lin(p + "mlp.down_proj.weight", 64, 160);
+        auto n1 = torch::ones({64}) + 0.1 * torch::randn({64});
+        auto n2 = torch::ones({64}) + 0.1 * torch::randn({64});
+        // Outlier channels in the normalized activations, as seen in real LLMs.
+        for (int ch : {3, 17, 40}) {
+            n1[ch] = n1[ch] * outlierBoost;
+            n2[ch] = n2[ch] * outlierBoost;
+        }
+        w[p + "input_layernorm.weight"] = n1;
+        w[p + "post_attention_layernorm.weight"] = n2;
+    }
+    return std::make_shared<LlamaModel>(c, [w](const std::string& n) {
+        auto it = w.find(n);
+        return it == w.end() ? at::Tensor() : it->second;
+    });
+}
+
+static at::Tensor randomIds(int64_t b, int64_t t, uint64_t seed)
+{
+    torch::manual_seed(seed);
+    return torch::randint(1, 256, {b, t}, at::kLong);
+}
 
 void TestQuant::schemeNamesRoundTrip_data()
 {
@@ -259,6 +324,177 @@ void TestQuant::activationPerToken()
     auto qt = fakeQuantActivation(x, QDType::INT8, ActQuant::PerTensor, 127.0);
     QVERIFY((qt - x).pow(2).mean().item<double>() > (q - x).pow(2).mean().item<double>());
     QVERIFY(torch::equal(fakeQuantActivation(x, QDType::INT8, ActQuant::None, 127.0), x));
+}
+
+void TestQuant::torchCodesEqualKernelCodes_data()
+{
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("gran");
+    QTest::addColumn<int>("group");
+    QTest::addColumn<double>("divisor");
+    for (int dt : {int(QDType::INT8), int(QDType::FP8_E4M3)}) {
+        QString d = dt == int(QDType::INT8) ? "int8" : "fp8";
+        QTest::addRow("%s tensor", qPrintable(d)) << dt << int(Granularity::PerTensor) << 0 << 127.0;
+        QTest::addRow("%s row", qPrintable(d)) << dt << int(Granularity::PerRow) << 0 << 127.0;
+        QTest::addRow("%s g64", qPrintable(d)) << dt << int(Granularity::PerGroup) << 64 << 127.0;
+        QTest::addRow("%s g128 partial", qPrintable(d)) << dt << int(Granularity::PerGroup) << 128 << 127.0;
+    }
+    QTest::newRow("int8 row 127.5") << int(QDType::INT8) << int(Granularity::PerRow) << 0 << 127.5;
+}
+
+// The libtorch fake quantizer and the raw-pointer kernels implement one semantics: same codes
+// and scales to the bit.
+void TestQuant::torchCodesEqualKernelCodes()
+{
+    QFETCH(int, dtype);
+    QFETCH(int, gran);
+    QFETCH(int, group);
+    QFETCH(double, divisor);
+    torch::manual_seed(3);
+    auto w = torch::randn({37, 300}) * torch::rand({37, 1}) * 3;
+    w[5].zero_();
+    auto dt = QDType(dtype);
+    auto g = Granularity(gran);
+    auto scales = weightScales(w, dt, g, group, divisor);
+    auto codes = quantizeCodes(w, scales, dt, g, group, divisor);
+
+    namespace k = qb::kernels;
+    k::QuantSpec spec;
+    spec.qtype = dt == QDType::INT8 ? k::QType::INT8 : k::QType::FP8_E4M3;
+    spec.gran = g == Granularity::PerTensor ? k::Gran::Tensor : g == Granularity::PerRow ? k::Gran::Row : k::Gran::Group;
+    spec.group = group;
+    spec.int8_divisor = float(divisor);
+    std::vector<uint8_t> kc(37 * 300);
+    std::vector<float> ks(k::num_scales(spec, 37, 300));
+    auto wc = w.contiguous();
+    k::quantize(wc.data_ptr<float>(), k::DType::F32, 37, 300, 300, spec, kc.data(), 300, ks.data());
+    auto flat = scales.contiguous().view({-1});
+    QCOMPARE(flat.numel(), int64_t(ks.size()));
+    for (size_t i = 0; i < ks.size(); ++i)
+        QCOMPARE(flat[i].item<float>(), ks[i]);
+    for (int64_t r = 0; r < 37; ++r)
+        for (int64_t c = 0; c < 300; ++c) {
+            float tv = codes[r][c].item<float>();
+            float kv = dt == QDType::INT8 ? float(int8_t(kc[r * 300 + c])) : qb::kernels::fp8e4m3_to_float(kc[r * 300 + c]);
+            if (tv != kv)
+                QFAIL(qPrintable(QStringLiteral("code (%1,%2): torch %3 kernel %4").arg(r).arg(c).arg(tv).arg(kv)));
+        }
+}
+
+void TestQuant::realEqualsFake_data()
+{
+    QTest::addColumn<QString>("scheme");
+    QTest::addColumn<bool>("bf16");
+    for (const char* n : {"INT8_Per_Tensor", "INT8_Per_Row", "INT8_Per_Group_64", "INT8_Per_Group_128",
+                          "FP8_Per_Tensor", "FP8_Per_Row", "FP8_Per_Group_64", "FP8_Per_Group_512",
+                          "INT8_Per_Row_W8A8", "INT8_Per_Group_128_W8A8", "INT8_Per_Tensor_W8A8_TensorAct",
+                          "FP8_Per_Row_W8A8", "INT8_Per_Row_Div127.5"}) {
+        QTest::addRow("%s f32", n) << QString::fromLatin1(n) << false;
+        QTest::addRow("%s bf16", n) << QString::fromLatin1(n) << true;
+    }
+}
+
+void TestQuant::realEqualsFake()
+{
+    QFETCH(QString, scheme);
+    QFETCH(bool, bf16);
+    auto s = QuantScheme::parse(scheme.toStdString());
+    torch::manual_seed(11);
+    auto dt = bf16 ? at::kBFloat16 : at::kFloat;
+    auto base = std::make_shared<DenseLinear>((torch::randn({96, 300}) * 0.05).to(dt), torch::randn({96}).to(dt));
+    auto x = torch::randn({7, 300}).to(dt);
+    auto fakeS = s;
+    fakeS.mode = QuantMode::Fake;
+    auto real = makeQuantLinear(base, s);
+    auto fake = makeQuantLinear(base, fakeS);
+    auto yr = real->forward(x).to(at::kFloat);
+    auto yf = fake->forward(x).to(at::kFloat);
+    QCOMPARE(yr.sizes(), yf.sizes());
+    QVERIFY(torch::isfinite(yr).all().item<bool>());
+    double rel = ((yr - yf).norm() / yf.norm()).item<double>();
+    // Same codes and scales: only accumulation order differs (float32), plus bf16 rounding of
+    // the fake weight and of the output in bf16 runs.
+    double tol = bf16 ? 1e-2 : 1e-5;
+    QVERIFY2(rel < tol, qPrintable(QStringLiteral("relative difference %1").arg(rel)));
+    // Real stores 1 byte per weight + scales: a quarter of float32, half of bf16 (less saving
+    // here because K = 300 pads the packed per-group layout to whole groups).
+    QVERIFY(real->weightBytes() < base->weightBytes() / (bf16 ? 1.25 : 2.5));
+}
+
+void TestQuant::modelSchemesApplyAndRestore()
+{
+    auto model = tinyModel(5);
+    auto ids = randomIds(2, 24, 9);
+    auto baseLogits = model->forward(ids);
+    ModelQuantizer q(*model);
+    for (const char* n : {"INT8_Per_Row", "INT8_Per_Row_Fake", "FP8_Per_Group_64", "FP8_Per_Group_64_Fake",
+                          "INT8_Per_Tensor_W8A8_TensorAct", "INT8_Per_Group_128_W8A8"}) {
+        auto rep = q.apply(QuantScheme::parse(n));
+        QCOMPARE(rep.linears, int64_t(14));
+        auto logits = model->forward(ids);
+        QVERIFY2(torch::isfinite(logits).all().item<bool>(), n);
+        double rel = ((logits - baseLogits).norm() / baseLogits.norm()).item<double>();
+        QVERIFY2(rel > 0 && rel < 0.2, qPrintable(QStringLiteral("%1: rel %2").arg(n).arg(rel)));
+        if (QString::fromLatin1(n).endsWith("Fake"))
+            QCOMPARE(rep.linear_bytes_after, rep.linear_bytes_before);
+        else
+            QVERIFY(rep.linear_bytes_after * 3 < rep.linear_bytes_before);
+    }
+    q.restore();
+    QVERIFY(torch::equal(model->forward(ids), baseLogits));
+}
+
+void TestQuant::smoothQuantFoldingKeepsLogits()
+{
+    auto model = tinyModel(6, 20.0);
+    auto ids = randomIds(2, 32, 10);
+    auto baseLogits = model->forward(ids);
+    ModelQuantizer q(*model);
+    std::vector<at::Tensor> windows;
+    for (int i = 0; i < 4; ++i)
+        windows.push_back(randomIds(1, 48, 100 + i).view({-1}));
+    QVERIFY_THROWS_EXCEPTION(Error, q.apply(QuantScheme::parse("SmoothQuant_INT8_W8A8")));
+    q.calibrate(windows);
+    QCOMPARE(q.stats().sequences, int64_t(4));
+    auto factors = q.smooth(0.5);
+    QCOMPARE(int(factors.size()), 2);
+    // smoothing changes the weights (outlier channels get s > 1) but not the function
+    QVERIFY(factors[0].first.max().item<float>() > 1.5f);
+    auto logits = model->forward(ids);
+    double maxDiff = (logits - baseLogits).abs().max().item<double>();
+    QVERIFY2(maxDiff < 1e-4, qPrintable(QStringLiteral("max |dlogit| %1").arg(maxDiff)));
+    q.restore();
+    QVERIFY(torch::equal(model->forward(ids), baseLogits));
+}
+
+void TestQuant::smoothQuantBeatsPlainW8A8OnOutliers()
+{
+    auto model = tinyModel(7, 30.0);
+    ModelQuantizer q(*model);
+    std::vector<at::Tensor> windows;
+    for (int i = 0; i < 4; ++i)
+        windows.push_back(randomIds(1, 64, 200 + i).view({-1}));
+    q.calibrate(windows);
+    auto inputs = captureLinearInputs(*model, windows, 128);
+    for (const char* dt : {"INT8", "FP8"}) {
+        auto plain = matmulAccuracy(q, QuantScheme::parse(std::string(dt) + "_Per_Row_W8A8"), inputs);
+        auto sq = matmulAccuracy(q, QuantScheme::parse(std::string("SmoothQuant_") + dt + "_W8A8"), inputs);
+        QCOMPARE(int(plain.layers.size()), 14);
+        // the smoothed linears (q/k/v, gate/up) carry the outliers
+        double plainErr = 0, sqErr = 0;
+        for (size_t i = 0; i < plain.layers.size(); ++i) {
+            const auto& n = plain.layers[i].name;
+            if (n.find("o_proj") != std::string::npos || n.find("down_proj") != std::string::npos)
+                continue;
+            plainErr += plain.layers[i].rel_fro_error;
+            sqErr += sq.layers[i].rel_fro_error;
+        }
+        QVERIFY2(sqErr < plainErr, qPrintable(QStringLiteral("%1: SmoothQuant %2 vs plain %3").arg(dt).arg(sqErr).arg(plainErr)));
+        QVERIFY(sq.sqnr_db > plain.sqnr_db);
+        QVERIFY(plain.cosine > 0.9 && plain.cosine <= 1.0 + 1e-9);
+    }
+    // the quantizer is back in its baseline state
+    QCOMPARE(QString::fromStdString(q.current().name()), QStringLiteral("FP32"));
 }
 
 QTEST_GUILESS_MAIN(TestQuant)

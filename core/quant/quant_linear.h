@@ -1,0 +1,72 @@
+#pragma once
+// Quantized replacements for the decoder's DenseLinear (see core/model/linear.h).
+//  FakeQuantLinear: the weight quantized -> dequantized once, stored in the baseline dtype;
+//                   activations (W8A8 schemes) quantized -> dequantized per call. Runs exactly
+//                   the baseline's matmul, so fake vs baseline differ only by quantization.
+//  RealQuantLinear: the weight stored as 8-bit codes + float32 scales (the memory saving is
+//                   real and reported by weightBytes()); the matmul consumes the codes:
+//                   weight-only -> kernels::gemm_wo (dequantizes inside the kernel);
+//                   INT8 W8A8  -> per-token int8 activations, kernels::gemm_int8 (int32 sums);
+//                   FP8 W8A8   -> activations rounded to E4M3 per token, weight codes decoded
+//                                 inside kernels::gemm_wo (CPU has no FP8 units).
+//                   On CUDA the CUDA kernels are used when built (QB_HAVE_CUDA_KERNELS),
+//                   otherwise codes are decoded by a table lookup per call.
+#include "core/model/linear.h"
+#include "core/quant/scheme.h"
+
+#include <torch/torch.h>
+
+#include <memory>
+
+namespace qb {
+
+class FakeQuantLinear final : public LinearOp {
+public:
+    FakeQuantLinear(const DenseLinear& base, const QuantScheme& scheme);
+    at::Tensor forward(const at::Tensor& x) const override;
+    int64_t inFeatures() const override { return weight_.size(1); }
+    int64_t outFeatures() const override { return weight_.size(0); }
+    uint64_t weightBytes() const override;
+    std::string describe() const override;
+    const at::Tensor& weight() const { return weight_; }
+
+private:
+    QuantScheme scheme_;
+    at::Tensor weight_; // (out, in) dequantized, baseline dtype
+    at::Tensor bias_;
+};
+
+class RealQuantLinear final : public LinearOp {
+public:
+    RealQuantLinear(const DenseLinear& base, const QuantScheme& scheme);
+    ~RealQuantLinear() override;
+    at::Tensor forward(const at::Tensor& x) const override;
+    int64_t inFeatures() const override { return in_; }
+    int64_t outFeatures() const override { return out_; }
+    uint64_t weightBytes() const override;
+    std::string describe() const override;
+
+    const at::Tensor& codes() const { return codes_; }   // (out, in) int8 / uint8 (E4M3)
+    const at::Tensor& scales() const { return scales_; } // (1,1) | (out,1) | (out, ngroups) float32
+    at::Tensor dequantizedWeight() const;                // float32 (out, in), for tests/accuracy
+
+private:
+    at::Tensor forwardCpu(const at::Tensor& x2d) const;
+    at::Tensor forwardFallback(const at::Tensor& x2d) const;
+#ifdef QB_HAVE_CUDA_KERNELS
+    at::Tensor forwardCuda(const at::Tensor& x2d) const;
+#endif
+
+    QuantScheme scheme_;
+    int64_t out_ = 0, in_ = 0;
+    at::Tensor codes_;
+    at::Tensor scales_;
+    at::Tensor bias_; // float32 (out) or undefined
+    struct Packed;    // prepacked INT8 weight for the CPU VNNI kernel
+    std::unique_ptr<Packed> packed_;
+};
+
+// The op for a scheme (baseline -> the DenseLinear itself).
+LinearPtr makeQuantLinear(const std::shared_ptr<const DenseLinear>& base, const QuantScheme& scheme);
+
+} // namespace qb
