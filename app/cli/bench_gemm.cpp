@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <cstdio>
 #include <iostream>
 #include <random>
@@ -58,6 +59,15 @@ double bandwidthGBs(size_t bytes, int reps)
     return double(n * 8) / s / 1e9;
 }
 
+// The machine's 1-minute load average: benchmarks on a shared machine are only as good as this.
+double loadAverage()
+{
+    std::ifstream f("/proc/loadavg");
+    double l = -1;
+    f >> l;
+    return l;
+}
+
 struct Row { int64_t M, N, K; std::string method; double ms, gflops, gbs, vsF32, vsBf16, pctBw; };
 
 int runGemm(const std::vector<std::string>& argv)
@@ -75,6 +85,7 @@ int runGemm(const std::vector<std::string>& argv)
         std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1, 16, 512};
         std::vector<std::pair<int64_t, int64_t>> NKs = quick ? std::vector<std::pair<int64_t, int64_t>>{{256, 512}}
                                                              : std::vector<std::pair<int64_t, int64_t>>{{2048, 2048}, {8192, 4096}};
+        const double load0 = loadAverage();
         const double bw = bandwidthGBs(size_t(quick ? 64 : args.getInt("bw-mb")) << 20, quick ? 3 : 10);
         torch::NoGradGuard ng;
         std::vector<Row> rows;
@@ -139,7 +150,7 @@ int runGemm(const std::vector<std::string>& argv)
         if (args.has("json")) {
             nlohmann::json j = {{"benchmark", "gemm"}, {"git_commit", b.git_commit}, {"cpu", b.cpu},
                                 {"torch_version", b.torch_version}, {"threads", threads}, {"torch_threads", torch::get_num_threads()},
-                                {"avx512_vnni", qk::simd_enabled()}, {"bandwidth_gbs", bw}, {"rows", nlohmann::json::array()}};
+                                {"avx512_vnni", qk::simd_enabled()}, {"bandwidth_gbs", bw}, {"loadavg_start", load0}, {"loadavg_end", loadAverage()}, {"rows", nlohmann::json::array()}};
             for (const auto& r : rows)
                 j["rows"].push_back({{"M", r.M}, {"N", r.N}, {"K", r.K}, {"method", r.method}, {"ms", r.ms}, {"gflops", r.gflops},
                                      {"weight_gbs", r.gbs}, {"speedup_vs_fp32", r.vsF32}, {"speedup_vs_bf16", r.vsBf16},
@@ -148,7 +159,7 @@ int runGemm(const std::vector<std::string>& argv)
         } else {
             std::printf("CPU %s, %d threads (libtorch %d), AVX-512 VNNI %s, libtorch %s, commit %s\n", b.cpu.c_str(), threads, torch::get_num_threads(),
                         qk::simd_enabled() ? "yes" : "no", b.torch_version.c_str(), b.git_commit.c_str());
-            std::printf("streaming read bandwidth: %.1f GB/s\n\n", bw);
+            std::printf("streaming read bandwidth: %.1f GB/s; load average %.1f at start, %.1f at end\n\n", bw, load0, loadAverage());
             std::printf("%5s %5s %5s  %-24s %9s %9s %8s %7s %7s %6s\n", "M", "N", "K", "method", "ms", "GFLOP/s", "W GB/s", "x fp32", "x bf16", "%bw");
             for (const auto& r : rows)
                 std::printf("%5lld %5lld %5lld  %-24s %9.3f %9.1f %8.1f %7.2f %7.2f %6.1f\n", (long long)r.M, (long long)r.N,
