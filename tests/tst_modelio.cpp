@@ -198,6 +198,9 @@ private Q_SLOTS:
         QTest::newRow("header invalid UTF-8")
             << stBytes(QByteArray("{\"w\xff\xfe\":{}}")) << QString() << "not valid JSON";
         QTest::newRow("header JSON array") << stBytes("[1,2]") << QString() << "not a JSON object";
+        QTest::newRow("header deeply nested")
+            << stBytes(QByteArray(100000, '[') + QByteArray(100000, ']')) << QString() << "not a JSON object";
+        QTest::newRow("header trailing garbage") << stBytes("{} x") << QString() << "not valid JSON";
         QTest::newRow("entry not object") << stBytes("{\"w\":3}") << "w" << "not an object";
         QTest::newRow("unknown dtype") << stBytes(entry("F7", "[4]", "[0,4]"), d16) << "w" << "unknown dtype 'F7'";
         QTest::newRow("dtype not string") << stBytes("{\"w\":{\"dtype\":1,\"shape\":[1],\"data_offsets\":[0,4]}}", d16)
