@@ -248,6 +248,44 @@ private Q_SLOTS:
             QVERIFY2(msg.contains(QLatin1Char('\'') + tensor + QLatin1Char('\'')), qPrintable(msg));
     }
 
+    // Random corruption of a valid header: every outcome must be a clean load or a qb::Error
+    // naming the file (never another exception, a crash or a hang). Deterministic seed.
+    void mutatedHeaders()
+    {
+        const fs::path good = dir() / "mut_src.safetensors";
+        qb::writeSafetensors(good, {{"a", at::ones({3, 4})}, {"b", at::zeros({5}, at::kBFloat16)},
+                                    {"c", at::arange(0, 7, at::kInt)}}, {{"k", "v"}});
+        const std::string bytes = qbtest::readFile(good);
+        uint64_t hl = 0;
+        std::memcpy(&hl, bytes.data(), 8);
+        const fs::path p = dir() / "mutated.safetensors";
+        uint64_t rng = 12345;
+        auto next = [&] { rng = rng * 6364136223846793005ull + 1442695040888963407ull; return rng >> 33; };
+        int loaded = 0, refused = 0;
+        for (int it = 0; it < 3000; ++it) {
+            std::string m = bytes;
+            const int flips = 1 + int(next() % 3);
+            for (int f = 0; f < flips; ++f) {
+                size_t pos = next() % (8 + hl); // the length field and the header
+                m[pos] = (next() % 2) ? char(next() & 0xFF) : "0123456789[]{}\",:-e"[next() % 20];
+            }
+            if (next() % 10 == 0)
+                m.resize(next() % m.size()); // truncation
+            qbtest::writeFile(p, m);
+            try {
+                qb::SafetensorsFile f(p);
+                for (const auto& t : f.tensors())
+                    (void)f.view(t.name).sum();
+                ++loaded;
+            } catch (const qb::Error& e) {
+                QVERIFY2(std::string(e.what()).find("mutated.safetensors") != std::string::npos, e.what());
+                ++refused;
+            }
+        }
+        QVERIFY(refused > 0);
+        qDebug("mutated headers: %d loaded, %d refused", loaded, refused);
+    }
+
     void brokenIndex_data()
     {
         QTest::addColumn<QString>("weightMap"); // JSON
