@@ -81,12 +81,18 @@ void gemm_wo(const WoGemmArgs& a)
     float* y = static_cast<float*>(a.y);
     int64_t ldy = a.ldy;
     if (a.y_type == DType::BF16) { ybuf.resize(size_t(a.M * a.N)); y = ybuf.data(); ldy = a.N; }
-    // 64 output rows per task: enough tasks for many cores, long enough streams for the prefetcher.
+    // Tasks: 64 output columns x a block of X rows small enough to stay in L2 (<= 256 KiB), so
+    // each decoded W tile is reused across the block's rows without re-streaming X from memory.
     constexpr int64_t NB = 64;
-    const int64_t tasks = ceil_div(a.N, NB);
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < tasks; ++t)
-        avx512::gemm_wo_block(a, x, ldx, t * NB, std::min(a.N, t * NB + NB), y, ldy);
+    const int64_t MBk = std::max<int64_t>(4, std::min<int64_t>(64, (int64_t(256) << 10) / (4 * a.K) / 4 * 4));
+    const int64_t ntasks = ceil_div(a.N, NB), mtasks = ceil_div(a.M, MBk);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t mt = 0; mt < mtasks; ++mt)
+        for (int64_t t = 0; t < ntasks; ++t) {
+            WoGemmArgs b = a;
+            b.M = std::min(a.M, mt * MBk + MBk) - mt * MBk;
+            avx512::gemm_wo_block(b, x + mt * MBk * ldx, ldx, t * NB, std::min(a.N, t * NB + NB), y + mt * MBk * ldy, ldy);
+        }
     if (a.y_type == DType::BF16)
         for (int64_t m = 0; m < a.M; ++m)
             for (int64_t n = 0; n < a.N; ++n)

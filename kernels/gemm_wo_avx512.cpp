@@ -72,7 +72,8 @@ template <bool FP8>
 void block(const WoGemmArgs& a, const float* x, int64_t ldx, int64_t n0, int64_t n1, float* y, int64_t ldy)
 {
     int64_t n = n0;
-    if (a.M < 4) {                       // GEMV-like: 4 weight streams, 1 x row
+    if (a.M < 4) {                       // GEMV-like: 8 weight streams, 1 x row
+        for (; n + 8 <= n1; n += 8) overM<FP8, 8>(a, x, ldx, n, y, ldy);
         for (; n + 4 <= n1; n += 4) overM<FP8, 4>(a, x, ldx, n, y, ldy);
     } else {
         for (; n + 2 <= n1; n += 2) overM<FP8, 2>(a, x, ldx, n, y, ldy);

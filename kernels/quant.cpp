@@ -89,10 +89,22 @@ void quantize(const void* x, DType xt, int64_t rows, int64_t cols, int64_t ldx,
               const QuantSpec& s, void* codes, int64_t ldc, float* scales)
 {
     const bool perRow = s.gran == Gran::Row || (s.gran == Gran::Group && s.group >= cols);
-    if (s.qtype == QType::INT8 && perRow)
+    if (s.qtype == QType::INT8 && perRow) {
         quantize_rows_int8(x, xt, rows, cols, ldx, s.int8_divisor, static_cast<int8_t*>(codes), ldc, scales);
-    else
+        return;
+    }
+    check("quantize", x, rows, cols, ldx, s, codes, ldc, scales);
+    if (s.gran == Gran::Tensor || rows * cols < (1 << 16)) {
         quantize_ref(x, xt, rows, cols, ldx, s, codes, ldc, scales);
+        return;
+    }
+    // Rows are independent for per-row / per-group scales: the reference on row chunks, in parallel.
+    const int64_t ng = groups_per_row(s.gran, s.group, cols), chunk = 16;
+    const size_t esz = xt == DType::F32 ? 4 : 2;
+#pragma omp parallel for schedule(static)
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk)
+        quantize_ref(static_cast<const char*>(x) + size_t(r0 * ldx) * esz, xt, std::min(chunk, rows - r0), cols, ldx, s,
+                     static_cast<char*>(codes) + r0 * ldc, ldc, scales + r0 * ng);
 }
 
 void dequantize(const void* codes, int64_t rows, int64_t cols, int64_t ldc, const QuantSpec& s,

@@ -14,6 +14,7 @@ list(APPEND QB_KERNEL_SOURCES
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set_source_files_properties(
     ${_qb_k}/quant_avx512.cpp ${_qb_k}/gemm_int8_avx512.cpp ${_qb_k}/gemm_wo_avx512.cpp
-    PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-mf16c;-mfma;-Wno-uninitialized;-Wno-maybe-uninitialized")
+    PROPERTIES COMPILE_OPTIONS "-O3;-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-mf16c;-mfma;-Wno-uninitialized;-Wno-maybe-uninitialized")
+  # -O3: full unrolling of the register-tile loops (at -O2 GCC keeps the tiles on the stack).
   # (GCC 12 flags its own _mm512_undefined_* helpers as uninitialized: a known false positive.)
 endif()

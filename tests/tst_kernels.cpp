@@ -99,6 +99,7 @@ private Q_SLOTS:
     void granularityOrdering();
     void partialGroupAndPerRowEquivalence();
     void zeroRows();
+    void quantizeParallelMatchesRef();
     void activationQuantizerMatchesRef_data();
     void activationQuantizerMatchesRef();
 
@@ -323,6 +324,26 @@ void TestKernels::zeroRows()
                 for (int64_t g = 0; g < ng; ++g) QCOMPARE(sc[size_t(r * ng + g)], 1.0f);
                 for (int64_t c = 0; c < cols; ++c) QCOMPARE(int(codes[size_t(r * cols + c)]), 0);
             }
+        }
+}
+
+void TestKernels::quantizeParallelMatchesRef()
+{
+    // Large enough for the row-parallel dispatcher; rows not a multiple of its chunk.
+    const int64_t rows = 301, cols = 520;
+    auto x = randn(size_t(rows * cols), 17);
+    auto xb = toBf16(x);
+    for (auto s : {QuantSpec{QType::FP8_E4M3, Gran::Group, 64}, QuantSpec{QType::INT8, Gran::Group, 128, 127.5f},
+                   QuantSpec{QType::FP8_E4M3, Gran::Row, 0}, QuantSpec{QType::INT8, Gran::Tensor, 0}})
+        for (bool bf : {false, true}) {
+            const void* xp = bf ? static_cast<const void*>(xb.data()) : static_cast<const void*>(x.data());
+            const DType t = bf ? DType::BF16 : DType::F32;
+            std::vector<uint8_t> c1(size_t(rows * cols)), c2(c1.size());
+            std::vector<float> s1(static_cast<size_t>(num_scales(s, rows, cols))), s2(s1.size());
+            quantize(xp, t, rows, cols, cols, s, c1.data(), cols, s1.data());
+            quantize_ref(xp, t, rows, cols, cols, s, c2.data(), cols, s2.data());
+            QVERIFY(c1 == c2);
+            QVERIFY(std::memcmp(s1.data(), s2.data(), s1.size() * 4) == 0);
         }
 }
 

@@ -3,9 +3,11 @@
 #include "qbtest.h"
 
 #include "core/model/config.h"
+#include "core/model/make_model.h"
 #include "core/model/safetensors.h"
 #include "core/util/error.h"
 
+#include <QProcess>
 #include <QTemporaryDir>
 
 #include <cstring>
@@ -196,6 +198,9 @@ private Q_SLOTS:
         QTest::newRow("header invalid UTF-8")
             << stBytes(QByteArray("{\"w\xff\xfe\":{}}")) << QString() << "not valid JSON";
         QTest::newRow("header JSON array") << stBytes("[1,2]") << QString() << "not a JSON object";
+        QTest::newRow("header deeply nested")
+            << stBytes(QByteArray(100000, '[') + QByteArray(100000, ']')) << QString() << "not a JSON object";
+        QTest::newRow("header trailing garbage") << stBytes("{} x") << QString() << "not valid JSON";
         QTest::newRow("entry not object") << stBytes("{\"w\":3}") << "w" << "not an object";
         QTest::newRow("unknown dtype") << stBytes(entry("F7", "[4]", "[0,4]"), d16) << "w" << "unknown dtype 'F7'";
         QTest::newRow("dtype not string") << stBytes("{\"w\":{\"dtype\":1,\"shape\":[1],\"data_offsets\":[0,4]}}", d16)
@@ -243,6 +248,44 @@ private Q_SLOTS:
             QVERIFY2(msg.contains(QLatin1Char('\'') + tensor + QLatin1Char('\'')), qPrintable(msg));
     }
 
+    // Random corruption of a valid header: every outcome must be a clean load or a qb::Error
+    // naming the file (never another exception, a crash or a hang). Deterministic seed.
+    void mutatedHeaders()
+    {
+        const fs::path good = dir() / "mut_src.safetensors";
+        qb::writeSafetensors(good, {{"a", at::ones({3, 4})}, {"b", at::zeros({5}, at::kBFloat16)},
+                                    {"c", at::arange(0, 7, at::kInt)}}, {{"k", "v"}});
+        const std::string bytes = qbtest::readFile(good);
+        uint64_t hl = 0;
+        std::memcpy(&hl, bytes.data(), 8);
+        const fs::path p = dir() / "mutated.safetensors";
+        uint64_t rng = 12345;
+        auto next = [&] { rng = rng * 6364136223846793005ull + 1442695040888963407ull; return rng >> 33; };
+        int loaded = 0, refused = 0;
+        for (int it = 0; it < 3000; ++it) {
+            std::string m = bytes;
+            const int flips = 1 + int(next() % 3);
+            for (int f = 0; f < flips; ++f) {
+                size_t pos = next() % (8 + hl); // the length field and the header
+                m[pos] = (next() % 2) ? char(next() & 0xFF) : "0123456789[]{}\",:-e"[next() % 20];
+            }
+            if (next() % 10 == 0)
+                m.resize(next() % m.size()); // truncation
+            qbtest::writeFile(p, m);
+            try {
+                qb::SafetensorsFile f(p);
+                for (const auto& t : f.tensors())
+                    (void)f.view(t.name).sum();
+                ++loaded;
+            } catch (const qb::Error& e) {
+                QVERIFY2(std::string(e.what()).find("mutated.safetensors") != std::string::npos, e.what());
+                ++refused;
+            }
+        }
+        QVERIFY(refused > 0);
+        qDebug("mutated headers: %d loaded, %d refused", loaded, refused);
+    }
+
     void brokenIndex_data()
     {
         QTest::addColumn<QString>("weightMap"); // JSON
@@ -271,6 +314,19 @@ private Q_SLOTS:
         QString msg = expectError([&] { qb::Checkpoint ck(d); });
         QVERIFY2(msg.contains(file), qPrintable(msg));
         QVERIFY2(msg.contains(phrase), qPrintable(msg));
+    }
+
+    void headerOverLimit()
+    {
+        // A header length that fits in the (sparse) file but exceeds the 100 MB cap.
+        const fs::path p = dir() / "huge_header.safetensors";
+        const quint64 n = 150ull * 1024 * 1024;
+        writeBytes(p, stBytes("{}", {}, n, true));
+        fs::resize_file(p, n + 8);
+        QString msg = expectError([&] { qb::SafetensorsFile f(p); });
+        QVERIFY2(msg.contains(QLatin1String("huge_header.safetensors")) && msg.contains(QLatin1String("100 MB")),
+                 qPrintable(msg));
+        fs::remove(p);
     }
 
     void fp8Dtype()
@@ -508,6 +564,146 @@ private Q_SLOTS:
         QCOMPARE(qb::expectedTensors(c).size(), size_t(1 + 2 * 9 + 1 + 1));
         // 512*64*2 + 2*(2*64 + 64*64*2 + 32*64*2 + 3*172*64) + 64
         QCOMPARE(c.parameterCount(), int64_t(512 * 64 * 2 + 2 * (2 * 64 + 64 * 64 * 2 + 32 * 64 * 2 + 3 * 172 * 64) + 64));
+    }
+
+    // ---- make-model ------------------------------------------------------------------------
+    void presetParameterCounts_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<qlonglong>("params");
+        // Published sizes of the real models.
+        QTest::newRow("qwen2.5-0.5b") << "qwen2.5-0.5b" << 494032768LL;
+        QTest::newRow("qwen3-0.6b") << "qwen3-0.6b" << 596049920LL;
+        QTest::newRow("llama-3.2-1b") << "llama-3.2-1b" << 1235814400LL;
+    }
+
+    void presetParameterCounts()
+    {
+        QFETCH(QString, name);
+        QFETCH(qlonglong, params);
+        qb::ModelConfig c = qb::presetConfig(name.toStdString());
+        QCOMPARE(qlonglong(c.parameterCount()), params);
+        // The config we would write parses back to the same thing.
+        QCOMPARE(qb::ModelConfig::fromJson(c.toJson(), "preset").toJson().dump(), c.toJson().dump());
+    }
+
+    void makeTinyModels_data()
+    {
+        QTest::addColumn<QString>("name");
+        for (const auto& n : qb::presetNames())
+            if (n.rfind("tiny-", 0) == 0)
+                QTest::newRow(n.c_str()) << QString::fromStdString(n);
+    }
+
+    void makeTinyModels()
+    {
+        QFETCH(QString, name);
+        const fs::path d = dir() / ("make_" + name.toStdString());
+        qb::MakeModelOptions o;
+        o.like = name.toStdString();
+        o.out = d / "a";
+        o.seed = 7;
+        qb::MakeModelResult r = qb::makeModel(o);
+        QCOMPARE(r.parameters, r.config.parameterCount());
+        QVERIFY(r.bytes > uint64_t(r.parameters) * 2);
+
+        qb::ModelConfig c = qb::loadConfig(o.out / "config.json");
+        QCOMPARE(c.toJson().dump(), r.config.toJson().dump());
+        QCOMPARE(c.hidden_size, int64_t(64));
+        QCOMPARE(c.num_hidden_layers, int64_t(2));
+        qb::Checkpoint ck(o.out);
+        qb::validateCheckpoint(c, ck, o.out.string());
+        QCOMPARE(ck.names().size(), qb::expectedTensors(c).size());
+
+        // Weights look like an initialised model: linears ~N(0, 0.02), norms ~1.
+        at::Tensor w = ck.view("model.layers.0.mlp.up_proj.weight").to(at::kFloat);
+        QVERIFY(std::abs(w.mean().item<double>()) < 0.002);
+        QVERIFY(std::abs(w.std().item<double>() - 0.02) < 0.002);
+        at::Tensor nw = ck.view("model.norm.weight").to(at::kFloat);
+        QVERIFY(std::abs(nw.mean().item<double>() - 1.0) < 0.02);
+        QCOMPARE(ck.info("model.embed_tokens.weight").dtype, qb::StDType::BF16);
+
+        // Deterministic by seed; a different seed gives different weights.
+        o.out = d / "b";
+        qb::makeModel(o);
+        QVERIFY(qbtest::readFile(d / "a" / "model.safetensors") == qbtest::readFile(d / "b" / "model.safetensors"));
+        o.out = d / "c";
+        o.seed = 8;
+        qb::makeModel(o);
+        QVERIFY(qbtest::readFile(d / "a" / "model.safetensors") != qbtest::readFile(d / "c" / "model.safetensors"));
+    }
+
+    void makeModelOptions()
+    {
+        qb::MakeModelOptions o;
+        o.like = "tiny-llama3";
+        o.out = dir() / "make_opts";
+        o.layers = 3;
+        o.dtype = "f32";
+        qb::MakeModelResult r = qb::makeModel(o);
+        qb::ModelConfig c = qb::loadConfig(o.out / "config.json");
+        QCOMPARE(c.num_hidden_layers, int64_t(3));
+        QCOMPARE(c.torch_dtype, std::string("float32"));
+        QCOMPARE(c.rope_scaling.type, std::string("llama3"));
+        qb::Checkpoint ck(o.out);
+        qb::validateCheckpoint(c, ck, o.out.string());
+        QCOMPARE(ck.info("model.layers.2.self_attn.q_proj.weight").dtype, qb::StDType::F32);
+        // Per-tensor streams: the first layers of a 3-layer model equal those of a 2-layer one.
+        qb::MakeModelOptions o2 = o;
+        o2.layers = 2;
+        o2.out = dir() / "make_opts2";
+        qb::makeModel(o2);
+        qb::Checkpoint ck2(o2.out);
+        QVERIFY(at::equal(ck.view("model.layers.1.mlp.down_proj.weight"), ck2.view("model.layers.1.mlp.down_proj.weight")));
+
+        QString msg = expectError([&] { o.like = "gpt-5"; qb::makeModel(o); });
+        QVERIFY2(msg.contains(QLatin1String("gpt-5")) && msg.contains(QLatin1String("tiny-qwen3")), qPrintable(msg));
+        o.like = "tiny-qwen3";
+        o.dtype = "int4";
+        msg = expectError([&] { qb::makeModel(o); });
+        QVERIFY2(msg.contains(QLatin1String("int4")), qPrintable(msg));
+    }
+
+    void cliMakeModelAndInfo()
+    {
+        const QString out = QString::fromStdString((dir() / "cli_model").string());
+        const QString tok = QString::fromStdString((qbtest::sharedData() / "tokenizers/qwen3").string());
+        QStringList args = {QStringLiteral("make-model"), QStringLiteral("--like"), QStringLiteral("tiny-qwen2.5"),
+                            QStringLiteral("--out"), out, QStringLiteral("--seed"), QStringLiteral("3"),
+                            QStringLiteral("--json")};
+        const bool withTok = fs::exists(qbtest::sharedData() / "tokenizers/qwen3/tokenizer.json");
+        if (withTok)
+            args << QStringLiteral("--tokenizer") << tok;
+        QProcess p;
+        p.start(QString::fromStdString(qbtest::cliPath()), args);
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        json j = json::parse(p.readAllStandardOutput().toStdString());
+        QCOMPARE(j["parameters"].get<int64_t>(), qb::presetConfig("tiny-qwen2.5").parameterCount());
+        QVERIFY(j["bytes"].get<uint64_t>() > 0);
+        if (withTok)
+            QVERIFY(fs::exists(dir() / "cli_model" / "tokenizer.json"));
+
+        p.start(QString::fromStdString(qbtest::cliPath()),
+                {QStringLiteral("info"), QStringLiteral("--model"), out, QStringLiteral("--json")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 0);
+        j = json::parse(p.readAllStandardOutput().toStdString());
+        QCOMPARE(j["model"]["architecture"].get<std::string>(), std::string("Qwen2ForCausalLM"));
+        QCOMPARE(j["model"]["valid"].get<bool>(), true);
+        QCOMPARE(j["model"]["kv_heads"].get<int>(), 2);
+
+        // A checkpoint that does not match its config: info says so and exits 1.
+        json cfg = json::parse(qbtest::readFile(dir() / "cli_model" / "config.json"));
+        cfg["intermediate_size"] = 100;
+        qbtest::writeFile(dir() / "cli_model" / "config.json", cfg.dump());
+        p.start(QString::fromStdString(qbtest::cliPath()),
+                {QStringLiteral("info"), QStringLiteral("--model"), out, QStringLiteral("--json")});
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 1);
+        j = json::parse(p.readAllStandardOutput().toStdString());
+        QCOMPARE(j["model"]["valid"].get<bool>(), false);
+        QVERIFY(j["model"]["validation_error"].get<std::string>().find("mlp.gate_proj.weight") != std::string::npos);
     }
 };
 

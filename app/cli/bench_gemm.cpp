@@ -9,10 +9,12 @@
 #include "kernels/quant.h"
 
 #include <torch/torch.h>
+#include <omp.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <cstdio>
 #include <iostream>
 #include <random>
@@ -41,7 +43,7 @@ double medianSeconds(const std::function<void()>& fn, int maxReps)
 // Streaming read of a buffer much larger than the last-level cache; 8 independent lanes.
 double bandwidthGBs(size_t bytes, int reps)
 {
-    const size_t n = bytes / 8;
+    const size_t n = bytes / 64 * 8;
     std::vector<uint64_t> buf(n);
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; ++i) buf[i] = i;
@@ -49,15 +51,21 @@ double bandwidthGBs(size_t bytes, int reps)
     auto run = [&] {
         uint64_t total = 0;
 #pragma omp parallel for schedule(static) reduction(+ : total)
-        for (size_t i = 0; i < n; i += 8) {
-            uint64_t a = 0;
-            for (size_t j = 0; j < 8 && i + j < n; ++j) a += buf[i + j];
-            total += a;
-        }
+        for (size_t i = 0; i < n; i += 8)    // n is a multiple of 8: one 64-byte line per step
+            total += (buf[i] + buf[i + 1]) + (buf[i + 2] + buf[i + 3]) + (buf[i + 4] + buf[i + 5]) + (buf[i + 6] + buf[i + 7]);
         sink = sink + total;
     };
     const double s = medianSeconds(run, reps);
     return double(n * 8) / s / 1e9;
+}
+
+// The machine's 1-minute load average: benchmarks on a shared machine are only as good as this.
+double loadAverage()
+{
+    std::ifstream f("/proc/loadavg");
+    double l = -1;
+    f >> l;
+    return l;
 }
 
 struct Row { int64_t M, N, K; std::string method; double ms, gflops, gbs, vsF32, vsBf16, pctBw; };
@@ -70,10 +78,14 @@ int runGemm(const std::vector<std::string>& argv)
         .option("bw-mb", "bandwidth probe buffer in MiB (>> last-level cache)", "1024");
     return qb::cli::runParsed(args, argv, [&] {
         const bool quick = args.has("quick");
+        // Same thread count for libtorch and our OpenMP kernels.
+        const int threads = std::max(1, omp_get_max_threads());
+        torch::set_num_threads(threads);
         const int reps = quick ? 3 : int(args.getInt("repeats"));
         std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1, 16, 512};
         std::vector<std::pair<int64_t, int64_t>> NKs = quick ? std::vector<std::pair<int64_t, int64_t>>{{256, 512}}
                                                              : std::vector<std::pair<int64_t, int64_t>>{{2048, 2048}, {8192, 4096}};
+        const double load0 = loadAverage();
         const double bw = bandwidthGBs(size_t(quick ? 64 : args.getInt("bw-mb")) << 20, quick ? 3 : 10);
         torch::NoGradGuard ng;
         std::vector<Row> rows;
@@ -137,17 +149,17 @@ int runGemm(const std::vector<std::string>& argv)
         const auto b = qb::buildInfo();
         if (args.has("json")) {
             nlohmann::json j = {{"benchmark", "gemm"}, {"git_commit", b.git_commit}, {"cpu", b.cpu},
-                                {"torch_version", b.torch_version}, {"threads", torch::get_num_threads()},
-                                {"avx512_vnni", qk::simd_enabled()}, {"bandwidth_gbs", bw}, {"rows", nlohmann::json::array()}};
+                                {"torch_version", b.torch_version}, {"threads", threads}, {"torch_threads", torch::get_num_threads()},
+                                {"avx512_vnni", qk::simd_enabled()}, {"bandwidth_gbs", bw}, {"loadavg_start", load0}, {"loadavg_end", loadAverage()}, {"rows", nlohmann::json::array()}};
             for (const auto& r : rows)
                 j["rows"].push_back({{"M", r.M}, {"N", r.N}, {"K", r.K}, {"method", r.method}, {"ms", r.ms}, {"gflops", r.gflops},
                                      {"weight_gbs", r.gbs}, {"speedup_vs_fp32", r.vsF32}, {"speedup_vs_bf16", r.vsBf16},
                                      {"pct_bandwidth", r.pctBw}});
             std::cout << j.dump(2) << '\n';
         } else {
-            std::printf("CPU %s, %d threads, AVX-512 VNNI %s, libtorch %s, commit %s\n", b.cpu.c_str(), torch::get_num_threads(),
+            std::printf("CPU %s, %d threads (libtorch %d), AVX-512 VNNI %s, libtorch %s, commit %s\n", b.cpu.c_str(), threads, torch::get_num_threads(),
                         qk::simd_enabled() ? "yes" : "no", b.torch_version.c_str(), b.git_commit.c_str());
-            std::printf("streaming read bandwidth: %.1f GB/s\n\n", bw);
+            std::printf("streaming read bandwidth: %.1f GB/s; load average %.1f at start, %.1f at end\n\n", bw, load0, loadAverage());
             std::printf("%5s %5s %5s  %-24s %9s %9s %8s %7s %7s %6s\n", "M", "N", "K", "method", "ms", "GFLOP/s", "W GB/s", "x fp32", "x bf16", "%bw");
             for (const auto& r : rows)
                 std::printf("%5lld %5lld %5lld  %-24s %9.3f %9.1f %8.1f %7.2f %7.2f %6.1f\n", (long long)r.M, (long long)r.N,

@@ -85,8 +85,12 @@ public:
         region_->size = static_cast<size_t>(st.st_size);
         if (region_->size > 0) {
             // MAP_PRIVATE + PROT_WRITE: copy-on-write, so an in-place op on a view can never
-            // write into (or fault on) the file.
+            // write into (or fault on) the file. Under strict overcommit (vm.overcommit_memory=2)
+            // a writable private mapping is charged in full and may fail with ENOMEM: fall back
+            // to a read-only mapping then (views must not be written in place; the engine copies).
             void* a = ::mmap(nullptr, region_->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+            if (a == MAP_FAILED && errno == ENOMEM)
+                a = ::mmap(nullptr, region_->size, PROT_READ, MAP_PRIVATE, fd, 0);
             if (a == MAP_FAILED) {
                 int e = errno;
                 ::close(fd);

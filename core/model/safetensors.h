@@ -46,8 +46,10 @@ public:
     const StTensorInfo* find(const std::string& name) const;
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
     const uint8_t* data(const StTensorInfo& t) const;
-    // A CPU tensor viewing the mapped bytes (no copy; valid while this object lives) —
-    // use .clone() or .to() to own it.
+    // A CPU tensor viewing the mapped bytes (no copy). It keeps the mapping alive, so it stays
+    // valid after this object is gone. The mapping is copy-on-write (writes never reach the
+    // file), except under strict overcommit where it is read-only: do not modify views in
+    // place — use .clone() or .to() to own a tensor.
     at::Tensor view(const std::string& name) const;
 
 private:
