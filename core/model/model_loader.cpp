@@ -1,0 +1,27 @@
+// LlamaModel::load: a Hugging Face folder (config.json + safetensors) -> engine.
+#include "core/model/llama.h"
+
+#include "core/model/safetensors.h"
+#include "core/util/error.h"
+
+namespace qb {
+
+std::shared_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& dir, at::ScalarType dtype,
+                                             torch::Device device)
+{
+    if (!std::filesystem::is_directory(dir))
+        throw Error(dir.string() + ": not a model folder");
+    ModelConfig cfg = loadConfig(dir / "config.json");
+    Checkpoint ckpt(dir);
+    validateCheckpoint(cfg, ckpt, dir.string()); // names the file and tensor on any mismatch
+    auto src = [&](const std::string& name) -> at::Tensor {
+        return ckpt.has(name) ? ckpt.view(name) : at::Tensor();
+    };
+    try {
+        return std::make_shared<LlamaModel>(std::move(cfg), src, dtype, device);
+    } catch (const Error& e) {
+        throw Error(dir.string() + ": " + e.what());
+    }
+}
+
+} // namespace qb
