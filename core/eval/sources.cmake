@@ -1,3 +1,10 @@
 list(APPEND QB_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/ppl.cpp
 )
+list(APPEND QB_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/tasks.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/mmlu.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/model_lm.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/ppl_ref.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/throughput.cpp
+)

@@ -1,0 +1,56 @@
+// `quantbench-cli report RESULTS... [--format md|csv|json] [--out FILE]`: the summary report of
+// result files and run folders (this app's, and report-style files from scripts).
+#include "app/cli/command.h"
+#include "core/report/report.h"
+#include "core/results/store.h"
+#include "core/util/error.h"
+
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+int runReport(const std::vector<std::string>& argv)
+{
+    qb::cli::Args args("report", "RESULTS... [--format md|csv|json] [--out FILE]");
+    args.option("format", "md, csv or json", "md")
+        .option("out", "write to FILE instead of stdout")
+        .option("alpha", "significance level of the tests", "0.05")
+        .option("title", "report title", "QuantBench results");
+    return qb::cli::runParsed(args, argv, [&] {
+        if (args.positional().empty())
+            throw qb::Error("give at least one results file or run folder");
+        std::vector<std::filesystem::path> paths(args.positional().begin(), args.positional().end());
+        auto loaded = qb::loadResults(paths);
+        for (const auto& m : loaded.messages)
+            std::cerr << "quantbench-cli report: " << m << '\n';
+        if (loaded.records.empty())
+            throw qb::Error("no results could be read");
+        qb::ReportOptions o;
+        o.alpha = args.getDouble("alpha");
+        o.title = args.get("title");
+        qb::Report rep = qb::buildReport(loaded.records, o);
+        std::string fmt = args.get("format"), text;
+        if (fmt == "md")
+            text = rep.markdown();
+        else if (fmt == "csv")
+            text = rep.csv();
+        else if (fmt == "json")
+            text = rep.toJson().dump(2) + "\n";
+        else
+            throw qb::Error("--format must be md, csv or json, not '" + fmt + "'");
+        if (auto out = args.opt("out")) {
+            std::ofstream f(*out, std::ios::binary);
+            if (!(f << text))
+                throw qb::Error(*out + ": cannot write");
+            std::cerr << "wrote " << *out << " (" << loaded.records.size() << " records)\n";
+        } else {
+            std::cout << text;
+        }
+        return 0;
+    });
+}
+
+QB_CLI_COMMAND("report", "summary tables (Markdown, CSV, JSON) from result files and run folders", runReport);
+
+} // namespace

@@ -1,0 +1,6 @@
+list(APPEND QB_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/csv.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/mmlu_data.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/sha256.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/text_data.cpp
+)

@@ -1,0 +1,40 @@
+#pragma once
+// KL divergence and top-1 agreement of a model against the baseline on the same PPL windows.
+// The baseline's distribution is kept compactly: per predicted token its top-k log-probs and
+// ids (k = kl_topk), the rest of the vocabulary as one "tail" bucket. KL over (top-k + tail) is a
+// lower bound of the full KL (merging outcomes never increases KL) and equals it when k >= vocab.
+// Memory: windows x (ctx-1) x k x 12 bytes (4 windows x 2047 x 64 -> 6 MiB).
+#include "core/eval/tasks.h"
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace qb {
+
+class LlamaModel;
+
+struct PplReference {
+    int64_t ctx = 0, topk = 0;
+    std::vector<at::Tensor> logp; // per window (T-1, k) float32, CPU, sorted descending
+    std::vector<at::Tensor> ids;  // per window (T-1, k) int64
+    bool empty() const { return logp.empty(); }
+};
+
+struct KlResult {
+    double mean_kl = 0, p99_kl = 0, top1_agreement = 0;
+    int64_t tokens = 0, windows = 0;
+    bool exact = false; // k >= vocab
+};
+
+// Windows are the first `windows` disjoint windows of `ctx` tokens, as the PPL protocol cuts them.
+PplReference makePplReference(const LlamaModel& model, const std::vector<int32_t>& tokens, int64_t ctx,
+                              int64_t windows, int64_t topk, const EvalHooks& hooks = {});
+KlResult compareToReference(const LlamaModel& model, const std::vector<int32_t>& tokens, const PplReference& ref,
+                            const EvalHooks& hooks = {});
+
+// The math on logits, exposed for tests: base top-k (T, k) log-probs/ids vs full log-probs (T, V).
+KlResult klFromTopK(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp);
+
+} // namespace qb

@@ -1,0 +1,45 @@
+#pragma once
+// The summary report of a set of results (new runs and loaded files), shaped like a results
+// report: accuracy grouped Baseline / Real / Fake / SmoothQuant, throughput, SmoothQuant,
+// real-vs-fake cross-comparison, INT8 vs FP8 per scenario with a recommendation, matmul
+// accuracy, failures, and key findings written from the numbers.
+//
+// A difference is called a finding only when it beats its noise: MMLU uses the paired McNemar
+// test against the baseline on the per-question correctness (exact binomial when there are
+// fewer than 25 discordant questions; an unpaired two-proportion z-test when a record has no
+// per-question data, said so in the table); PPL uses z = diff / sqrt(se1^2 + se2^2).
+// Significance level `alpha` (default 0.05). A quantized config that beats its baseline
+// beyond noise is flagged as a likely evaluation problem.
+#include "core/report/table.h"
+#include "core/results/record.h"
+
+#include <string>
+#include <vector>
+
+namespace qb {
+
+struct ReportOptions {
+    double alpha = 0.05;
+    std::string title = "QuantBench results";
+};
+
+struct Report {
+    std::string title;
+    std::vector<Table> tables;
+    std::vector<std::string> findings;  // bullet texts
+    std::vector<std::string> warnings;  // likely evaluation problems, unreadable inputs
+    const Table* table(const std::string& id) const;
+
+    std::string markdown() const;
+    std::string csv() const; // every table, separated by a "# title" line and a blank line
+    nlohmann::json toJson() const;
+};
+
+// Group of a config: "Baseline", "Real", "Fake" or "SmoothQuant" (from the scheme JSON, the
+// canonical name, or, for imported names, words in the name).
+std::string configGroup(const ResultRecord& r);
+
+// When a config has several records for a task (resumed or merged runs) the last ok one wins.
+Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions& opts = {});
+
+} // namespace qb

@@ -1,0 +1,31 @@
+#pragma once
+// Import of report-style JSON files written by script-based experiments. The file name says
+// the task and (often) the config:
+//   task_31_ppl_<CONFIG>.json                -> ppl of CONFIG
+//   task_31_mmlu_<CONFIG>_direct.json        -> mmlu_direct of CONFIG
+//   task_31_mmlu_<CONFIG>_Fake_generate.json -> mmlu_generate of CONFIG_Fake
+//   task_32_throughput_results.json          -> throughput, object keyed by config
+//   task_33_int8_results.json                -> any tasks, object keyed by config
+// The content is a flat object of metrics, or an object keyed by config name (values: metric
+// objects, possibly nested one level, e.g. {"mmlu": {"accuracy": ...}}). Keys are matched
+// loosely: ppl/perplexity, accuracy/acc (a fraction, or a percent when > 1), prefill/decode
+// throughput, mmlu throughput, memory, counts. What the name and the keys say is taken; every
+// key, value or file that could not be understood is reported, file by file. Never throws.
+#include "core/results/record.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace qb {
+
+struct ImportResult {
+    std::vector<ResultRecord> records;
+    std::vector<std::string> messages;
+};
+
+ImportResult importReportFile(const std::filesystem::path& p);
+// Same, from content already in memory (`name` is the file name that drives the parsing).
+ImportResult importReportJson(const std::string& name, const std::string& content);
+
+} // namespace qb

@@ -1,0 +1,5 @@
+list(APPEND QB_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/import.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/record.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/store.cpp
+)

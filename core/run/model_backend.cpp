@@ -1,0 +1,236 @@
+#include "core/run/model_backend.h"
+
+#include "core/data/mmlu_data.h"
+#include "core/data/sha256.h"
+#include "core/data/text_data.h"
+#include "core/eval/mmlu.h"
+#include "core/eval/model_lm.h"
+#include "core/eval/ppl.h"
+#include "core/eval/ppl_ref.h"
+#include "core/eval/throughput.h"
+#include "core/model/llama.h"
+#include "core/quant/model_quantizer.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/util/build_info.h"
+#include "core/util/error.h"
+#include "core/util/torch_compat.h"
+
+#include <chrono>
+#include <optional>
+
+namespace fs = std::filesystem;
+
+namespace qb {
+
+struct ModelBackend::State {
+    SweepSpec spec;
+    std::string device;
+    std::shared_ptr<LlamaModel> model;
+    std::optional<Tokenizer> tok;
+    std::unique_ptr<ModelQuantizer> quant;
+    std::string applied; // scheme currently in the model
+    std::string configHash, name;
+    // datasets
+    std::optional<TextDataset> pplText, calibText;
+    std::vector<int32_t> pplTokens, calibTokens;
+    std::optional<MmluDataset> mmlu;
+    std::vector<size_t> questions;
+    PplReference ref;
+    std::map<std::string, at::Tensor> linearInputs;
+};
+
+std::string resolveDevice(const std::string& requested)
+{
+    if (requested == "auto" || requested.empty())
+        return compat::cudaAvailable() ? "cuda" : "cpu";
+    if (requested.rfind("cuda", 0) == 0 && !compat::cudaAvailable())
+        fail("sweep", "device \"" + requested + "\" requested but CUDA is not available");
+    if (requested != "cpu" && requested.rfind("cuda", 0) != 0)
+        fail("sweep", "unknown device \"" + requested + "\" (auto, cpu, cuda, cuda:N)");
+    return requested;
+}
+
+static at::ScalarType dtypeOf(const std::string& n)
+{
+    if (n == "BF16")
+        return at::kBFloat16;
+    if (n == "FP16")
+        return at::kHalf;
+    return at::kFloat;
+}
+
+ModelBackend::ModelBackend() : d_(std::make_unique<State>()) {}
+ModelBackend::~ModelBackend() = default;
+
+std::string ModelBackend::deviceName() const
+{
+    if (d_->device.rfind("cuda", 0) == 0)
+        return compat::cudaDeviceName(d_->device.size() > 5 ? std::stoi(d_->device.substr(5)) : 0);
+    return "cpu: " + buildInfo().cpu;
+}
+std::string ModelBackend::modelConfigHash() const { return d_->configHash; }
+std::string ModelBackend::modelName() const { return d_->name; }
+
+void ModelBackend::prepare(const SweepSpec& spec, const EvalHooks& hooks)
+{
+    auto& d = *d_;
+    d.spec = spec;
+    d.device = resolveDevice(spec.device);
+    fs::path dir = spec.model;
+    if (!fs::exists(dir / "config.json"))
+        fail(dir.string(), "not a model folder (no config.json)");
+    d.configHash = sha256File(dir / "config.json");
+    d.name = fs::path(spec.model).lexically_normal().filename().string();
+    if (d.name.empty())
+        d.name = fs::path(spec.model).lexically_normal().parent_path().filename().string();
+    d.model = LlamaModel::load(dir, dtypeOf(spec.baseline_dtype), torch::Device(d.device));
+    d.tok = Tokenizer::fromFile(dir);
+    d.quant = std::make_unique<ModelQuantizer>(*d.model);
+    d.applied = QuantScheme::baseline(spec.baseline_dtype).name();
+    const auto& t = spec.tasks;
+    bool needText = t.ppl.enabled || t.matmul.enabled;
+    if (needText) {
+        if (spec.ppl_text.empty())
+            fail("sweep", "the PPL / matmul tasks need datasets.ppl_text");
+        d.pplText = loadText(spec.ppl_text);
+        d.pplTokens = d.tok->encode(d.pplText->text, true);
+    }
+    bool needCalib = false;
+    for (const auto& s : spec.schemes)
+        needCalib |= s.smoothing == Smoothing::SmoothQuant;
+    if (needCalib) {
+        std::string p = spec.calibration_text.empty() ? spec.ppl_text : spec.calibration_text;
+        if (p.empty())
+            fail("sweep", "SmoothQuant schemes need datasets.calibration_text (or ppl_text)");
+        d.calibText = loadText(p);
+        d.calibTokens = d.tok->encode(d.calibText->text, true);
+    }
+    if (t.mmlu.direct || t.mmlu.generate) {
+        if (spec.mmlu.empty())
+            fail("sweep", "the MMLU tasks need datasets.mmlu");
+        MmluLoadOptions o;
+        o.subjects = t.mmlu.subjects;
+        d.mmlu = loadMmlu(spec.mmlu, o);
+        d.questions = spreadLimit(d.mmlu->test, t.mmlu.max_questions, spec.seed);
+    }
+    hooks.check();
+    // Baseline-state references, for every shard.
+    if (t.ppl.enabled && t.ppl.kl_windows > 0)
+        d.ref = makePplReference(*d.model, d.pplTokens, t.ppl.ctx, t.ppl.kl_windows, t.ppl.kl_topk, hooks);
+    if (t.matmul.enabled)
+        d.linearInputs = captureLinearInputs(*d.model, tokenWindows(d.pplTokens, t.matmul.windows,
+                                                                     std::min(t.matmul.len, d.model->config().max_position_embeddings)),
+                                             t.matmul.max_rows);
+}
+
+nlohmann::json ModelBackend::apply(const QuantScheme& scheme, const EvalHooks& hooks)
+{
+    auto& d = *d_;
+    if (scheme.isBaseline()) {
+        d.quant->restore();
+        d.applied = scheme.name();
+        return {{"model_bytes", d.model->weightBytes()}};
+    }
+    if (scheme.smoothing == Smoothing::SmoothQuant && !d.quant->calibrated()) {
+        d.quant->restore();
+        auto windows = tokenWindows(d.calibTokens, d.spec.calib_sequences,
+                                    std::min(d.spec.calib_length, d.model->config().max_position_embeddings));
+        d.quant->calibrate(windows, [&](int64_t, int64_t) { return !hooks.cancelled(); });
+    }
+    QuantizeReport r = d.quant->apply(scheme);
+    d.applied = scheme.name();
+    return {{"linears", r.linears},
+            {"linear_bytes_before", r.linear_bytes_before},
+            {"linear_bytes_after", r.linear_bytes_after},
+            {"model_bytes_before", r.model_bytes_before},
+            {"model_bytes_after", r.model_bytes_after},
+            {"quantize_seconds", r.seconds}};
+}
+
+void ModelBackend::run(const QuantScheme& scheme, const std::string& task, ResultRecord& rec, const EvalHooks& hooks)
+{
+    auto& d = *d_;
+    const auto& t = d.spec.tasks;
+    if (task != task::Matmul && d.applied != scheme.name())
+        apply(scheme, hooks); // matmul accuracy left the model in the baseline state
+    auto progress = [&](int64_t a, int64_t b) {
+        if (hooks.progress)
+            hooks.progress(a, b);
+        return !hooks.cancelled();
+    };
+    auto textId = [&](const char* role, const TextDataset& x) {
+        rec.datasets.push_back({role, x.path.string(), x.sha256, x.bytes});
+    };
+    if (task == task::Ppl) {
+        PplOptions o;
+        o.ctx = t.ppl.ctx;
+        o.maxWindows = t.ppl.max_windows;
+        PplResult p = perplexity(*d.model, d.pplTokens, o, progress);
+        rec.metrics["ppl"] = p.ppl;
+        rec.metrics["ppl_stderr"] = p.stderrPpl;
+        rec.metrics["mean_nll"] = p.meanNll;
+        rec.metrics["n_tokens"] = double(p.nTokens);
+        rec.metrics["windows"] = double(p.windows);
+        rec.metrics["ctx"] = double(p.ctx);
+        rec.metrics["tokens_per_s"] = p.seconds > 0 ? double(p.nTokens) / p.seconds : 0.0;
+        rec.details["ppl"] = p.toJson();
+        if (!d.ref.empty() && !scheme.isBaseline()) {
+            KlResult k = compareToReference(*d.model, d.pplTokens, d.ref, hooks);
+            rec.metrics["kl_mean"] = k.mean_kl;
+            rec.metrics["kl_p99"] = k.p99_kl;
+            rec.metrics["top1_agreement"] = k.top1_agreement;
+            rec.details["kl"] = {{"tokens", k.tokens}, {"windows", k.windows}, {"topk", d.ref.topk}, {"exact", k.exact}};
+        }
+        textId("ppl_text", *d.pplText);
+    } else if (task == task::MmluDirect || task == task::MmluGenerate) {
+        bool gen = task == task::MmluGenerate;
+        ModelLm lm(*d.model, *d.tok);
+        MmluResult m = evalMmlu(lm, *d.mmlu, d.questions, t.mmlu, gen, hooks);
+        rec.metrics["accuracy"] = m.accuracy;
+        rec.metrics["accuracy_stderr"] = m.stderr_;
+        rec.metrics["n"] = double(m.n);
+        rec.metrics["correct"] = double(m.correct);
+        rec.metrics["questions_per_s"] = m.seconds > 0 ? double(m.n) / m.seconds : 0.0;
+        if (gen)
+            rec.metrics["unparseable"] = double(m.unparseable);
+        rec.metrics["shots_mean"] = m.shots_mean;
+        rec.details["mmlu"] = m.toJson();
+        rec.details["mmlu"]["dataset_warnings"] = d.mmlu->warnings.size();
+        rec.correct = m.correctness;
+        rec.predictions = m.predictions;
+        rec.question_set = m.question_set;
+        rec.datasets.push_back({"mmlu", d.mmlu->path.string(), d.mmlu->sha256, d.mmlu->bytes});
+    } else if (task == task::Throughput) {
+        ThroughputResult r = measureThroughput(*d.model, t.throughput, d.spec.seed, hooks);
+        rec.metrics["prefill_samples_per_s"] = r.prefill_samples_per_s;
+        rec.metrics["decode_tokens_per_s"] = r.decode_tokens_per_s;
+        rec.metrics["weight_bytes"] = double(r.weight_bytes);
+        if (r.vm_hwm_after_mb >= 0 && d.device == "cpu")
+            rec.metrics["peak_memory_mb"] = r.vm_hwm_after_mb;
+        rec.details["throughput"] = r.toJson();
+    } else if (task == task::Matmul) {
+        if (scheme.isBaseline()) {
+            rec.metrics["sqnr_db"] = INFINITY; // the reference itself
+            rec.details["matmul"] = "baseline: reference";
+            return;
+        }
+        d.quant->restore();
+        d.applied = QuantScheme::baseline(d.spec.baseline_dtype).name();
+        MatmulAccuracy a = matmulAccuracy(*d.quant, scheme, d.linearInputs, progress);
+        rec.metrics["sqnr_db"] = a.sqnr_db;
+        rec.metrics["sqnr_db_min"] = a.sqnr_db_min;
+        rec.metrics["rel_fro_error"] = a.rel_fro_error;
+        rec.metrics["cosine"] = a.cosine;
+        rec.metrics["max_abs_error"] = a.max_abs_error;
+        nlohmann::json layers = nlohmann::json::array();
+        for (const auto& l : a.layers)
+            layers.push_back({{"name", l.name}, {"sqnr_db", l.sqnr_db}, {"rel_fro_error", l.rel_fro_error},
+                              {"cosine", l.cosine}, {"max_abs_error", l.max_abs_error}});
+        rec.details["matmul_layers"] = layers;
+        textId("ppl_text", *d.pplText);
+    } else {
+        fail("sweep", "unknown task \"" + task + "\"");
+    }
+}
+
+} // namespace qb
