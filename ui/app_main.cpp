@@ -81,10 +81,8 @@ int runApp(int argc, char** argv)
     w.show();
 
     int exitCode = 0;
-    auto finish = [&] {
+    auto grabAndQuit = [&] {
         if (p.isSet(shot)) {
-            w.tabs()->setCurrentIndex(0); // the charts
-            w.flushViews();
             QImage img = w.grab().toImage();
             int colours = distinctColours(img);
             if (!img.save(p.value(shot), "PNG")) {
@@ -97,6 +95,13 @@ int runApp(int argc, char** argv)
         }
         if (automated)
             QApplication::exit(exitCode);
+    };
+    auto finish = [&] {
+        // Show the charts with the final data, then let the scene lay out (legends are laid out
+        // by deferred events) before grabbing.
+        w.tabs()->setCurrentIndex(0);
+        w.flushViews();
+        QTimer::singleShot(250, &w, grabAndQuit);
     };
     if (p.isSet(run)) {
         QObject::connect(&w, &MainWindow::runFinished, &w, [&](bool) {

@@ -44,7 +44,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     auto* scroll = new QScrollArea;
     scroll->setWidget(setup_);
     scroll->setWidgetResizable(true);
-    scroll->setMinimumWidth(460);
+    scroll->setMinimumWidth(520);
     runPanel_ = new RunPanel;
     leftSplit_ = new QSplitter(Qt::Vertical);
     leftSplit_->addWidget(scroll);
@@ -64,6 +64,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     split_->addWidget(leftSplit_);
     split_->addWidget(tabs_);
     split_->setStretchFactor(1, 1);
+    split_->setSizes({620, 880}); // the setup panel fits without a horizontal scroll bar
     setCentralWidget(split_);
     statusBar()->showMessage(tr("Ready: choose a model and schemes, then Run (Ctrl+R)"));
 

@@ -209,7 +209,13 @@ SweepSetup demoSweep()
                                  {{G::PerTensor, 0}, {G::PerRow, 0}, {G::PerGroup, 64}},
                                  {qb::QuantMode::Real, qb::QuantMode::Fake});
     s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, 0.5));
+    // The demo text sits next to the demo model (installed and source layouts); fall back to the
+    // source tree when the model comes from elsewhere (QB_DEMO_MODEL).
     fs::path demoText = fs::path(s.model_dir).parent_path() / "tinystories_sample.txt";
+#ifdef QB_SOURCE_DIR_UI
+    if (!fs::exists(demoText))
+        demoText = fs::path(QB_SOURCE_DIR_UI) / "resources/demo/tinystories_sample.txt";
+#endif
     s.evals.ppl = true;
     s.evals.ppl_dataset = demoText.string();
     s.evals.calib_dataset = demoText.string();

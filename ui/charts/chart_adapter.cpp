@@ -3,6 +3,8 @@
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QHorizontalBarSeries>
+#include <QLegend>
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
@@ -26,6 +28,8 @@ ChartWidget::ChartWidget(QWidget* parent) : QWidget(parent)
     chart_ = new QChart;
     chart_->setAnimationOptions(QChart::NoAnimation); // live updates: animation would lag behind
     chart_->legend()->setAlignment(Qt::AlignBottom);
+    chart_->legend()->setVisible(true);
+    chart_->setMargins(QMargins(4, 4, 4, 4));
     view_ = new QChartView(chart_, this);
     view_->setRenderHint(QPainter::Antialiasing);
     auto* lay = new QVBoxLayout(this);
@@ -57,8 +61,26 @@ static void niceRange(double lo, double hi, bool fromZero, double& outLo, double
     outHi = hi + pad;
 }
 
+static std::string signature(const ChartSpec& spec)
+{
+    std::string sig = spec.title + '|' + spec.yLabel;
+    for (const auto& c : spec.categories)
+        sig += '|' + c;
+    for (const auto& s : spec.series) {
+        sig += '#' + s.name;
+        for (const auto& p : s.points)
+            sig += ';' + std::to_string(p.x) + ',' + std::to_string(p.y) + ',' + p.tooltip;
+    }
+    return sig;
+}
+
 void ChartWidget::setSpec(const ChartSpec& spec)
 {
+    // Rebuilding a Qt chart is the expensive part of a refresh: skip it when nothing changed.
+    std::string sig = signature(spec);
+    if (sig == signature_)
+        return;
+    signature_ = sig;
     spec_ = spec;
     chart_->removeAllSeries();
     for (auto* a : chart_->axes())
@@ -69,6 +91,8 @@ void ChartWidget::setSpec(const ChartSpec& spec)
         buildLines();
     else
         buildBars();
+    chart_->legend()->setVisible(!spec.series.empty());
+
 }
 
 void ChartWidget::buildLines()
@@ -78,6 +102,8 @@ void ChartWidget::buildLines()
     for (size_t i = 0; i < spec_.categories.size(); ++i)
         ax->append(QString::fromStdString(spec_.categories[i]), double(i) + 0.5);
     ax->setRange(-0.5, double(spec_.categories.size()) - 0.5);
+    ax->setTitleText(tr("granularity: coarse → fine"));
+    ax->setTruncateLabels(false);
     auto* ay = new QValueAxis;
     ay->setTitleText(QString::fromStdString(spec_.yLabel));
     chart_->addAxis(ax, Qt::AlignBottom);
@@ -92,8 +118,9 @@ void ChartWidget::buildLines()
             lo = std::min(lo, p.y - p.err);
             hi = std::max(hi, p.y + p.err);
         }
+        chart_->addSeries(ls); // the theme picks the colour here; pens are adjusted after
         if (s.reference) {
-            QPen pen(Qt::black);
+            QPen pen(QColor(0x40, 0x40, 0x40));
             pen.setStyle(Qt::DashLine);
             pen.setWidthF(1.5);
             ls->setPen(pen);
@@ -104,7 +131,6 @@ void ChartWidget::buildLines()
             ls->setPen(pen);
             drawnPoints_ += int(s.points.size());
         }
-        chart_->addSeries(ls);
         ls->attachAxis(ax);
         ls->attachAxis(ay);
         connect(ls, &QLineSeries::hovered, this, [this, si](const QPointF& pt, bool state) {
@@ -124,7 +150,8 @@ void ChartWidget::buildLines()
 
 void ChartWidget::buildBars()
 {
-    auto* bars = new QBarSeries;
+    // Horizontal bars: config names are long and read best on the vertical axis.
+    auto* bars = new QHorizontalBarSeries;
     for (size_t si = 0; si < spec_.series.size(); ++si) {
         const auto& s = spec_.series[si];
         auto* set = new QBarSet(QString::fromStdString(s.name));
@@ -151,7 +178,7 @@ void ChartWidget::buildBars()
     for (const auto& c : spec_.categories)
         cats << QString::fromStdString(c);
     ax->append(cats);
-    ax->setLabelsAngle(cats.size() > 6 ? -60 : 0);
+    ax->setTruncateLabels(false); // config names must stay readable
     auto* ay = new QValueAxis;
     ay->setTitleText(QString::fromStdString(spec_.yLabel));
     double hi = 0;
@@ -161,8 +188,8 @@ void ChartWidget::buildBars()
     double rlo, rhi;
     niceRange(0, hi, true, rlo, rhi);
     ay->setRange(rlo, rhi);
-    chart_->addAxis(ax, Qt::AlignBottom);
-    chart_->addAxis(ay, Qt::AlignLeft);
+    chart_->addAxis(ax, Qt::AlignLeft);
+    chart_->addAxis(ay, Qt::AlignBottom);
     bars->attachAxis(ax);
     bars->attachAxis(ay);
 }

@@ -4,6 +4,8 @@
 #include "ui/charts/chart_specs.h"
 
 #include <QString>
+
+#include <string>
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
@@ -30,6 +32,7 @@ private:
     void buildBars();
 
     ChartSpec spec_;
+    std::string signature_ = "-"; // of the spec on screen
     QChartView* view_ = nullptr;
     QChart* chart_ = nullptr;
     int drawnPoints_ = 0;

@@ -18,8 +18,7 @@ int ChartSpec::pointCount() const
 
 const std::vector<std::string>& granularityCategories()
 {
-    static const std::vector<std::string> c = {"Per-Tensor", "Per-Row", "Group 512", "Group 256", "Group 128",
-                                               "Group 64"};
+    static const std::vector<std::string> c = {"tensor", "row", "g512", "g256", "g128", "g64"};
     return c;
 }
 
