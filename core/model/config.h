@@ -7,9 +7,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qb {
+
+class Checkpoint;
 
 struct RopeScaling {
     std::string type = "none"; // "none", "linear", "llama3"
@@ -49,5 +52,14 @@ struct ModelConfig {
 };
 
 ModelConfig loadConfig(const std::filesystem::path& configJson);
+
+// HF tensor names and shapes a checkpoint of this config must hold, in file order
+// (embeddings, layers 0..L-1, final norm, lm_head unless tied).
+std::vector<std::pair<std::string, std::vector<int64_t>>> expectedTensors(const ModelConfig& c);
+
+// Checks presence, shape and float dtype of every expected tensor; extra tensors (rotary
+// inv_freq, ...) are ignored. Throws qb::Error naming the file and the tensor; `where` names
+// the model folder for tensors that are missing altogether.
+void validateCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& where);
 
 } // namespace qb

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,6 +18,9 @@ namespace qb {
 enum class StDType { F32, F16, BF16, F64, I64, I32, I16, I8, U8, BOOL, F8_E4M3, F8_E5M2 };
 
 const char* stDTypeName(StDType t);
+bool stDTypeFromName(const std::string& name, StDType& out); // false for unknown names
+bool stDTypeFromScalarType(at::ScalarType s, StDType& out); // false when safetensors has none
+bool stDTypeIsFloat(StDType t); // F64 F32 F16 BF16 (not FP8: those need scales)
 size_t stDTypeSize(StDType t);
 at::ScalarType toScalarType(StDType t); // throws for dtypes this libtorch lacks (FP8 on 1.13)
 
@@ -71,6 +75,19 @@ private:
     std::vector<std::unique_ptr<SafetensorsFile>> files_;
     std::map<std::string, size_t> where_; // tensor -> file index
 };
+
+// Streaming writer: the header (all shapes and offsets known up front) is written first, then
+// fill(i, write) must pass exactly the bytes of tensor i (little-endian, row-major) to write(),
+// in as many pieces as it likes. Lets a 1 GB checkpoint be written without holding it in RAM.
+struct StTensorSpec {
+    std::string name;
+    StDType dtype;
+    std::vector<int64_t> shape;
+};
+using StWriteFn = std::function<void(const void* bytes, size_t n)>;
+void writeSafetensorsStreamed(const std::filesystem::path& path, const std::vector<StTensorSpec>& specs,
+                              const std::function<void(size_t index, const StWriteFn& write)>& fill,
+                              const std::map<std::string, std::string>& metadata = {});
 
 // Writes tensors (any device/dtype; converted to contiguous CPU) in the given order.
 // Atomic: written to PATH.tmp then renamed.

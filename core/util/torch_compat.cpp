@@ -51,6 +51,24 @@ int cudaComputeCapability(int index)
 #endif
 }
 
+std::optional<at::ScalarType> float8E4M3Type()
+{
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    return at::kFloat8_e4m3fn;
+#else
+    return std::nullopt;
+#endif
+}
+
+std::optional<at::ScalarType> float8E5M2Type()
+{
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    return at::kFloat8_e5m2;
+#else
+    return std::nullopt;
+#endif
+}
+
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& mask, double scale)
 {

@@ -2,6 +2,7 @@
 // The one place where libtorch 1.13 (Debian, CI) and 2.x (official CUDA builds) differ.
 // Everything else in core/ calls these instead of version-specific API.
 #include <torch/torch.h>
+#include <optional>
 #include <string>
 
 namespace qb::compat {
@@ -11,6 +12,11 @@ bool torchBuiltWithCuda();
 bool cudaAvailable();
 std::string cudaDeviceName(int index);
 int cudaComputeCapability(int index); // major*10+minor, 0 when unknown
+
+// FP8 scalar types exist from libtorch 2.1 (at::kFloat8_e4m3fn / at::kFloat8_e5m2);
+// nullopt on older versions, so callers can say "needs libtorch >= 2.1".
+std::optional<at::ScalarType> float8E4M3Type();
+std::optional<at::ScalarType> float8E5M2Type();
 
 // Attention with an additive float mask (or causal when mask is undefined and causal=true).
 // q: (B, H, Tq, D), k/v: (B, H, Tk, D), mask broadcastable to (B, H, Tq, Tk).

@@ -1,0 +1,43 @@
+// `quantbench-cli bench NAME ...`: dispatcher over the benchmarks registered via registerBench.
+#include "app/cli/bench.h"
+#include "app/cli/command.h"
+
+#include <iostream>
+#include <map>
+
+namespace qb::cli {
+namespace {
+
+struct Entry { std::string summary; BenchFn fn; };
+std::map<std::string, Entry>& benches() { static std::map<std::string, Entry> m; return m; }
+
+void usage(std::ostream& os)
+{
+    os << "usage: quantbench-cli bench NAME [options]   (bench NAME --help for its options)\n\nbenchmarks:\n";
+    for (const auto& [name, e] : benches())
+        os << "  " << name << std::string(name.size() < 12 ? 12 - name.size() : 1, ' ') << e.summary << '\n';
+}
+
+int runBench(const std::vector<std::string>& argv)
+{
+    if (argv.empty()) { usage(std::cerr); return 2; }
+    if (argv[0] == "--help" || argv[0] == "-h") { usage(std::cout); return 0; }
+    auto it = benches().find(argv[0]);
+    if (it == benches().end()) {
+        std::cerr << "quantbench-cli bench: unknown benchmark '" << argv[0] << "'\n\n";
+        usage(std::cerr);
+        return 2;
+    }
+    return it->second.fn(std::vector<std::string>(argv.begin() + 1, argv.end()));
+}
+
+QB_CLI_COMMAND("bench", "micro-benchmarks (bench gemm, ...)", runBench);
+
+} // namespace
+
+void registerBench(const std::string& name, const std::string& summary, BenchFn fn)
+{
+    benches()[name] = Entry{summary, std::move(fn)};
+}
+
+} // namespace qb::cli

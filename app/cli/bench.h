@@ -1,0 +1,24 @@
+#pragma once
+// `quantbench-cli bench <name> [options]`: one CLI command that dispatches on its first
+// positional to benchmarks registered with registerBench (gemm, forward, ...), each in its
+// own bench_<name>.cpp.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qb::cli {
+
+using BenchFn = std::function<int(const std::vector<std::string>& args)>;  // args after the name
+
+void registerBench(const std::string& name, const std::string& summary, BenchFn fn);
+
+struct BenchRegistrar {
+    BenchRegistrar(const std::string& name, const std::string& summary, BenchFn fn) { registerBench(name, summary, std::move(fn)); }
+};
+
+} // namespace qb::cli
+
+#define QB_BENCH_CONCAT2(a, b) a##b
+#define QB_BENCH_CONCAT(a, b) QB_BENCH_CONCAT2(a, b)
+#define QB_BENCH(name, summary, fn) \
+    static ::qb::cli::BenchRegistrar QB_BENCH_CONCAT(qb_bench_registrar_, __LINE__)(name, summary, fn)

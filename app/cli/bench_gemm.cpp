@@ -1,0 +1,163 @@
+// `quantbench-cli bench gemm`: libtorch fp32/bf16 matmul vs our W8A8 INT8 GEMM and weight-only
+// INT8/FP8 GEMV/GEMM, plus a streaming-read bandwidth probe, side by side in one run.
+// Each case: warm-up, then repeats until ~0.25 s (at least 3, at most --repeats), median.
+#include "app/cli/bench.h"
+#include "app/cli/command.h"
+#include "core/util/build_info.h"
+#include "kernels/gemm_int8.h"
+#include "kernels/gemm_wo.h"
+#include "kernels/quant.h"
+
+#include <torch/torch.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <vector>
+
+namespace {
+
+namespace qk = qb::kernels;
+using Clock = std::chrono::steady_clock;
+
+double medianSeconds(const std::function<void()>& fn, int maxReps)
+{
+    fn();                                                      // warm-up (first-touch, caches, packing)
+    std::vector<double> t;
+    const auto start = Clock::now();
+    while (int(t.size()) < maxReps) {
+        const auto t0 = Clock::now();
+        fn();
+        t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        if (t.size() >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > 0.25) break;
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+// Streaming read of a buffer much larger than the last-level cache; 8 independent lanes.
+double bandwidthGBs(size_t bytes, int reps)
+{
+    const size_t n = bytes / 8;
+    std::vector<uint64_t> buf(n);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; ++i) buf[i] = i;
+    volatile uint64_t sink = 0;
+    auto run = [&] {
+        uint64_t total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t a = 0;
+            for (size_t j = 0; j < 8 && i + j < n; ++j) a += buf[i + j];
+            total += a;
+        }
+        sink = sink + total;
+    };
+    const double s = medianSeconds(run, reps);
+    return double(n * 8) / s / 1e9;
+}
+
+struct Row { int64_t M, N, K; std::string method; double ms, gflops, gbs, vsF32, vsBf16, pctBw; };
+
+int runGemm(const std::vector<std::string>& argv)
+{
+    qb::cli::Args args("bench gemm", "[--json] [--quick] [--repeats N] [--bw-mb MB]");
+    args.flag("json", "machine-readable output").flag("quick", "small shapes, few repeats (tests)")
+        .option("repeats", "maximum timed repeats per case", "20")
+        .option("bw-mb", "bandwidth probe buffer in MiB (>> last-level cache)", "1024");
+    return qb::cli::runParsed(args, argv, [&] {
+        const bool quick = args.has("quick");
+        const int reps = quick ? 3 : int(args.getInt("repeats"));
+        std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1, 16, 512};
+        std::vector<std::pair<int64_t, int64_t>> NKs = quick ? std::vector<std::pair<int64_t, int64_t>>{{256, 512}}
+                                                             : std::vector<std::pair<int64_t, int64_t>>{{2048, 2048}, {8192, 4096}};
+        const double bw = bandwidthGBs(size_t(quick ? 64 : args.getInt("bw-mb")) << 20, quick ? 3 : 10);
+        torch::NoGradGuard ng;
+        std::vector<Row> rows;
+        std::mt19937 rng(1);
+        for (auto [N, K] : NKs) {
+            // Weights: float master, INT8 / FP8 codes (per row and per group 128), packed VNNI layout.
+            auto wT = torch::randn({N, K}) * 0.02;
+            auto wB = wT.to(torch::kBFloat16);
+            const float* wf = wT.data_ptr<float>();
+            std::vector<uint8_t> wi8(size_t(N * K)), wi8g(size_t(N * K)), wf8(size_t(N * K));
+            std::vector<float> si8(static_cast<size_t>(N)), si8g(size_t(N * ((K + 127) / 128))), sf8(static_cast<size_t>(N));
+            qk::quantize(wf, qk::DType::F32, N, K, K, {qk::QType::INT8, qk::Gran::Row, 0}, wi8.data(), K, si8.data());
+            qk::quantize(wf, qk::DType::F32, N, K, K, {qk::QType::INT8, qk::Gran::Group, 128}, wi8g.data(), K, si8g.data());
+            qk::quantize(wf, qk::DType::F32, N, K, K, {qk::QType::FP8_E4M3, qk::Gran::Row, 0}, wf8.data(), K, sf8.data());
+            const bool vnni = qk::simd_enabled();
+            qk::PackedInt8Weight pRow, pGrp;
+            if (vnni) {
+                pRow = qk::pack_int8_weight(reinterpret_cast<const int8_t*>(wi8.data()), N, K, K, si8.data(), qk::Gran::Row, 0);
+                pGrp = qk::pack_int8_weight(reinterpret_cast<const int8_t*>(wi8g.data()), N, K, K, si8g.data(), qk::Gran::Group, 128);
+            }
+            for (int64_t M : Ms) {
+                auto xT = torch::randn({M, K});
+                auto xB = xT.to(torch::kBFloat16);
+                const float* xf = xT.data_ptr<float>();
+                std::vector<float> y(size_t(M * N)), xs(static_cast<size_t>(M));
+                std::vector<int8_t> xq(size_t(M * K));
+                const double flop = 2.0 * double(M) * double(N) * double(K);
+                auto add = [&](const std::string& method, double s, double wbytes) {
+                    rows.push_back({M, N, K, method, s * 1e3, flop / s / 1e9, wbytes / s / 1e9, 0, 0, wbytes / s / 1e9 / bw * 100});
+                };
+                const double tF32 = medianSeconds([&] { auto r = torch::matmul(xT, wT.t()); }, reps);
+                add("torch fp32", tF32, 4.0 * N * K);
+                const double tBf16 = medianSeconds([&] { auto r = torch::matmul(xB, wB.t()); }, reps);
+                add("torch bf16", tBf16, 2.0 * N * K);
+                auto quantX = [&] { qk::quantize_rows_int8(xf, qk::DType::F32, M, K, K, 127.0f, xq.data(), K, xs.data()); };
+                quantX();
+                for (auto [p, name, sbytes] : {std::tuple{&pRow, "w8a8 int8 row", 4.0 * N}, std::tuple{&pGrp, "w8a8 int8 g128", 4.0 * N * ((K + 127) / 128)}}) {
+                    qk::Int8GemmArgs a;
+                    a.M = M; a.N = N; a.K = K; a.x = xq.data(); a.ldx = K; a.x_scales = xs.data(); a.y = y.data(); a.ldy = N;
+                    if (vnni) {
+                        const double tg = medianSeconds([&] { qk::gemm_int8_packed(*p, a); }, reps);
+                        add(std::string(name) + " (gemm)", tg, double(N * K) + sbytes);
+                        const double tq = medianSeconds([&] { quantX(); qk::gemm_int8_packed(*p, a); }, reps);
+                        add(std::string(name) + " (+quant x)", tq, double(N * K) + sbytes);
+                    }
+                }
+                for (auto [codes, sc, qt, name] : {std::tuple{&wi8, &si8, qk::QType::INT8, "wo int8 row"},
+                                                   std::tuple{&wi8g, &si8g, qk::QType::INT8, "wo int8 g128"},
+                                                   std::tuple{&wf8, &sf8, qk::QType::FP8_E4M3, "wo fp8 row"}}) {
+                    qk::WoGemmArgs a;
+                    a.M = M; a.N = N; a.K = K; a.x = xf; a.ldx = K; a.w = codes->data(); a.w_type = qt; a.ldw = K;
+                    a.w_scales = sc->data(); a.w_gran = sc->size() == size_t(N) ? qk::Gran::Row : qk::Gran::Group; a.group = 128;
+                    a.y = y.data(); a.ldy = N;
+                    const double t = medianSeconds([&] { qk::gemm_wo(a); }, reps);
+                    add(name, t, double(N * K) + 4.0 * double(sc->size()));
+                }
+                for (auto& r : rows)
+                    if (r.M == M && r.N == N && r.K == K) { r.vsF32 = tF32 * 1e3 / r.ms; r.vsBf16 = tBf16 * 1e3 / r.ms; }
+            }
+        }
+        const auto b = qb::buildInfo();
+        if (args.has("json")) {
+            nlohmann::json j = {{"benchmark", "gemm"}, {"git_commit", b.git_commit}, {"cpu", b.cpu},
+                                {"torch_version", b.torch_version}, {"threads", torch::get_num_threads()},
+                                {"avx512_vnni", qk::simd_enabled()}, {"bandwidth_gbs", bw}, {"rows", nlohmann::json::array()}};
+            for (const auto& r : rows)
+                j["rows"].push_back({{"M", r.M}, {"N", r.N}, {"K", r.K}, {"method", r.method}, {"ms", r.ms}, {"gflops", r.gflops},
+                                     {"weight_gbs", r.gbs}, {"speedup_vs_fp32", r.vsF32}, {"speedup_vs_bf16", r.vsBf16},
+                                     {"pct_bandwidth", r.pctBw}});
+            std::cout << j.dump(2) << '\n';
+        } else {
+            std::printf("CPU %s, %d threads, AVX-512 VNNI %s, libtorch %s, commit %s\n", b.cpu.c_str(), torch::get_num_threads(),
+                        qk::simd_enabled() ? "yes" : "no", b.torch_version.c_str(), b.git_commit.c_str());
+            std::printf("streaming read bandwidth: %.1f GB/s\n\n", bw);
+            std::printf("%5s %5s %5s  %-24s %9s %9s %8s %7s %7s %6s\n", "M", "N", "K", "method", "ms", "GFLOP/s", "W GB/s", "x fp32", "x bf16", "%bw");
+            for (const auto& r : rows)
+                std::printf("%5lld %5lld %5lld  %-24s %9.3f %9.1f %8.1f %7.2f %7.2f %6.1f\n", (long long)r.M, (long long)r.N,
+                            (long long)r.K, r.method.c_str(), r.ms, r.gflops, r.gbs, r.vsF32, r.vsBf16, r.pctBw);
+            std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe.\n");
+        }
+        return 0;
+    });
+}
+
+QB_BENCH("gemm", "libtorch matmul vs W8A8 INT8 and weight-only INT8/FP8 GEMM/GEMV", runGemm);
+
+} // namespace

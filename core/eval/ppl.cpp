@@ -1,0 +1,75 @@
+#include "core/eval/ppl.h"
+
+#include "core/util/error.h"
+#include "core/util/torch_compat.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace qb {
+
+nlohmann::json PplResult::toJson() const
+{
+    return {{"ppl", ppl},
+            {"mean_nll", meanNll},
+            {"stderr", stderrPpl},
+            {"sd_nll", sdNll},
+            {"n_tokens", nTokens},
+            {"corpus_tokens", corpusTokens},
+            {"windows", windows},
+            {"ctx", ctx},
+            {"seconds", seconds},
+            {"protocol", "disjoint windows of ctx tokens; first token of each window is context only; "
+                         "last partial window counted if >= 2 tokens; ppl = exp(mean nll); "
+                         "stderr = ppl * sd(nll) / sqrt(n_tokens)"}};
+}
+
+PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens, const PplOptions& opts,
+                     const ProgressFn& progress)
+{
+    compat::InferenceGuard guard;
+    auto t0 = std::chrono::steady_clock::now();
+    PplResult r;
+    r.corpusTokens = static_cast<int64_t>(tokens.size());
+    int64_t ctx = opts.ctx;
+    if (ctx < 2)
+        throw Error("perplexity: ctx must be at least 2 tokens");
+    if (model.config().max_position_embeddings > 0)
+        ctx = std::min(ctx, model.config().max_position_embeddings);
+    r.ctx = ctx;
+    const int64_t n = r.corpusTokens;
+    int64_t total = n / ctx + ((n % ctx) >= 2 ? 1 : 0);
+    if (opts.maxWindows > 0)
+        total = std::min(total, opts.maxWindows);
+    if (total == 0)
+        throw Error("perplexity: the text has " + std::to_string(n) + " tokens, at least 2 are needed");
+
+    // Sums in double; NLL per token from float32 log-softmax of float32 logits.
+    double sum = 0, sumSq = 0;
+    int64_t count = 0;
+    at::Tensor all = at::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), at::kLong);
+    for (int64_t w = 0; w < total; ++w) {
+        const int64_t start = w * ctx, len = std::min(ctx, n - start);
+        auto ids = all.narrow(0, start, len).view({1, len});
+        auto logits = model.forward(ids)[0].narrow(0, 0, len - 1); // (len-1, V), predicts ids[1:]
+        auto target = ids[0].narrow(0, 1, len - 1).to(logits.device());
+        auto nll = -logits.log_softmax(-1).gather(1, target.unsqueeze(1)).squeeze(1).to(at::kDouble).cpu();
+        sum += nll.sum().item<double>();
+        sumSq += nll.pow(2).sum().item<double>();
+        count += len - 1;
+        r.windows = w + 1;
+        if (progress && !progress(w + 1, total))
+            throw Cancelled();
+    }
+    r.nTokens = count;
+    r.meanNll = sum / double(count);
+    r.ppl = std::exp(r.meanNll);
+    const double var = count > 1 ? std::max(0.0, (sumSq - double(count) * r.meanNll * r.meanNll) / double(count - 1)) : 0.0;
+    r.sdNll = std::sqrt(var);
+    r.stderrPpl = r.ppl * r.sdNll / std::sqrt(double(count));
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+}
+
+} // namespace qb

@@ -1,0 +1,40 @@
+#pragma once
+// Token-level perplexity over disjoint windows (the protocol recorded with every result):
+// the text is tokenized once (by the caller), cut into disjoint windows of `ctx` tokens, the
+// first token of each window is context only, every other token is predicted from the tokens
+// before it in its window; a last partial window counts when it has >= 2 tokens.
+// PPL = exp(mean NLL over all predicted tokens); stderr by the delta method:
+// ppl * sd(nll) / sqrt(n).
+#include "core/model/llama.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace qb {
+
+struct PplOptions {
+    int64_t ctx = 2048;     // capped by the model's max_position_embeddings
+    int64_t maxWindows = 0; // 0 = all
+};
+
+struct PplResult {
+    double ppl = 0, meanNll = 0, stderrPpl = 0, sdNll = 0;
+    int64_t nTokens = 0;      // predicted tokens (the count the mean is over)
+    int64_t corpusTokens = 0; // tokens of the whole text
+    int64_t windows = 0;      // windows evaluated
+    int64_t ctx = 0;          // window length actually used
+    double seconds = 0;
+    nlohmann::json toJson() const;
+};
+
+// progress(done, total) is called after each window (total = windows to run); returning
+// false cancels (throws qb::Cancelled).
+using ProgressFn = std::function<bool(int64_t done, int64_t total)>;
+
+PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens, const PplOptions& opts = {},
+                     const ProgressFn& progress = {});
+
+} // namespace qb

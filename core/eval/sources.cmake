@@ -1,0 +1,3 @@
+list(APPEND QB_CORE_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/ppl.cpp
+)

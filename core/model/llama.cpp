@@ -1,0 +1,412 @@
+#include "core/model/llama.h"
+
+#include "core/util/error.h"
+#include "core/util/torch_compat.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+namespace qb {
+
+namespace {
+
+std::string shapeStr(at::IntArrayRef s)
+{
+    std::ostringstream os;
+    os << '[';
+    for (size_t i = 0; i < s.size(); ++i)
+        os << (i ? ", " : "") << s[i];
+    os << ']';
+    return os.str();
+}
+
+// Fetches a tensor, checks its shape, copies it into the model's dtype/device.
+at::Tensor take(const LlamaModel::TensorSource& src, const std::string& name,
+                std::vector<int64_t> shape, at::ScalarType dtype, torch::Device device,
+                bool required = true)
+{
+    at::Tensor t = src(name);
+    if (!t.defined()) {
+        if (required)
+            throw Error("model weights: missing tensor " + name);
+        return {};
+    }
+    if (t.sizes() != at::IntArrayRef(shape))
+        throw Error("model weights: " + name + " has shape " + shapeStr(t.sizes()) + ", expected " +
+                    shapeStr(shape));
+    if (!at::isFloatingType(t.scalar_type()))
+        throw Error("model weights: " + name + " is not a floating-point tensor");
+    // copy=true: sources may be views of a memory-mapped file that will be closed.
+    return t.to(device, dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
+}
+
+void checkConfig(const ModelConfig& c)
+{
+    auto bad = [](const std::string& what) { throw Error("model config: " + what); };
+    if (c.hidden_size <= 0 || c.num_hidden_layers <= 0 || c.num_attention_heads <= 0 ||
+        c.num_key_value_heads <= 0 || c.vocab_size <= 0 || c.intermediate_size <= 0)
+        bad("sizes must be positive");
+    if (c.num_attention_heads % c.num_key_value_heads != 0)
+        bad("num_attention_heads must be a multiple of num_key_value_heads");
+    if (c.head_dim <= 0 || c.head_dim % 2 != 0)
+        bad("head_dim must be positive and even (RoPE)");
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+at::Tensor ropeInvFreq(const ModelConfig& cfg)
+{
+    const int64_t D = cfg.head_dim;
+    // transformers: 1.0 / (base ** (arange(0, dim, 2, int64).float() / dim)), all in fp32.
+    auto exponents = at::arange(0, D, 2, at::kLong).to(at::kFloat) / static_cast<float>(D);
+    auto invFreq = 1.0 / at::pow(static_cast<float>(cfg.rope_theta), exponents);
+    const auto& rs = cfg.rope_scaling;
+    if (rs.type == "linear") {
+        invFreq = invFreq / static_cast<float>(rs.factor);
+    } else if (rs.type == "llama3") {
+        // _compute_llama3_parameters: low frequencies divided by `factor`, high ones kept,
+        // a smooth interpolation in between (wavelengths relative to the original context).
+        const double oldCtx = static_cast<double>(rs.original_max_position_embeddings);
+        const double lowWave = oldCtx / rs.low_freq_factor;
+        const double highWave = oldCtx / rs.high_freq_factor;
+        auto wavelen = 2.0 * M_PI / invFreq;
+        auto llama = at::where(wavelen > lowWave, invFreq / rs.factor, invFreq);
+        auto smooth = (oldCtx / wavelen - rs.low_freq_factor) / (rs.high_freq_factor - rs.low_freq_factor);
+        auto smoothed = (1 - smooth) * llama / rs.factor + smooth * llama;
+        auto medium = (wavelen >= highWave).logical_and(wavelen <= lowWave);
+        invFreq = at::where(medium, smoothed, llama);
+    } else if (rs.type != "none" && rs.type != "default" && !rs.type.empty()) {
+        throw Error("model config: unsupported rope_scaling type '" + rs.type + "'");
+    }
+    return invFreq.to(at::kFloat).contiguous();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+KVCache::KVCache(const ModelConfig& cfg, int64_t batch, int64_t capacity, at::ScalarType dtype,
+                 torch::Device device)
+    : batch_(batch), capacity_(capacity)
+{
+    if (batch <= 0 || capacity <= 0)
+        throw Error("KV cache: batch and capacity must be positive");
+    auto opts = at::TensorOptions().dtype(dtype).device(device);
+    for (int64_t l = 0; l < cfg.num_hidden_layers; ++l) {
+        k_.push_back(at::zeros({batch, cfg.num_key_value_heads, capacity, cfg.head_dim}, opts));
+        v_.push_back(at::zeros({batch, cfg.num_key_value_heads, capacity, cfg.head_dim}, opts));
+    }
+    keyReal_ = at::zeros({batch, capacity}, at::TensorOptions().dtype(at::kBool).device(device));
+    nextPos_ = at::zeros({batch}, at::TensorOptions().dtype(at::kLong).device(device));
+}
+
+void KVCache::reset()
+{
+    length_ = 0;
+    hasPadding_ = false;
+    keyReal_.zero_();
+    nextPos_.zero_();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+LlamaModel::LlamaModel(ModelConfig cfg, const TensorSource& src, at::ScalarType dtype, torch::Device device)
+    : cfg_(std::move(cfg)), dtype_(dtype), device_(device)
+{
+    checkConfig(cfg_);
+    if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf)
+        throw Error("model: compute dtype must be float32, bfloat16 or float16");
+    compat::InferenceGuard guard;
+    const int64_t hid = cfg_.hidden_size, H = cfg_.num_attention_heads, kvH = cfg_.num_key_value_heads,
+                  D = cfg_.head_dim, I = cfg_.intermediate_size, V = cfg_.vocab_size;
+    auto get = [&](const std::string& n, std::vector<int64_t> shape, bool required = true) {
+        return take(src, n, std::move(shape), dtype_, device_, required);
+    };
+    auto lin = [&](const std::string& prefix, int64_t out, int64_t in, bool bias) -> LinearPtr {
+        at::Tensor w = get(prefix + ".weight", {out, in});
+        at::Tensor b = bias ? get(prefix + ".bias", {out}) : at::Tensor();
+        return std::make_shared<DenseLinear>(w, b);
+    };
+
+    embed_tokens = get("model.embed_tokens.weight", {V, hid});
+    norm = get("model.norm.weight", {hid});
+    if (cfg_.tie_word_embeddings)
+        lm_head = embed_tokens;
+    else
+        lm_head = get("lm_head.weight", {V, hid});
+
+    layers.resize(cfg_.num_hidden_layers);
+    for (int64_t i = 0; i < cfg_.num_hidden_layers; ++i) {
+        const std::string p = "model.layers." + std::to_string(i);
+        DecoderLayer& L = layers[i];
+        L.input_layernorm = get(p + ".input_layernorm.weight", {hid});
+        L.post_attention_layernorm = get(p + ".post_attention_layernorm.weight", {hid});
+        L.q_proj = lin(p + ".self_attn.q_proj", H * D, hid, cfg_.attention_bias);
+        L.k_proj = lin(p + ".self_attn.k_proj", kvH * D, hid, cfg_.attention_bias);
+        L.v_proj = lin(p + ".self_attn.v_proj", kvH * D, hid, cfg_.attention_bias);
+        L.o_proj = lin(p + ".self_attn.o_proj", hid, H * D, false);
+        if (cfg_.qk_norm) {
+            L.q_norm = get(p + ".self_attn.q_norm.weight", {D});
+            L.k_norm = get(p + ".self_attn.k_norm.weight", {D});
+        }
+        L.gate_proj = lin(p + ".mlp.gate_proj", I, hid, false);
+        L.up_proj = lin(p + ".mlp.up_proj", I, hid, false);
+        L.down_proj = lin(p + ".mlp.down_proj", hid, I, false);
+    }
+    invFreq_ = ropeInvFreq(cfg_).to(device_);
+}
+
+KVCache LlamaModel::makeCache(int64_t batch, int64_t capacity) const
+{
+    return KVCache(cfg_, batch, capacity, dtype_, device_);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+at::Tensor LlamaModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const
+{
+    // transformers LlamaRMSNorm: fp32 statistics, cast back, then weight * x.
+    auto xf = x.to(at::kFloat);
+    auto var = xf.pow(2).mean(-1, /*keepdim=*/true);
+    xf = xf * at::rsqrt(var + cfg_.rms_norm_eps);
+    return w * xf.to(x.scalar_type());
+}
+
+std::pair<at::Tensor, at::Tensor> LlamaModel::ropeCosSin(const at::Tensor& positions) const
+{
+    // (B, T, D/2) angles in fp32, duplicated to (B, T, D) as cat(freqs, freqs).
+    auto freqs = positions.to(at::kFloat).unsqueeze(-1) * invFreq_;
+    auto emb = at::cat({freqs, freqs}, -1);
+    return {emb.cos().to(dtype_), emb.sin().to(dtype_)};
+}
+
+namespace {
+
+at::Tensor rotateHalf(const at::Tensor& x)
+{
+    const int64_t h = x.size(-1) / 2;
+    return at::cat({x.narrow(-1, h, h).neg(), x.narrow(-1, 0, h)}, -1);
+}
+
+// x: (B, T, heads, D); cos/sin: (B, T, D).
+at::Tensor applyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin)
+{
+    auto c = cos.unsqueeze(2), s = sin.unsqueeze(2);
+    return x * c + rotateHalf(x) * s;
+}
+
+// q: (B, T, H, D); k, v: (B, kvH, Tk, D); mask: additive (B|1, 1, T, Tk) or undefined.
+// GQA without copying the keys: the H/kvH query heads of a group are stacked along the query
+// axis, so every query head meets its shared key head in one batched matmul.
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
+                  double scale)
+{
+    const int64_t B = q.size(0), T = q.size(1), H = q.size(2), D = q.size(3), kvH = k.size(1);
+    const int64_t rep = H / kvH;
+    if (rep == 1) {
+        auto out = compat::attention(q.transpose(1, 2), k, v, mask, scale); // (B, H, T, D)
+        return out.transpose(1, 2).reshape({B, T, H * D});
+    }
+    auto qg = q.view({B, T, kvH, rep, D}).permute({0, 2, 3, 1, 4}).reshape({B, kvH, rep * T, D});
+    at::Tensor m = mask.defined() ? mask.repeat({1, 1, rep, 1}) : mask;
+    auto out = compat::attention(qg, k, v, m, scale); // (B, kvH, rep*T, D)
+    return out.view({B, kvH, rep, T, D}).permute({0, 3, 1, 2, 4}).reshape({B, T, H * D});
+}
+
+} // namespace
+
+at::Tensor LlamaModel::forward(const at::Tensor& idsIn, KVCache* cache, const at::Tensor& maskIn,
+                               bool lastOnly) const
+{
+    compat::InferenceGuard guard;
+    if (idsIn.dim() != 2 || idsIn.size(1) == 0)
+        throw Error("forward: input_ids must be (batch, tokens) with tokens > 0");
+    const int64_t B = idsIn.size(0), T = idsIn.size(1);
+    const int64_t H = cfg_.num_attention_heads, kvH = cfg_.num_key_value_heads, D = cfg_.head_dim;
+    auto ids = idsIn.to(device_, at::kLong);
+    {
+        auto mn = ids.min().item<int64_t>(), mx = ids.max().item<int64_t>();
+        if (mn < 0 || mx >= cfg_.vocab_size)
+            throw Error("forward: token id " + std::to_string(mn < 0 ? mn : mx) + " outside the vocabulary (" +
+                        std::to_string(cfg_.vocab_size) + ")");
+    }
+    int64_t past = 0;
+    if (cache) {
+        if (cache->batch_ != B)
+            throw Error("forward: batch " + std::to_string(B) + " does not match the KV cache batch " +
+                        std::to_string(cache->batch_));
+        if (cache->k_.size() != layers.size())
+            throw Error("forward: KV cache was made for another model");
+        past = cache->length_;
+        if (past + T > cache->capacity_)
+            throw Error("forward: KV cache full (" + std::to_string(past) + " + " + std::to_string(T) + " > " +
+                        std::to_string(cache->capacity_) + " positions)");
+    }
+
+    // Which of the new positions are real tokens, and their position ids.
+    at::Tensor real; // (B, T) bool, undefined = all real
+    bool padHere = false;
+    if (maskIn.defined()) {
+        if (maskIn.dim() != 2 || maskIn.size(0) != B || maskIn.size(1) != T)
+            throw Error("forward: attention mask must have the shape of input_ids");
+        real = maskIn.to(device_).ne(0);
+        padHere = !real.all().item<bool>();
+        if (!padHere)
+            real = at::Tensor();
+    }
+    auto longOpts = at::TensorOptions().dtype(at::kLong).device(device_);
+    at::Tensor pos;
+    if (real.defined())
+        pos = (real.to(at::kLong).cumsum(1) - 1).clamp_min(0);
+    else
+        pos = at::arange(T, longOpts).unsqueeze(0).expand({B, T});
+    if (cache)
+        pos = pos + cache->nextPos_.unsqueeze(1);
+
+    // Keys visible to each query: real keys at or before it (causal over sequence slots), plus
+    // the query's own slot, so a padding query still has one finite score (its output is
+    // garbage nobody reads, but never NaN).
+    const int64_t Tk = past + T;
+    bool anyPad = padHere || (cache && cache->hasPadding_);
+    at::Tensor keysReal; // (B, Tk) bool
+    if (cache) {
+        auto slot = cache->keyReal_.narrow(1, past, T);
+        if (real.defined())
+            slot.copy_(real);
+        else
+            slot.fill_(true);
+        keysReal = cache->keyReal_.narrow(1, 0, Tk);
+    } else if (real.defined()) {
+        keysReal = real;
+    }
+    at::Tensor mask;
+    if (T > 1 || anyPad) {
+        auto qi = at::arange(past, Tk, longOpts).unsqueeze(1); // (T, 1)
+        auto kj = at::arange(Tk, longOpts).unsqueeze(0);       // (1, Tk)
+        at::Tensor allowed = kj.le(qi).unsqueeze(0);           // (1, T, Tk)
+        if (anyPad)
+            allowed = allowed.logical_and(keysReal.unsqueeze(1)).logical_or(kj.eq(qi).unsqueeze(0));
+        mask = at::zeros(allowed.sizes(), at::TensorOptions().dtype(dtype_).device(device_))
+                   .masked_fill_(allowed.logical_not(), -std::numeric_limits<float>::infinity())
+                   .unsqueeze(1); // (B|1, 1, T, Tk)
+    }
+
+    auto [cos, sin] = ropeCosSin(pos);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+
+    at::Tensor h = at::embedding(embed_tokens, ids); // (B, T, hidden)
+    for (size_t l = 0; l < layers.size(); ++l) {
+        const DecoderLayer& L = layers[l];
+        // --- attention ---
+        auto x = rmsNorm(h, L.input_layernorm);
+        auto q = L.q_proj->forward(x).view({B, T, H, D});
+        auto k = L.k_proj->forward(x).view({B, T, kvH, D});
+        auto v = L.v_proj->forward(x).view({B, T, kvH, D});
+        if (L.q_norm.defined()) {
+            q = rmsNorm(q, L.q_norm);
+            k = rmsNorm(k, L.k_norm);
+        }
+        q = applyRope(q, cos, sin);
+        k = applyRope(k, cos, sin);
+        at::Tensor kAll, vAll; // (B, kvH, Tk, D)
+        if (cache) {
+            cache->k_[l].narrow(2, past, T).copy_(k.transpose(1, 2));
+            cache->v_[l].narrow(2, past, T).copy_(v.transpose(1, 2));
+            kAll = cache->k_[l].narrow(2, 0, Tk);
+            vAll = cache->v_[l].narrow(2, 0, Tk);
+        } else {
+            kAll = k.transpose(1, 2).contiguous();
+            vAll = v.transpose(1, 2).contiguous();
+        }
+        auto attn = attend(q, kAll, vAll, mask, scale); // (B, T, H*D)
+        h = h + L.o_proj->forward(attn);
+        // --- MLP ---
+        x = rmsNorm(h, L.post_attention_layernorm);
+        auto g = L.gate_proj->forward(x);
+        auto u = L.up_proj->forward(x);
+        h = h + L.down_proj->forward(at::silu(g) * u);
+    }
+    if (cache) {
+        cache->length_ += T;
+        cache->hasPadding_ = anyPad;
+        cache->nextPos_ += real.defined() ? real.sum(1) : at::full({B}, T, longOpts);
+    }
+    if (lastOnly)
+        h = h.narrow(1, T - 1, 1);
+    h = rmsNorm(h, norm);
+    return at::linear(h, lm_head).to(at::kFloat);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+std::vector<std::string> LlamaModel::linearNames() const
+{
+    static const char* kSlots[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                   "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+    std::vector<std::string> out;
+    for (size_t i = 0; i < layers.size(); ++i)
+        for (const char* s : kSlots)
+            out.push_back("model.layers." + std::to_string(i) + "." + s);
+    return out;
+}
+
+LinearPtr& LlamaModel::slot(const std::string& name)
+{
+    const std::string prefix = "model.layers.";
+    auto bad = [&]() -> LinearPtr& { throw Error("model: no decoder linear named '" + name + "'"); };
+    if (name.compare(0, prefix.size(), prefix) != 0)
+        return bad();
+    size_t dot = name.find('.', prefix.size());
+    if (dot == std::string::npos)
+        return bad();
+    std::string idx = name.substr(prefix.size(), dot - prefix.size());
+    if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos || idx.size() > 6)
+        return bad();
+    size_t i = std::stoul(idx);
+    if (i >= layers.size())
+        return bad();
+    std::string s = name.substr(dot + 1);
+    DecoderLayer& L = layers[i];
+    if (s == "self_attn.q_proj") return L.q_proj;
+    if (s == "self_attn.k_proj") return L.k_proj;
+    if (s == "self_attn.v_proj") return L.v_proj;
+    if (s == "self_attn.o_proj") return L.o_proj;
+    if (s == "mlp.gate_proj") return L.gate_proj;
+    if (s == "mlp.up_proj") return L.up_proj;
+    if (s == "mlp.down_proj") return L.down_proj;
+    return bad();
+}
+
+LinearPtr LlamaModel::linear(const std::string& name) const
+{
+    return const_cast<LlamaModel*>(this)->slot(name);
+}
+
+void LlamaModel::setLinear(const std::string& name, LinearPtr op)
+{
+    LinearPtr& s = slot(name);
+    if (!op)
+        throw Error("model: setLinear(" + name + ") with a null operator");
+    if (op->inFeatures() != s->inFeatures() || op->outFeatures() != s->outFeatures())
+        throw Error("model: setLinear(" + name + "): shape (" + std::to_string(op->outFeatures()) + ", " +
+                    std::to_string(op->inFeatures()) + ") does not match (" + std::to_string(s->outFeatures()) +
+                    ", " + std::to_string(s->inFeatures()) + ")");
+    s = std::move(op);
+}
+
+uint64_t LlamaModel::weightBytes() const
+{
+    auto bytes = [](const at::Tensor& t) -> uint64_t { return t.defined() ? t.numel() * t.element_size() : 0; };
+    uint64_t n = bytes(embed_tokens) + bytes(norm);
+    if (!cfg_.tie_word_embeddings)
+        n += bytes(lm_head);
+    for (const auto& L : layers) {
+        n += bytes(L.input_layernorm) + bytes(L.post_attention_layernorm) + bytes(L.q_norm) + bytes(L.k_norm);
+        for (const LinearPtr* p : {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj, &L.up_proj, &L.down_proj})
+            n += (*p)->weightBytes();
+    }
+    return n;
+}
+
+} // namespace qb

@@ -1,0 +1,19 @@
+#pragma once
+// Internal: entry points of the translation units compiled with -mavx512*. Only call them after
+// simd_enabled() returned true (runtime dispatch); their signatures use no SIMD types.
+#include <cstdint>
+
+namespace qb::kernels {
+struct PackedInt8Weight;
+struct WoGemmArgs;
+namespace avx512 {
+// One row: returns the scale, writes cols codes. Bit-identical to quantize_rows_int8_ref.
+float quantize_row_int8(const void* x, bool bf16, int64_t cols, float divisor, int8_t* codes);
+// Y rows [m0, m0+mr) x packed n-blocks [nb0, nb1): see gemm_int8_avx512.cpp.
+void gemm_int8_block(const PackedInt8Weight& w, const uint8_t* xp, int64_t xps, int64_t m0, int64_t m1,
+                     int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
+                     const float* bias, float* y, int64_t ldy);
+// Weight-only: x already float32 [M, K]; rows n in [n0, n1), all m.
+void gemm_wo_block(const WoGemmArgs& a, const float* x, int64_t ldx, int64_t n0, int64_t n1, float* y, int64_t ldy);
+} // namespace avx512
+} // namespace qb::kernels

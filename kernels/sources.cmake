@@ -1,0 +1,19 @@
+# CPU kernels. The *_avx512.cpp files get AVX-512 flags and are only entered after a runtime
+# CPU check (cpu.cpp), so the library still runs on CPUs without AVX-512.
+set(_qb_k ${CMAKE_CURRENT_LIST_DIR})
+list(APPEND QB_KERNEL_SOURCES
+  ${_qb_k}/cpu.cpp
+  ${_qb_k}/fp8.cpp
+  ${_qb_k}/quant.cpp
+  ${_qb_k}/quant_avx512.cpp
+  ${_qb_k}/gemm_int8.cpp
+  ${_qb_k}/gemm_int8_avx512.cpp
+  ${_qb_k}/gemm_wo.cpp
+  ${_qb_k}/gemm_wo_avx512.cpp
+  ${_qb_k}/gemm_fp8.cpp)
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+  set_source_files_properties(
+    ${_qb_k}/quant_avx512.cpp ${_qb_k}/gemm_int8_avx512.cpp ${_qb_k}/gemm_wo_avx512.cpp
+    PROPERTIES COMPILE_OPTIONS "-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-mf16c;-mfma;-Wno-uninitialized;-Wno-maybe-uninitialized")
+  # (GCC 12 flags its own _mm512_undefined_* helpers as uninitialized: a known false positive.)
+endif()

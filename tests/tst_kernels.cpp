@@ -1,0 +1,624 @@
+// Kernel tests: FP8 codecs against the OCP spec (computed independently here), quantization
+// error bounds and granularity ordering, fast paths against the scalar references
+// (INT8 GEMM: bit-exact; weight-only GEMM: NMSE = mse(a,b)/mse(a,0) below a per-output bound),
+// argument checks, and the CUDA kernels against the references when a GPU is present.
+#include <QtTest/QtTest>
+
+#include "kernels/fp8.h"
+#include "kernels/gemm_fp8.h"
+#include "kernels/gemm_int8.h"
+#include "kernels/gemm_wo.h"
+#include "kernels/quant.h"
+#ifdef QB_HAVE_CUDA_KERNELS
+#include "kernels/cuda/cuda_kernels.h"
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <vector>
+
+using namespace qb::kernels;
+
+namespace {
+
+enum Fmt { E4M3 = 0, E5M2 = 1 };
+struct FmtInfo { int eb, mb, bias; uint8_t maxCode, nanCode; bool hasInf; float max; };
+FmtInfo info(int f) { return f == E4M3 ? FmtInfo{4, 3, 7, 0x7e, 0x7f, false, 448.f} : FmtInfo{5, 2, 15, 0x7b, 0x7e, true, 57344.f}; }
+uint8_t enc(int f, float x) { return f == E4M3 ? fp8e4m3_from_float(x) : fp8e5m2_from_float(x); }
+float dec(int f, uint8_t c) { return f == E4M3 ? fp8e4m3_to_float(c) : fp8e5m2_to_float(c); }
+
+// The spec value of a code, from its fields (independent of the codec).
+double specValue(int f, int c)
+{
+    const FmtInfo I = info(f);
+    const int e = (c >> I.mb) & ((1 << I.eb) - 1), m = c & ((1 << I.mb) - 1);
+    const double sgn = (c & 0x80) ? -1.0 : 1.0;
+    if (e == (1 << I.eb) - 1) {
+        if (!I.hasInf && m == (1 << I.mb) - 1) return std::numeric_limits<double>::quiet_NaN();
+        if (I.hasInf) return m == 0 ? sgn * std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
+    }
+    if (e == 0) return sgn * std::ldexp(double(m), 1 - I.bias - I.mb);
+    return sgn * std::ldexp(1.0 + double(m) / double(1 << I.mb), e - I.bias);
+}
+
+std::vector<float> randn(size_t n, uint32_t seed, float sd = 1.0f)
+{
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, sd);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+std::vector<int8_t> randi8(size_t n, uint32_t seed, int lo = -128, int hi = 127)
+{
+    std::mt19937 rng(seed);
+    std::uniform_int_distribution<int> d(lo, hi);
+    std::vector<int8_t> v(n);
+    for (auto& x : v) x = int8_t(d(rng));
+    return v;
+}
+
+// NMSE = mse(ref, got) / mse(ref, 0)
+double nmse(const std::vector<float>& ref, const std::vector<float>& got)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < ref.size(); ++i) { num += double(ref[i] - got[i]) * (ref[i] - got[i]); den += double(ref[i]) * ref[i]; }
+    return den > 0 ? num / den : num;
+}
+
+std::vector<uint16_t> toBf16(const std::vector<float>& v)
+{
+    std::vector<uint16_t> o(v.size());
+    for (size_t i = 0; i < v.size(); ++i) o[i] = bf16_from_float(v[i]);
+    return o;
+}
+
+} // namespace
+
+class TestKernels : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void fp8_data();
+    void fp8DecodeAll();
+    void fp8DecodeAll_data() { fp8_data(); }
+    void fp8EncodeRoundTrip();
+    void fp8EncodeRoundTrip_data() { fp8_data(); }
+    void fp8Midpoints();
+    void fp8Midpoints_data() { fp8_data(); }
+    void fp8SaturateAndNaN();
+    void fp8SaturateAndNaN_data() { fp8_data(); }
+    void bf16Rounding();
+
+    void quantErrorBound_data();
+    void quantErrorBound();
+    void granularityOrdering_data();
+    void granularityOrdering();
+    void partialGroupAndPerRowEquivalence();
+    void zeroRows();
+    void activationQuantizerMatchesRef_data();
+    void activationQuantizerMatchesRef();
+
+    void gemmInt8MatchesRef_data();
+    void gemmInt8MatchesRef();
+    void gemmInt8RefIsExact();
+    void gemmWoMatchesRef_data();
+    void gemmWoMatchesRef();
+    void gemmWoRefMatchesDequantMatmul();
+
+    void argumentChecks();
+    void cudaMatchesRef();
+};
+
+void TestKernels::fp8_data()
+{
+    QTest::addColumn<int>("fmt");
+    QTest::newRow("e4m3fn") << int(E4M3);
+    QTest::newRow("e5m2") << int(E5M2);
+}
+
+void TestKernels::fp8DecodeAll()
+{
+    QFETCH(int, fmt);
+    const float* table = fmt == E4M3 ? fp8e4m3_table() : fp8e5m2_table();
+    int nans = 0;
+    for (int c = 0; c < 256; ++c) {
+        const double want = specValue(fmt, c);
+        const float got = dec(fmt, uint8_t(c));
+        QCOMPARE(std::isnan(got) ? 1 : 0, std::isnan(want) ? 1 : 0);
+        nans += std::isnan(got);
+        if (!std::isnan(want)) {
+            QCOMPARE(double(got), want);
+            QCOMPARE(std::signbit(got), bool(c & 0x80));
+        }
+        QVERIFY(std::memcmp(&table[c], &got, 4) == 0);
+    }
+    QCOMPARE(nans, fmt == E4M3 ? 2 : 6);
+    QCOMPARE(double(dec(fmt, info(fmt).maxCode)), double(info(fmt).max));
+}
+
+void TestKernels::fp8EncodeRoundTrip()
+{
+    QFETCH(int, fmt);
+    for (int c = 0; c < 256; ++c) {
+        const double v = specValue(fmt, c);
+        if (!std::isfinite(v)) continue;
+        QCOMPARE(int(enc(fmt, float(v))), c);                  // includes -0.0 -> 0x80
+    }
+}
+
+void TestKernels::fp8Midpoints()
+{
+    QFETCH(int, fmt);
+    const uint8_t maxc = info(fmt).maxCode;
+    for (int c = 0; c < maxc; ++c) {                           // positive magnitudes are monotone in c
+        const double lo = specValue(fmt, c), hi = specValue(fmt, c + 1);
+        const float mid = float((lo + hi) / 2);                // exact in float32
+        QCOMPARE(double(mid), (lo + hi) / 2);
+        const int even = (c % 2 == 0) ? c : c + 1;
+        QCOMPARE(int(enc(fmt, mid)), even);
+        QCOMPARE(int(enc(fmt, -mid)), 0x80 | even);
+        QCOMPARE(int(enc(fmt, std::nextafter(mid, 0.0f))), c);
+        QCOMPARE(int(enc(fmt, std::nextafter(mid, 1e30f))), c + 1);
+        QCOMPARE(int(enc(fmt, -std::nextafter(mid, 1e30f))), 0x80 | (c + 1));
+    }
+    // Below half the smallest subnormal: zero; the half itself ties to 0.
+    const float tiny = float(specValue(fmt, 1));
+    QCOMPARE(int(enc(fmt, tiny / 4)), 0);
+    QCOMPARE(int(enc(fmt, 1e-30f)), 0);
+    QCOMPARE(int(enc(fmt, -1e-30f)), 0x80);
+    QCOMPARE(int(enc(fmt, std::numeric_limits<float>::denorm_min())), 0);
+}
+
+void TestKernels::fp8SaturateAndNaN()
+{
+    QFETCH(int, fmt);
+    const FmtInfo I = info(fmt);
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    for (float v : {I.max, std::nextafter(I.max, inf), I.max * 1.0625f, I.max * 1.07f, I.max * 2, 1e9f, 3e38f, inf}) {
+        QCOMPARE(int(enc(fmt, v)), int(I.maxCode));
+        QCOMPARE(int(enc(fmt, -v)), 0x80 | I.maxCode);
+    }
+    QCOMPARE(int(enc(fmt, 449.0f)), fmt == E4M3 ? 0x7e : int(enc(fmt, 448.0f)));
+    QCOMPARE(int(enc(fmt, nan)), int(I.nanCode));
+    QCOMPARE(int(enc(fmt, -nan)), 0x80 | I.nanCode);
+    QVERIFY(std::isnan(dec(fmt, enc(fmt, nan))));
+}
+
+void TestKernels::bf16Rounding()
+{
+    QCOMPARE(int(bf16_from_float(1.0f)), 0x3f80);
+    QCOMPARE(bf16_to_float(bf16_from_float(1.0f + 1.0f / 256)), 1.0f);          // tie -> even
+    QCOMPARE(bf16_to_float(bf16_from_float(1.0f + 3.0f / 256)), 1.0f + 4.0f / 256); // tie -> even (up)
+    QVERIFY(std::isnan(bf16_to_float(bf16_from_float(std::numeric_limits<float>::quiet_NaN()))));
+}
+
+void TestKernels::quantErrorBound_data()
+{
+    QTest::addColumn<int>("qtype");
+    QTest::addColumn<int>("gran");
+    QTest::addColumn<int>("group");
+    QTest::addColumn<bool>("bf16");
+    QTest::addColumn<float>("divisor");
+    for (int q : {0, 1})
+        for (bool b : {false, true})
+            for (auto [g, G, name] : {std::tuple<int, int, const char*>{0, 0, "tensor"}, {1, 0, "row"}, {2, 64, "g64"}, {2, 100, "g100"}}) {
+                const QByteArray n = QByteArray(q ? "fp8-" : "int8-") + name + (b ? "-bf16" : "-f32");
+                QTest::newRow(n.constData()) << q << g << G << b << 127.0f;
+                if (q == 0) QTest::newRow((n + "-d127.5").constData()) << q << g << G << b << 127.5f;
+            }
+}
+
+void TestKernels::quantErrorBound()
+{
+    QFETCH(int, qtype); QFETCH(int, gran); QFETCH(int, group); QFETCH(bool, bf16); QFETCH(float, divisor);
+    const int64_t rows = 9, cols = 333, ldx = 340, ldc = 350;
+    auto xf = randn(size_t(rows * ldx), 7);
+    for (int64_t r = 0; r < rows; r += 3) xf[size_t(r * ldx + (r * 37) % cols)] = 40.0f;  // outliers
+    std::vector<uint16_t> xb = toBf16(xf);
+    std::vector<float> xv(xf.size());
+    for (size_t i = 0; i < xf.size(); ++i) xv[i] = bf16 ? bf16_to_float(xb[i]) : xf[i];
+    const void* x = bf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+    QuantSpec s{QType(qtype), Gran(gran), group, divisor};
+    const int64_t ns = num_scales(s, rows, cols);
+    QCOMPARE(ns, gran == 0 ? int64_t(1) : gran == 1 ? rows : rows * ((cols + group - 1) / group));
+    std::vector<uint8_t> codes(static_cast<size_t>(rows * ldc)), codesRef(codes.size());
+    std::vector<float> scales(static_cast<size_t>(ns)), scalesRef(static_cast<size_t>(ns)), out(static_cast<size_t>(rows * cols));
+    quantize(x, bf16 ? DType::BF16 : DType::F32, rows, cols, ldx, s, codes.data(), ldc, scales.data());
+    quantize_ref(x, bf16 ? DType::BF16 : DType::F32, rows, cols, ldx, s, codesRef.data(), ldc, scalesRef.data());
+    for (int64_t r = 0; r < rows; ++r)
+        QVERIFY(std::memcmp(codes.data() + r * ldc, codesRef.data() + r * ldc, size_t(cols)) == 0);
+    QVERIFY(std::memcmp(scales.data(), scalesRef.data(), scales.size() * 4) == 0);
+    dequantize(codes.data(), rows, cols, ldc, s, scales.data(), out.data(), DType::F32, cols);
+    const int64_t ng = gran == 0 ? 1 : ns / rows;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c) {
+            const float sc = gran == 0 ? scales[0] : scales[size_t(r * ng + (gran == 2 ? c / group : 0))];
+            const float v = xv[size_t(r * ldx + c)], d = out[size_t(r * cols + c)];
+            if (qtype == 0) {
+                // |x/s - q| <= 1/2; the float rounding of s = amax/divisor adds ~|x| 2^-23 (with divisor
+                // 127.5, +amax maps to 127.5 -> clamped to 127, exactly at the bound).
+                QVERIFY2(std::fabs(v - d) <= sc * 0.5f + std::fabs(v) * 1e-6f, qPrintable(QString::number(r) + "," + QString::number(c)));
+                const int code = int8_t(codes[size_t(r * ldc + c)]);
+                QVERIFY(code >= int8_qmin(divisor) && code <= 127);
+            } else {
+                const float t = std::fabs(v / sc);
+                if (t >= 1.0f / 64) QVERIFY(std::fabs(v - d) <= std::fabs(v) * 0.0625f * (1 + 1e-5f));
+                else QVERIFY(std::fabs(v - d) <= sc * std::ldexp(1.0f, -10) * (1 + 1e-5f));
+            }
+        }
+}
+
+void TestKernels::granularityOrdering_data()
+{
+    QTest::addColumn<int>("qtype");
+    QTest::newRow("int8") << 0;
+    QTest::newRow("fp8") << 1;
+}
+
+void TestKernels::granularityOrdering()
+{
+    QFETCH(int, qtype);
+    const int64_t rows = 64, cols = 2048;
+    auto x = randn(size_t(rows * cols), 11);
+    std::mt19937 rng(5);
+    for (int64_t r = 0; r < rows / 2; ++r)                        // half the rows carry 3 outliers
+        for (int o = 0; o < 3; ++o) x[size_t(r * cols + int64_t(rng() % cols))] = (o % 2 ? -1.f : 1.f) * 200.0f * float(1 + r);
+    std::vector<double> mse;
+    std::vector<QuantSpec> specs = {{QType(qtype), Gran::Tensor, 0}, {QType(qtype), Gran::Row, 0}};
+    for (int G : {512, 256, 128, 64}) specs.push_back({QType(qtype), Gran::Group, G});
+    for (const auto& s : specs) {
+        std::vector<uint8_t> codes(static_cast<size_t>(rows * cols));
+        std::vector<float> sc(static_cast<size_t>(num_scales(s, rows, cols))), out(static_cast<size_t>(rows * cols));
+        quantize(x.data(), DType::F32, rows, cols, cols, s, codes.data(), cols, sc.data());
+        dequantize(codes.data(), rows, cols, cols, s, sc.data(), out.data(), DType::F32, cols);
+        double e = 0;
+        for (size_t i = 0; i < x.size(); ++i) e += double(x[i] - out[i]) * (x[i] - out[i]);
+        mse.push_back(e / double(x.size()));
+    }
+    for (size_t i = 1; i < mse.size(); ++i)
+        QVERIFY2(mse[i] < mse[i - 1], qPrintable(QStringLiteral("granularity %1: %2 !< %3").arg(i).arg(mse[i]).arg(mse[i - 1])));
+}
+
+void TestKernels::partialGroupAndPerRowEquivalence()
+{
+    const int64_t rows = 3, cols = 100;
+    auto x = randn(size_t(rows * cols), 3);
+    for (int q : {0, 1}) {
+        QuantSpec g64{QType(q), Gran::Group, 64}, row{QType(q), Gran::Row, 0}, gbig{QType(q), Gran::Group, 100}, ghuge{QType(q), Gran::Group, 4096};
+        QCOMPARE(num_scales(g64, rows, cols), rows * 2);
+        std::vector<uint8_t> c1(static_cast<size_t>(rows * cols)), c2(c1.size()), c3(c1.size());
+        std::vector<float> s1(static_cast<size_t>(rows * 2)), s2(static_cast<size_t>(rows)), s3(static_cast<size_t>(rows));
+        quantize(x.data(), DType::F32, rows, cols, cols, g64, c1.data(), cols, s1.data());
+        for (int64_t r = 0; r < rows; ++r) {                   // partial last group: columns 64..99
+            float amax = 0;
+            for (int64_t c = 64; c < cols; ++c) amax = std::max(amax, std::fabs(x[size_t(r * cols + c)]));
+            QCOMPARE(s1[size_t(r * 2 + 1)], q == 0 ? amax / 127.0f : amax / 448.0f);
+        }
+        quantize(x.data(), DType::F32, rows, cols, cols, row, c2.data(), cols, s2.data());
+        for (const auto& gs : {gbig, ghuge}) {
+            QCOMPARE(num_scales(gs, rows, cols), rows);
+            quantize_ref(x.data(), DType::F32, rows, cols, cols, gs, c3.data(), cols, s3.data());
+            QVERIFY(c2 == c3);
+            QVERIFY(s2 == s3);
+        }
+    }
+}
+
+void TestKernels::zeroRows()
+{
+    const int64_t rows = 4, cols = 70;
+    std::vector<float> x(static_cast<size_t>(rows * cols), 0.0f);
+    for (int64_t c = 0; c < cols; ++c) x[size_t(2 * cols + c)] = float(c) - 30.0f;
+    for (int q : {0, 1})
+        for (auto s : {QuantSpec{QType(q), Gran::Row, 0}, QuantSpec{QType(q), Gran::Group, 32}}) {
+            std::vector<uint8_t> codes(static_cast<size_t>(rows * cols), 0xAA);
+            std::vector<float> sc(static_cast<size_t>(num_scales(s, rows, cols)), -1.0f);
+            quantize(x.data(), DType::F32, rows, cols, cols, s, codes.data(), cols, sc.data());
+            const int64_t ng = int64_t(sc.size()) / rows;
+            for (int64_t r : {0, 1, 3}) {
+                for (int64_t g = 0; g < ng; ++g) QCOMPARE(sc[size_t(r * ng + g)], 1.0f);
+                for (int64_t c = 0; c < cols; ++c) QCOMPARE(int(codes[size_t(r * cols + c)]), 0);
+            }
+        }
+}
+
+void TestKernels::activationQuantizerMatchesRef_data()
+{
+    QTest::addColumn<int>("rows");
+    QTest::addColumn<int>("cols");
+    QTest::addColumn<bool>("bf16");
+    QTest::addColumn<float>("divisor");
+    for (auto [r, c] : {std::pair{1, 1}, {3, 15}, {5, 17}, {16, 4096}, {7, 1000}})
+        for (bool b : {false, true})
+            for (float d : {127.0f, 127.5f})
+                QTest::newRow(qPrintable(QStringLiteral("%1x%2%3-d%4").arg(r).arg(c).arg(b ? "-bf16" : "").arg(d))) << r << c << b << d;
+}
+
+void TestKernels::activationQuantizerMatchesRef()
+{
+    QFETCH(int, rows); QFETCH(int, cols); QFETCH(bool, bf16); QFETCH(float, divisor);
+    auto xf = randn(size_t(rows * cols), uint32_t(rows * 31 + cols), 3.0f);
+    if (rows > 2) std::fill(xf.begin() + cols, xf.begin() + 2 * cols, 0.0f);   // a zero row
+    auto xb = toBf16(xf);
+    const void* x = bf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+    std::vector<int8_t> c1(static_cast<size_t>(rows * cols)), c2(c1.size());
+    std::vector<float> s1(static_cast<size_t>(rows)), s2(static_cast<size_t>(rows));
+    const DType t = bf16 ? DType::BF16 : DType::F32;
+    quantize_rows_int8(x, t, rows, cols, cols, divisor, c1.data(), cols, s1.data());
+    quantize_rows_int8_ref(x, t, rows, cols, cols, divisor, c2.data(), cols, s2.data());
+    QVERIFY(c1 == c2);
+    QVERIFY(std::memcmp(s1.data(), s2.data(), s1.size() * 4) == 0);
+}
+
+void TestKernels::gemmInt8MatchesRef_data()
+{
+    QTest::addColumn<int>("M");
+    QTest::addColumn<int>("N");
+    QTest::addColumn<int>("K");
+    QTest::addColumn<int>("gran");
+    QTest::addColumn<int>("group");
+    QTest::addColumn<bool>("xPerTensor");
+    QTest::addColumn<bool>("bias");
+    struct S { int M, N, K; };
+    for (S s : {S{1, 1, 1}, S{1, 16, 64}, S{3, 17, 5}, S{5, 33, 100}, S{7, 50, 129}, S{16, 64, 256}, S{33, 47, 300}, S{130, 70, 515}})
+        for (auto [g, G] : {std::pair{1, 0}, {2, 32}, {2, 64}, {2, 128}, {2, 1000}, {0, 0}, {2, 12}, {2, 7}})
+            for (bool pt : {false, true}) {
+                const bool bias = (s.M + g + G) % 2 == 0;
+                QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-g%4:%5%6%7").arg(s.M).arg(s.N).arg(s.K).arg(g).arg(G)
+                                             .arg(pt ? "-xt" : "").arg(bias ? "-b" : "")))
+                    << s.M << s.N << s.K << g << G << pt << bias;
+            }
+}
+
+void TestKernels::gemmInt8MatchesRef()
+{
+    QFETCH(int, M); QFETCH(int, N); QFETCH(int, K); QFETCH(int, gran); QFETCH(int, group); QFETCH(bool, xPerTensor); QFETCH(bool, bias);
+    if (!cpu_has_avx512_vnni()) QSKIP("no AVX-512 VNNI on this CPU: gemm_int8 runs the reference");
+    const int64_t ldx = K + 3, ldw = K + 5, ldy = N + 2;
+    auto x = randi8(size_t(M * ldx), uint32_t(M * 7 + K));
+    auto w = randi8(size_t(N * ldw), uint32_t(N * 13 + K));
+    if (M > 2) std::fill(x.begin(), x.begin() + ldx, int8_t(-128));           // extreme codes
+    if (N > 2) std::fill(w.begin(), w.begin() + ldw, int8_t(-128));
+    const int64_t ng = gran == 2 && group < K ? (K + group - 1) / group : 1;
+    auto xs = randn(size_t(M), 1), ws = randn(size_t(N * ng), 2), bv = randn(size_t(N), 3);
+    for (auto& v : xs) v = std::fabs(v) * 0.01f + 1e-4f;
+    for (auto& v : ws) v = std::fabs(v) * 0.01f + 1e-4f;
+    Int8GemmArgs a;
+    a.M = M; a.N = N; a.K = K; a.x = x.data(); a.ldx = ldx; a.x_scales = xs.data(); a.x_per_tensor = xPerTensor;
+    a.w = w.data(); a.ldw = ldw; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
+    a.bias = bias ? bv.data() : nullptr; a.ldy = ldy;
+    std::vector<float> y1(static_cast<size_t>(M * ldy), 7.0f), y2(y1.size(), 7.0f);
+    a.y = y1.data();
+    gemm_int8(a);
+    a.y = y2.data();
+    gemm_int8_ref(a);
+    QVERIFY(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0);   // padding columns untouched too
+}
+
+void TestKernels::gemmInt8RefIsExact()
+{
+    // The reference against int64 arithmetic: one group, unit scales -> y = exact integer dot.
+    const int M = 3, N = 5, K = 4000;
+    auto x = randi8(size_t(M * K), 1), w = randi8(size_t(N * K), 2);
+    std::vector<float> ones(static_cast<size_t>(std::max(M, N)), 1.0f), y(static_cast<size_t>(M * N));
+    Int8GemmArgs a;
+    a.M = M; a.N = N; a.K = K; a.x = x.data(); a.ldx = K; a.x_scales = ones.data();
+    a.w = w.data(); a.ldw = K; a.w_scales = ones.data(); a.y = y.data(); a.ldy = N;
+    gemm_int8(a);
+    for (int m = 0; m < M; ++m)
+        for (int n = 0; n < N; ++n) {
+            int64_t s = 0;
+            for (int k = 0; k < K; ++k) s += int64_t(x[size_t(m * K + k)]) * w[size_t(n * K + k)];
+            QCOMPARE(double(y[size_t(m * N + n)]), double(float(s)));
+        }
+}
+
+void TestKernels::gemmWoMatchesRef_data()
+{
+    QTest::addColumn<int>("M");
+    QTest::addColumn<int>("N");
+    QTest::addColumn<int>("K");
+    QTest::addColumn<int>("qtype");
+    QTest::addColumn<int>("gran");
+    QTest::addColumn<int>("group");
+    QTest::addColumn<bool>("xbf16");
+    QTest::addColumn<bool>("ybf16");
+    struct S { int M, N, K; };
+    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 256, 1024}, S{3, 19, 77}, S{5, 64, 512}, S{17, 33, 130}})
+        for (int q : {0, 1})
+            for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}})
+                for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})
+                    QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-%4-g%5:%6%7%8").arg(s.M).arg(s.N).arg(s.K).arg(q ? "fp8" : "int8")
+                                                 .arg(g).arg(G).arg(xb ? "-xbf16" : "").arg(yb ? "-ybf16" : "")))
+                        << s.M << s.N << s.K << q << g << G << xb << yb;
+}
+
+void TestKernels::gemmWoMatchesRef()
+{
+    QFETCH(int, M); QFETCH(int, N); QFETCH(int, K); QFETCH(int, qtype); QFETCH(int, gran); QFETCH(int, group);
+    QFETCH(bool, xbf16); QFETCH(bool, ybf16);
+    auto wf = randn(size_t(N * K), uint32_t(N + K), 0.05f);
+    QuantSpec qs{QType(qtype), Gran(gran), group};
+    std::vector<uint8_t> codes(static_cast<size_t>(N * K));
+    std::vector<float> ws(static_cast<size_t>(num_scales(qs, N, K)));
+    quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), K, ws.data());
+    auto xf = randn(size_t(M * K), uint32_t(M + 3 * K));
+    auto xb = toBf16(xf);
+    auto bias = randn(size_t(N), 9);
+    WoGemmArgs a;
+    a.M = M; a.N = N; a.K = K; a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+    a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = K;
+    a.w = codes.data(); a.w_type = QType(qtype); a.ldw = K; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
+    a.bias = (M + N) % 2 ? bias.data() : nullptr; a.y_type = ybf16 ? DType::BF16 : DType::F32; a.ldy = N;
+    std::vector<float> y1(static_cast<size_t>(M * N)), y2(y1.size());
+    std::vector<uint16_t> b1(y1.size()), b2(y1.size());
+    a.y = ybf16 ? static_cast<void*>(b1.data()) : static_cast<void*>(y1.data());
+    gemm_wo(a);
+    a.y = ybf16 ? static_cast<void*>(b2.data()) : static_cast<void*>(y2.data());
+    gemm_wo_ref(a);
+    if (ybf16)
+        for (size_t i = 0; i < y1.size(); ++i) { y1[i] = bf16_to_float(b1[i]); y2[i] = bf16_to_float(b2[i]); }
+    // float32 summation order: NMSE ~ K * 2^-48; bf16 output: at most one bf16 ulp (2^-8) apart.
+    const double tol = ybf16 ? 1e-4 : 1e-10;
+    const double e = nmse(y2, y1);
+    QVERIFY2(e < tol, qPrintable(QStringLiteral("NMSE %1").arg(e)));
+}
+
+void TestKernels::gemmWoRefMatchesDequantMatmul()
+{
+    const int M = 4, N = 24, K = 200;
+    for (int q : {0, 1}) {
+        auto wf = randn(size_t(N * K), 4, 0.1f), x = randn(size_t(M * K), 5);
+        QuantSpec qs{QType(q), Gran::Group, 64};
+        std::vector<uint8_t> codes(static_cast<size_t>(N * K));
+        std::vector<float> ws(static_cast<size_t>(num_scales(qs, N, K))), wd(static_cast<size_t>(N * K)), y(static_cast<size_t>(M * N));
+        quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), K, ws.data());
+        dequantize(codes.data(), N, K, K, qs, ws.data(), wd.data(), DType::F32, K);
+        WoGemmArgs a;
+        a.M = M; a.N = N; a.K = K; a.x = x.data(); a.ldx = K; a.w = codes.data(); a.w_type = QType(q); a.ldw = K;
+        a.w_scales = ws.data(); a.w_gran = Gran::Group; a.group = 64; a.y = y.data(); a.ldy = N;
+        gemm_wo_ref(a);
+        std::vector<float> want(y.size());
+        for (int m = 0; m < M; ++m)
+            for (int n = 0; n < N; ++n) {
+                double s = 0;
+                for (int k = 0; k < K; ++k) s += double(x[size_t(m * K + k)]) * wd[size_t(n * K + k)];
+                want[size_t(m * N + n)] = float(s);
+            }
+        QVERIFY(nmse(want, y) < 1e-10);
+    }
+}
+
+void TestKernels::argumentChecks()
+{
+    std::vector<float> x(16, 1.0f), s(4);
+    std::vector<uint8_t> c(16);
+    QuantSpec row{QType::INT8, Gran::Row, 0}, g0{QType::INT8, Gran::Group, 0};
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, quantize(nullptr, DType::F32, 4, 4, 4, row, c.data(), 4, s.data()));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, quantize(x.data(), DType::F32, 4, 0, 4, row, c.data(), 4, s.data()));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, quantize(x.data(), DType::F32, 4, 4, 4, g0, c.data(), 4, s.data()));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, quantize(x.data(), DType::F32, 4, 4, 2, row, c.data(), 4, s.data()));
+    Int8GemmArgs a;
+    std::vector<int8_t> q(16);
+    std::vector<float> y(16);
+    a.M = 4; a.N = 4; a.K = 0; a.x = q.data(); a.ldx = 4; a.x_scales = s.data(); a.w = q.data(); a.ldw = 4;
+    a.w_scales = s.data(); a.y = y.data(); a.ldy = 4;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_int8(a));
+    a.K = 4; a.w_gran = Gran::Group; a.group = 0;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_int8(a));
+    a.group = 2; a.w = nullptr;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_int8_ref(a));
+    WoGemmArgs b;
+    b.M = 1; b.N = 4; b.K = 4; b.x = x.data(); b.ldx = 4; b.w = c.data(); b.ldw = 4; b.w_scales = s.data();
+    b.y = nullptr; b.ldy = 4;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_wo(b));
+}
+
+#ifdef QB_HAVE_CUDA_KERNELS
+namespace {
+namespace kc = qb::kernels::cuda;
+// A device buffer filled from / read back into a host vector.
+template <class T>
+struct Dev {
+    void* p = nullptr; size_t n = 0;
+    explicit Dev(const std::vector<T>& h) : p(kc::device_alloc(std::max<size_t>(1, h.size()) * sizeof(T))), n(h.size()) { kc::copy_to_device(p, h.data(), n * sizeof(T)); }
+    ~Dev() { kc::device_free(p); }
+    std::vector<T> get() const { std::vector<T> h(n); kc::synchronize(); kc::copy_to_host(h.data(), p, n * sizeof(T)); return h; }
+    T* d() const { return static_cast<T*>(p); }
+};
+} // namespace
+#endif
+
+void TestKernels::cudaMatchesRef()
+{
+#ifndef QB_HAVE_CUDA_KERNELS
+    QSKIP("built without CUDA kernels");
+#else
+    if (!kc::available()) QSKIP("no CUDA device");
+    // quantize / dequantize: bit-identical codes, scales and dequantized values.
+    const int64_t rows = 37, cols = 300;
+    auto xf = randn(size_t(rows * cols), 21, 2.0f);
+    auto xb = toBf16(xf);
+    for (int q : {0, 1})
+        for (auto gs : {std::pair{Gran::Tensor, 0}, {Gran::Row, 0}, {Gran::Group, 64}, {Gran::Group, 7}})
+            for (bool bf : {false, true}) {
+                QuantSpec s{QType(q), gs.first, gs.second, q == 0 && bf ? 127.5f : 127.0f};
+                const size_t ns = size_t(num_scales(s, rows, cols));
+                std::vector<uint8_t> cref(static_cast<size_t>(rows * cols));
+                std::vector<float> sref(ns), dref(static_cast<size_t>(rows * cols));
+                const void* xh = bf ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+                quantize_ref(xh, bf ? DType::BF16 : DType::F32, rows, cols, cols, s, cref.data(), cols, sref.data());
+                dequantize(cref.data(), rows, cols, cols, s, sref.data(), dref.data(), DType::F32, cols);
+                Dev<float> dx(xf), dsc(std::vector<float>(ns)), dout(std::vector<float>(dref.size()));
+                Dev<uint16_t> dxb(xb);
+                Dev<uint8_t> dc(std::vector<uint8_t>(cref.size()));
+                kc::quantize(bf ? static_cast<void*>(dxb.d()) : static_cast<void*>(dx.d()), bf ? DType::BF16 : DType::F32, rows, cols,
+                             cols, s, dc.d(), cols, dsc.d());
+                kc::dequantize(dc.d(), rows, cols, cols, s, dsc.d(), dout.d(), DType::F32, cols);
+                QVERIFY(dc.get() == cref);
+                QVERIFY(dsc.get() == sref);
+                QVERIFY(dout.get() == dref);
+            }
+    // INT8 GEMM: bit-identical to the reference.
+    for (auto [M, N, K, gran, G] : {std::tuple{5, 33, 100, Gran::Row, 0}, {40, 70, 515, Gran::Group, 64}, {3, 9, 50, Gran::Group, 7}}) {
+        auto x = randi8(size_t(M * K), 1), w = randi8(size_t(N * K), 2);
+        const int64_t ng = gran == Gran::Group ? (K + G - 1) / G : 1;
+        auto xs = randn(size_t(M), 3), ws = randn(size_t(N * ng), 4), bias = randn(size_t(N), 5);
+        Int8GemmArgs a;
+        a.M = M; a.N = N; a.K = K; a.ldx = K; a.ldw = K; a.ldy = N; a.w_gran = gran; a.group = G;
+        std::vector<float> yref(static_cast<size_t>(M * N));
+        a.x = x.data(); a.x_scales = xs.data(); a.w = w.data(); a.w_scales = ws.data(); a.bias = bias.data(); a.y = yref.data();
+        gemm_int8_ref(a);
+        Dev<int8_t> dxq(x), dwq(w);
+        Dev<float> dxs(xs), dws(ws), db(bias), dy(std::vector<float>(yref.size()));
+        a.x = dxq.d(); a.x_scales = dxs.d(); a.w = dwq.d(); a.w_scales = dws.d(); a.bias = db.d(); a.y = dy.d();
+        kc::gemm_int8(a);
+        QVERIFY(dy.get() == yref);
+    }
+    // Weight-only: NMSE against the reference (GEMV and tiled GEMM paths).
+    for (auto [M, N, K, q] : {std::tuple{1, 100, 512, 0}, {3, 64, 300, 1}, {20, 70, 256, 0}, {70, 33, 128, 1}}) {
+        auto wf = randn(size_t(N * K), 6, 0.05f), x = randn(size_t(M * K), 7);
+        QuantSpec s{QType(q), Gran::Group, 64};
+        std::vector<uint8_t> codes(static_cast<size_t>(N * K));
+        std::vector<float> ws(static_cast<size_t>(num_scales(s, N, K))), yref(static_cast<size_t>(M * N));
+        quantize_ref(wf.data(), DType::F32, N, K, K, s, codes.data(), K, ws.data());
+        WoGemmArgs a;
+        a.M = M; a.N = N; a.K = K; a.ldx = K; a.ldw = K; a.ldy = N; a.w_type = QType(q); a.w_gran = Gran::Group; a.group = 64;
+        a.x = x.data(); a.w = codes.data(); a.w_scales = ws.data(); a.y = yref.data();
+        gemm_wo_ref(a);
+        Dev<float> dx(x), dws(ws), dy(std::vector<float>(yref.size()));
+        Dev<uint8_t> dc(codes);
+        a.x = dx.d(); a.w = dc.d(); a.w_scales = dws.d(); a.y = dy.d();
+        kc::gemm_wo(a);
+        const double e = nmse(yref, dy.get());
+        QVERIFY2(e < 1e-10, qPrintable(QStringLiteral("wo NMSE %1").arg(e)));
+    }
+    // FP8 GEMM: cuBLASLt (sm_89+; FP8 tensor-core accumulation is not fp32-exact) and fallback.
+    for (bool lt : {true, false}) {
+        const int64_t M = 48, N = 96, K = 256;
+        auto xf8 = randn(size_t(M * K), 8), wf8 = randn(size_t(N * K), 9, 0.05f);
+        QuantSpec s{QType::FP8_E4M3, Gran::Row, 0};
+        std::vector<uint8_t> xc(static_cast<size_t>(M * K)), wc(static_cast<size_t>(N * K));
+        std::vector<float> xs(static_cast<size_t>(M)), ws(static_cast<size_t>(N)), yref(static_cast<size_t>(M * N));
+        quantize_ref(xf8.data(), DType::F32, M, K, K, s, xc.data(), K, xs.data());
+        quantize_ref(wf8.data(), DType::F32, N, K, K, s, wc.data(), K, ws.data());
+        Fp8GemmArgs a;
+        a.M = M; a.N = N; a.K = K; a.ldx = K; a.ldw = K; a.ldy = N;
+        a.x = xc.data(); a.x_scales = xs.data(); a.w = wc.data(); a.w_scales = ws.data(); a.y = yref.data();
+        gemm_fp8_ref(a);
+        Dev<uint8_t> dxc(xc), dwc(wc);
+        Dev<float> dxs(xs), dws(ws), dy(std::vector<float>(yref.size()));
+        a.x = dxc.d(); a.x_scales = dxs.d(); a.w = dwc.d(); a.w_scales = dws.d(); a.y = dy.d();
+        kc::gemm_fp8(a, nullptr, lt);
+        const double e = nmse(yref, dy.get());
+        QVERIFY2(e < (lt ? 1e-5 : 1e-10), qPrintable(QStringLiteral("fp8 gemm (%1) NMSE %2").arg(lt ? "cublasLt" : "fallback").arg(e)));
+    }
+#endif
+}
+
+QTEST_APPLESS_MAIN(TestKernels)
+#include "tst_kernels.moc"
