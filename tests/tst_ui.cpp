@@ -94,6 +94,7 @@ private Q_SLOTS:
     {
         QVERIFY(tmp_.isValid());
         qputenv("XDG_CONFIG_HOME", tmp_.filePath(QStringLiteral("config")).toUtf8()); // keep QSettings out of $HOME
+        qputenv("XDG_DATA_HOME", tmp_.filePath(QStringLiteral("data")).toUtf8());     // and run folders
         QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTest"));
         modelDir_ = tmp_.filePath(QStringLiteral("model"));
         fs::create_directories(modelDir_.toStdString());
@@ -174,6 +175,23 @@ private Q_SLOTS:
         auto bad = s;
         bad.evals.ppl_dataset = "/nope/wiki.test.raw";
         QVERIFY(QString::fromStdString(bad.problems().front()).contains(QStringLiteral("/nope/wiki.test.raw")));
+    }
+
+    void badModelFolderIsNamed()
+    {
+        QTemporaryDir d;
+        fs::path dir = d.path().toStdString();
+        qbtest::writeFile(dir / "config.json", R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"})");
+        auto sum = summarizeModel(dir.string());
+        QVERIFY(!sum.ok);
+        QVERIFY2(sum.text.find("config.json") != std::string::npos, sum.text.c_str());
+        auto missing = summarizeModel("/no/such/model");
+        QVERIFY(!missing.ok && missing.text.find("/no/such/model") != std::string::npos);
+        SetupPanel panel;
+        auto s = smallSweep();
+        s.model_dir = "/no/such/model";
+        panel.setSetup(s);
+        QVERIFY(panel.problems().join(QString()).contains(QStringLiteral("/no/such/model")));
     }
 
     void chartSpecsFromResults()

@@ -3,6 +3,10 @@
 // Swapping to core means replacing function bodies here, nothing else in ui/.
 #include "ui/core_bridge.h"
 
+#include "core/model/config.h"
+#ifdef QB_HAVE_CORE_RUNNER
+#include "ui/core_runner.h"
+#endif
 #include "core/util/build_info.h"
 #include "core/util/error.h"
 
@@ -41,6 +45,8 @@ nlohmann::json ConfigResult::toJson() const
     for (const auto& [k, v] : metrics)
         m[k] = {{"value", num(v.value)}, {"stderr", num(v.stderr_)}, {"n", v.n}};
     j["metrics"] = m;
+    if (!records.empty())
+        j["records"] = records;
     return j;
 }
 
@@ -56,6 +62,8 @@ ConfigResult ConfigResult::fromJson(const nlohmann::json& j, const std::string& 
         r.status = j.value("status", std::string("ok"));
         r.error = j.value("error", std::string());
         r.seconds = j.contains("seconds") ? toNum(j["seconds"]) : 0.0;
+        if (j.contains("records") && j["records"].is_array())
+            r.records = j["records"].get<std::vector<nlohmann::json>>();
         if (j.contains("metrics") && j["metrics"].is_object())
             for (const auto& [k, v] : j["metrics"].items()) {
                 Metric m;
@@ -167,8 +175,12 @@ std::unique_ptr<SweepRunner> makeSimulatedRunner(int msPerConfig, std::vector<st
 
 std::unique_ptr<SweepRunner> makeDefaultRunner()
 {
-    // The core runner is not on main yet: simulate, and say so in the log (name()).
+#ifdef QB_HAVE_CORE_RUNNER
+    return makeCoreRunner();
+#else
+    // The core runner is not in this build: simulate, and say so in the log (name()).
     return makeSimulatedRunner(150);
+#endif
 }
 
 // ---------------------------------------------------------------- loading
@@ -297,8 +309,55 @@ void loadFile(const fs::path& p, LoadOutcome& out, const std::string& reportSour
 
 } // namespace
 
+#ifdef QB_HAVE_CORE_RUNNER
+static bool isOwnFormat(const fs::path& p)
+{
+    std::ifstream in(p);
+    char head[256] = {};
+    in.read(head, sizeof head - 1);
+    return std::string(head).find("\"quantbench_results\"") != std::string::npos;
+}
+#endif
+
 LoadOutcome loadResults(const std::string& path)
 {
+#ifdef QB_HAVE_CORE_RUNNER
+    // This app's per-config exports are read here; runs (.jsonl), record exports and
+    // report-style files by core's loader.
+    {
+        std::error_code ec;
+        std::vector<fs::path> files;
+        if (fs::is_directory(path, ec)) {
+            for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+                 it.increment(ec))
+                if (it->is_regular_file() && (it->path().extension() == ".json" || it->path().extension() == ".jsonl"))
+                    files.push_back(it->path());
+            std::sort(files.begin(), files.end());
+            if (files.empty())
+                return {{}, {path + ": no .json or .jsonl result files in this folder"}};
+        } else if (fs::exists(path, ec)) {
+            files.push_back(path);
+        } else {
+            return {{}, {path + ": no such file or folder"}};
+        }
+        LoadOutcome out;
+        std::vector<std::string> forCore;
+        for (const auto& f : files) {
+            if (isOwnFormat(f))
+                loadFile(f, out, f.string());
+            else
+                forCore.push_back(f.string());
+        }
+        if (!forCore.empty()) {
+            auto c = loadWithCore(forCore);
+            for (auto& r : c.results)
+                out.results.push_back(std::move(r));
+            for (auto& m : c.messages)
+                out.messages.push_back(std::move(m));
+        }
+        return out;
+    }
+#endif
     LoadOutcome out;
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
@@ -386,6 +445,19 @@ static std::string groupOf(const ConfigResult& r)
 
 std::string markdownReport(const std::vector<ConfigResult>& results)
 {
+#ifdef QB_HAVE_CORE_RUNNER
+    // core's report (significance tests, findings) whenever every result carries its records.
+    bool allRecords = !results.empty();
+    for (const auto& r : results)
+        allRecords = allRecords && !r.records.empty();
+    if (allRecords) {
+        try {
+            return coreMarkdownReport(results);
+        } catch (const std::exception&) {
+            // fall through to the plain tables below
+        }
+    }
+#endif
     std::ostringstream os;
     os << "# QuantBench results\n\n";
     if (results.empty()) {
@@ -436,7 +508,7 @@ std::string markdownReport(const std::vector<ConfigResult>& results)
         }
     std::vector<const ConfigResult*> failed;
     for (const auto& r : results)
-        if (!r.ok())
+        if (r.status != "ok")
             failed.push_back(&r);
     if (!failed.empty()) {
         os << "\n## Failed or cancelled\n\n| Config | Status | Reason |\n|---|---|---|\n";
@@ -458,26 +530,20 @@ ModelSummary summarizeModel(const std::string& dir)
     }
     fs::path cfg = d / "config.json";
     if (fs::exists(cfg)) {
+        // core's parser validates every field and refuses unsupported architectures, naming
+        // the file and the key: its message is what the user sees.
         try {
-            std::ifstream in(cfg);
-            nlohmann::json j;
-            in >> j;
-            std::string arch = j.contains("architectures") ? j["architectures"][0].get<std::string>() : "?";
-            long long h = j.value("hidden_size", 0LL), L = j.value("num_hidden_layers", 0LL),
-                      I = j.value("intermediate_size", 0LL), V = j.value("vocab_size", 0LL);
-            long long heads = j.value("num_attention_heads", 1LL), kv = j.value("num_key_value_heads", heads);
-            long long hd = j.value("head_dim", heads ? h / heads : 0);
-            long long per = h * hd * heads * 2 + h * hd * kv * 2 + 3 * h * I + 2 * h;
-            long long params = L * per + V * h * (j.value("tie_word_embeddings", false) ? 1 : 2) + h;
+            qb::ModelConfig c = qb::loadConfig(cfg);
+            double params = double(c.parameterCount());
             std::ostringstream os;
-            os << arch << " · " << std::fixed << std::setprecision(params > 1e9 ? 2 : 1)
+            os << c.architecture << " · " << std::fixed << std::setprecision(params > 1e9 ? 2 : 1)
                << (params > 1e9 ? params / 1e9 : params / 1e6) << (params > 1e9 ? "B" : "M") << " params · "
-               << j.value("torch_dtype", std::string("float32")) << " · " << L << " layers · ctx "
-               << j.value("max_position_embeddings", 0LL);
+               << c.torch_dtype << " · " << c.num_hidden_layers << " layers · ctx " << c.max_position_embeddings
+               << " · hidden " << c.hidden_size << " · vocab " << c.vocab_size;
             s.text = os.str();
             s.ok = true;
         } catch (const std::exception& e) {
-            s.text = cfg.string() + ": cannot read (" + e.what() + ")";
+            s.text = e.what();
         }
         return s;
     }

@@ -41,12 +41,13 @@ struct ConfigResult {
     std::string config;            // canonical name, e.g. INT8_Per_Group_128_Fake
     qb::QuantScheme scheme;        // parsed from `config` when loaded from a report-style file
     std::map<std::string, Metric> metrics;
-    std::string status = "ok";    // ok | failed | cancelled
+    std::string status = "ok";    // ok | partial (some tasks failed) | failed | cancelled
     std::string error;             // why, when failed
     std::string source;            // empty: the current run; otherwise the file it came from
     double seconds = 0;
+    std::vector<nlohmann::json> records; // core's raw (config, task) records, when from core
 
-    bool ok() const { return status == "ok"; }
+    bool ok() const { return status == "ok" || status == "partial"; } // has numbers to show
     double value(const std::string& key) const
     {
         auto it = metrics.find(key);

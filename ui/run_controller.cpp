@@ -1,6 +1,8 @@
 #include "ui/run_controller.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QStandardPaths>
 #include <QEventLoop>
 #include <QTimer>
 
@@ -56,16 +58,23 @@ void RunController::start(const SweepSetup& setup)
     QStringList done;
     if (json == lastSetupJson_) {
         for (const auto& r : results_)
-            if (r.ok())
+            if (r.status == "ok")
                 done << QString::fromStdString(r.config);
         // Failed or cancelled configs run again.
-        results_.erase(std::remove_if(results_.begin(), results_.end(), [](const ConfigResult& r) { return !r.ok(); }),
+        results_.erase(std::remove_if(results_.begin(), results_.end(), [](const ConfigResult& r) { return r.status != "ok"; }),
                        results_.end());
     } else {
         results_.clear();
         Q_EMIT resultsCleared();
     }
+    if (json != lastSetupJson_ || runDir_.isEmpty()) {
+        // A new setup gets a new run folder; the same setup resumes in its folder.
+        runDir_ = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/runs/") +
+                  QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss-zzz"));
+    }
     lastSetupJson_ = json;
+    SweepSetup run = setup;
+    run.run_dir = runDir_.toStdString();
     quint64 gen = jobs_.start();
     cancel_ = std::make_shared<std::atomic<bool>>(false);
     running_ = true;
@@ -77,7 +86,7 @@ void RunController::start(const SweepSetup& setup)
     Q_EMIT runStarted(total_, skipped_);
     if (skipped_ > 0)
         Q_EMIT logLine(QStringLiteral("resuming: %1 of %2 configs already done").arg(skipped_).arg(total_));
-    Q_EMIT requestRun(gen, setup, done, cancel_);
+    Q_EMIT requestRun(gen, run, done, cancel_);
 }
 
 void RunController::cancel()
@@ -90,6 +99,7 @@ void RunController::clearResults()
 {
     results_.clear();
     lastSetupJson_.clear();
+    runDir_.clear();
     Q_EMIT resultsCleared();
 }
 
@@ -128,6 +138,13 @@ void RunController::onConfigFinished(quint64 gen, const ConfigResult& r)
 {
     if (!jobs_.isCurrent(gen))
         return; // a superseded run: never overwrite the current view
+    // A runner may report a config again as more of its tasks finish: replace, count once.
+    auto it = std::find_if(results_.begin(), results_.end(), [&](const ConfigResult& o) { return o.config == r.config; });
+    if (it != results_.end()) {
+        *it = r;
+        Q_EMIT configFinished(r);
+        return;
+    }
     ++doneInRun_;
     results_.push_back(r);
     Q_EMIT configFinished(r);

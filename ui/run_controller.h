@@ -61,6 +61,7 @@ private:
     std::shared_ptr<std::atomic<bool>> cancel_;
     bool running_ = false;
     std::string lastSetupJson_;
+    QString runDir_;
     std::vector<ConfigResult> results_;
     int total_ = 0, doneInRun_ = 0, skipped_ = 0;
     QElapsedTimer runClock_;

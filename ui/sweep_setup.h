@@ -39,6 +39,7 @@ struct SweepSetup {
     std::string baseline_dtype = "FP32"; // "FP32" | "BF16" | "FP16"
     std::vector<qb::QuantScheme> schemes; // quantized configs; the baseline is implied (first)
     EvalSettings evals;
+    std::string run_dir; // where the runner appends results (set per run, not saved in sweep files)
 
     // Baseline first, then `schemes` in order: what the runner executes.
     std::vector<qb::QuantScheme> configs() const;
