@@ -1,0 +1,381 @@
+// GUI tests (offscreen): models, scheme matrix -> sweep JSON, a whole sweep driven through the
+// window, cancel + resume, superseded runs, loading a folder of mixed files, exports, screenshot.
+// The sweep runs through the bridge's runner interface; tests use the simulated runner so they
+// are fast and deterministic (the real-runner sweep is exercised by fullDemoSweepRealRunner).
+#include "qbtest.h"
+
+#define QVERIFY_RETURN(cond, ret) do { if (!QTest::qVerify(static_cast<bool>(cond), #cond, "", __FILE__, __LINE__)) return ret; } while (0)
+
+#include "ui/app_main.h"
+#include "ui/charts/chart_adapter.h"
+#include "ui/charts_page.h"
+#include "ui/core_bridge.h"
+#include "ui/results_model.h"
+#include "ui/results_page.h"
+#include "ui/run_controller.h"
+#include "ui/run_panel.h"
+#include "ui/main_window.h"
+#include "ui/scheme_matrix.h"
+#include "ui/setup_panel.h"
+#include "ui/summary_page.h"
+
+#include <QAbstractItemModelTester>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QImage>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSet>
+#include <QSortFilterProxyModel>
+#include <QSvgRenderer>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QToolButton>
+
+using namespace qb::ui;
+namespace fs = std::filesystem;
+
+namespace {
+
+ConfigResult result(const std::string& name, double ppl, const std::string& source = {})
+{
+    ConfigResult r;
+    r.config = name;
+    r.scheme = qb::QuantScheme::parse(name);
+    r.metrics[metric::PPL] = {ppl, 0.1, 100};
+    r.source = source;
+    return r;
+}
+
+int distinctColours(const QImage& img)
+{
+    QSet<QRgb> seen;
+    for (int y = 0; y < img.height(); y += 2)
+        for (int x = 0; x < img.width(); x += 2)
+            seen.insert(img.pixel(x, y));
+    return int(seen.size());
+}
+
+} // namespace
+
+class TestUi : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+    QString modelDir_;
+
+    // A small sweep on a stand-in model folder: 2 dtypes x 3 granularities x 2 modes + SmoothQuant.
+    SweepSetup smallSweep() const
+    {
+        SweepSetup s = demoSweep();
+        s.model_dir = modelDir_.toStdString();
+        s.evals.ppl_dataset = (qbtest::sourceDir() / "resources/demo/tinystories_sample.txt").string();
+        s.evals.calib_dataset = s.evals.ppl_dataset;
+        return s;
+    }
+
+    std::unique_ptr<MainWindow> window(int msPerConfig)
+    {
+        auto w = std::make_unique<MainWindow>();
+        w->setQuietDialogs(true);
+        w->setConfirmClose(false);
+        w->controller()->setRunnerFactory([msPerConfig] { return makeSimulatedRunner(msPerConfig); });
+        w->setupPanel()->setSetup(smallSweep());
+        w->resize(1400, 900);
+        w->show();
+        QVERIFY_RETURN(QTest::qWaitForWindowExposed(w.get()), nullptr);
+        QTest::qWait(50); // first layout and paint happen before the sweep, as for a user
+        return w;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(tmp_.isValid());
+        qputenv("XDG_CONFIG_HOME", tmp_.filePath(QStringLiteral("config")).toUtf8()); // keep QSettings out of $HOME
+        qputenv("XDG_DATA_HOME", tmp_.filePath(QStringLiteral("data")).toUtf8());     // and run folders
+        QCoreApplication::setOrganizationName(QStringLiteral("QuantBenchTest"));
+        modelDir_ = tmp_.filePath(QStringLiteral("model"));
+        fs::create_directories(modelDir_.toStdString());
+        qbtest::writeFile(fs::path(modelDir_.toStdString()) / "config.json",
+                          R"({"architectures":["LlamaForCausalLM"],"hidden_size":64,"intermediate_size":172,
+                              "num_hidden_layers":5,"num_attention_heads":8,"num_key_value_heads":4,
+                              "vocab_size":512,"max_position_embeddings":512,"torch_dtype":"float32"})");
+    }
+
+    void resultsModelPassesTester()
+    {
+        ResultsModel model;
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(ResultsModel::SortRole);
+        QAbstractItemModelTester t1(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester t2(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.upsert({result("FP32", 8.0), result("INT8_Per_Row", 8.1)});
+        QCOMPARE(model.rowCount(), 2);
+        model.upsert({result("INT8_Per_Row", 8.2), result("FP8_Per_Tensor", 8.9, "/x/a.json")}); // replace + insert
+        QCOMPARE(model.rowCount(), 3);
+        proxy.sort(ResultsModel::PplColumn, Qt::DescendingOrder);
+        QCOMPARE(proxy.data(proxy.index(0, ResultsModel::ConfigColumn)).toString(), QStringLiteral("FP8_Per_Tensor"));
+        QCOMPARE(model.data(model.index(1, ResultsModel::PplColumn), ResultsModel::SortRole).toDouble(), 8.2);
+        proxy.setFilterKeyColumn(-1);
+        proxy.setFilterCaseSensitivity(Qt::CaseInsensitive);
+        proxy.setFilterFixedString(QStringLiteral("int8"));
+        QCOMPARE(proxy.rowCount(), 1);
+        model.removeSource("/x/a.json");
+        QCOMPARE(model.rowCount(), 2);
+        ConfigResult failed = result("FP8_Per_Row", 0);
+        failed.status = "failed";
+        failed.error = "out of memory";
+        failed.metrics.clear();
+        model.upsert({failed});
+        QCOMPARE(model.data(model.index(2, ResultsModel::ErrorColumn)).toString(), QStringLiteral("out of memory"));
+        model.clear();
+        QCOMPARE(model.rowCount(), 0);
+    }
+
+    void schemeMatrixProducesSweepJson()
+    {
+        SetupPanel panel;
+        panel.setSetup(smallSweep());
+        SchemeMatrix* m = panel.matrix();
+        m->setSchemes({});
+        m->cell(0, 1)->setChecked(true); // INT8 per-row
+        m->cell(1, 3)->setChecked(true); // FP8 group 128
+        m->fakeBox()->setChecked(true);
+        m->realBox()->setChecked(true);
+        nlohmann::json j = panel.setup().toJson();
+        std::vector<std::string> names = j["schemes"];
+        // SmoothQuant INT8 comes from the demo setup.
+        std::vector<std::string> expected = {"INT8_Per_Row", "FP8_Per_Group_128", "INT8_Per_Row_Fake",
+                                             "FP8_Per_Group_128_Fake", "SmoothQuant_INT8_W8A8"};
+        QCOMPARE(names, expected);
+        QVERIFY(m->cell(1, 3)->toolTip().contains(QStringLiteral("128 input columns")));
+        // Select-all per column (group 512) and per row (FP8), toggling back off.
+        m->selectColumn(5);
+        QVERIFY(m->cell(0, 5)->isChecked() && m->cell(1, 5)->isChecked());
+        m->selectRow(1);
+        for (int c = 0; c < SchemeMatrix::kCols; ++c)
+            QVERIFY(m->cell(1, c)->isChecked());
+        m->selectRow(1);
+        for (int c = 0; c < SchemeMatrix::kCols; ++c)
+            QVERIFY(!m->cell(1, c)->isChecked());
+        // Modes off with cells ticked is explained inline and blocks Run.
+        m->fakeBox()->setChecked(false);
+        m->realBox()->setChecked(false);
+        QVERIFY(!panel.problems().isEmpty());
+        // The setup round-trips through its JSON.
+        m->realBox()->setChecked(true);
+        SweepSetup s = panel.setup();
+        SetupPanel other;
+        other.setSetup(SweepSetup::fromJson(s.toJson(), "test"));
+        QCOMPARE(other.setup().toJson().dump(), s.toJson().dump());
+        // Invalid input: a missing dataset is named.
+        auto bad = s;
+        bad.evals.ppl_dataset = "/nope/wiki.test.raw";
+        QVERIFY(QString::fromStdString(bad.problems().front()).contains(QStringLiteral("/nope/wiki.test.raw")));
+    }
+
+    void badModelFolderIsNamed()
+    {
+        QTemporaryDir d;
+        fs::path dir = d.path().toStdString();
+        qbtest::writeFile(dir / "config.json", R"({"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"})");
+        auto sum = summarizeModel(dir.string());
+        QVERIFY(!sum.ok);
+        QVERIFY2(sum.text.find("config.json") != std::string::npos, sum.text.c_str());
+        auto missing = summarizeModel("/no/such/model");
+        QVERIFY(!missing.ok && missing.text.find("/no/such/model") != std::string::npos);
+        SetupPanel panel;
+        auto s = smallSweep();
+        s.model_dir = "/no/such/model";
+        panel.setSetup(s);
+        QVERIFY(panel.problems().join(QString()).contains(QStringLiteral("/no/such/model")));
+    }
+
+    void chartSpecsFromResults()
+    {
+        std::vector<ConfigResult> rs = {result("FP32", 8.0), result("INT8_Per_Tensor", 9.0),
+                                        result("INT8_Per_Row", 8.3), result("INT8_Per_Group_64_Fake", 8.1),
+                                        result("SmoothQuant_INT8_W8A8", 8.4)};
+        auto spec = accuracyVsGranularity(rs, metric::PPL);
+        QCOMPARE(spec.pointCount(), 4);
+        int refs = 0;
+        for (const auto& s : spec.series)
+            refs += s.reference;
+        QCOMPARE(refs, 1);
+        QVERIFY(spec.series.front().points.front().tooltip.find("± 0.1") != std::string::npos);
+        QCOMPARE(pplPerConfig(rs).pointCount(), 5);
+    }
+
+    void fullSweepThroughWindow()
+    {
+        auto w = window(30);
+        const int total = int(smallSweep().configs().size());
+        QSignalSpy done(w.get(), &MainWindow::runFinished);
+        QVERIFY(w->runPanel()->runButton()->isEnabled());
+        QTest::mouseClick(w->runPanel()->runButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 30000);
+        QCOMPARE(done.at(0).at(0).toBool(), false);
+        QCOMPARE(w->resultsModel()->rowCount(), total);
+        // every chart has its points: 12 matrix configs + SmoothQuant on the granularity charts
+        auto charts = w->chartsPage()->charts();
+        QCOMPARE(charts[0].second->drawnPointCount(), total - 1); // accuracy (PPL) vs granularity
+        QCOMPARE(charts[1].second->drawnPointCount(), total);     // PPL per config
+        QCOMPARE(charts[2].second->drawnPointCount(), 2 * total); // prefill + decode per config
+        QCOMPARE(charts[3].second->drawnPointCount(), total - 1); // SQNR vs granularity
+        QVERIFY(w->summaryPage()->markdown().contains(QStringLiteral("INT8_Per_Group_64_Fake")));
+        qInfo("event-loop max latency during the sweep: %.1f ms", w->maxLatencyMs());
+        QVERIFY2(w->maxLatencyMs() < 250, "the GUI thread was blocked during the sweep");
+        // The screenshot is not blank.
+        w->tabs()->setCurrentIndex(0);
+        QImage img = w->grab().toImage();
+        QVERIFY(distinctColours(img) > 50);
+    }
+
+    void cancelMidSweepThenResume()
+    {
+        auto w = window(120);
+        const int total = int(smallSweep().configs().size());
+        QSignalSpy done(w.get(), &MainWindow::runFinished);
+        w->runAction()->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(w->controller()->results().size() >= 3, 20000);
+        QElapsedTimer t;
+        t.start();
+        w->cancelAction()->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 5000);
+        QVERIFY2(t.elapsed() < 1500, "cancel took longer than about a second");
+        QCOMPARE(done.at(0).at(0).toBool(), true);
+        w->flushViews();
+        const int kept = w->resultsModel()->rowCount();
+        QVERIFY(kept >= 3 && kept < total);
+        w->runAction()->trigger(); // same setup: resumes
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 2, 30000);
+        QCOMPARE(w->resultsModel()->rowCount(), total);
+        QSet<QString> names;
+        for (const auto& r : w->resultsModel()->rows())
+            names.insert(QString::fromStdString(r.config));
+        QCOMPARE(int(names.size()), total); // nothing ran twice
+        QVERIFY(w->runPanel()->logText().contains(QStringLiteral("resuming")));
+    }
+
+    void supersededRunNeverOverwrites()
+    {
+        RunController c;
+        c.setRunnerFactory([] { return makeSimulatedRunner(80); });
+        QSignalSpy finished(&c, &RunController::runFinished);
+        SweepSetup a = smallSweep();
+        SweepSetup b = smallSweep();
+        b.schemes = {qb::QuantScheme::parse("FP8_Per_Group_256")};
+        c.start(a);
+        QTest::qWait(30);
+        c.start(b); // supersedes a
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+        QTest::qWait(200);
+        QCOMPARE(finished.count(), 1); // a's end was dropped
+        QCOMPARE(int(c.results().size()), 2);
+        for (const auto& r : c.results())
+            QVERIFY(r.config == "FP32" || r.config == "FP8_Per_Group_256");
+    }
+
+    void openFolderOfMixedFiles()
+    {
+        QTemporaryDir d;
+        fs::path dir = d.path().toStdString();
+        qbtest::writeFile(dir / "task_31_ppl_INT8_Per_Row.json", R"({"perplexity": 9.1, "stderr": 0.1, "n_tokens": 2048})");
+        qbtest::writeFile(dir / "task_31_ppl_FP32.json", R"({"ppl": 8.9})");
+        qbtest::writeFile(dir / "task_31_mmlu_FP8_Per_Group_128_direct.json", R"({"results": {"accuracy": 31.5}})");
+        qbtest::writeFile(dir / "task_32_throughput_results.json",
+                          R"({"FP32": {"prefill_samples_per_sec": 10.5, "decode_tokens_per_sec": 100}})");
+        qbtest::writeFile(dir / "broken.json", "{not json");
+        qbtest::writeFile(dir / "task_31_ppl_INT9_Per_Row.json", R"({"ppl": 1})");
+        qbtest::writeFile(dir / "other.json", R"({"foo": 1})");
+        nlohmann::json own = resultsToJson({result("FP8_Per_Row_Fake", 8.7)});
+        qbtest::writeFile(dir / "run.json", own.dump());
+        auto w = window(10);
+        QStringList msgs = w->openPaths({d.path()});
+        QCOMPARE(msgs.size(), 3);
+        for (const char* f : {"broken.json", "task_31_ppl_INT9_Per_Row.json", "other.json"})
+            QVERIFY2(msgs.join(QLatin1Char('\n')).contains(QString::fromLatin1(f)), f);
+        // FP32 (ppl + throughput merged), INT8_Per_Row, FP8_Per_Group_128, FP8_Per_Row_Fake
+        QCOMPARE(w->resultsModel()->rowCount(), 4);
+        bool mergedFp32 = false;
+        for (const auto& r : w->resultsModel()->rows()) {
+            QVERIFY(!r.source.empty());
+            if (r.config == "FP32")
+                mergedFp32 = !std::isnan(r.value(metric::PPL)) && !std::isnan(r.value(metric::PrefillSps));
+            if (r.config == "FP8_Per_Group_128")
+                QCOMPARE(r.value(metric::MmluDirect), 0.315);
+        }
+        QVERIFY(mergedFp32);
+        QVERIFY(w->chartsPage()->charts()[1].second->drawnPointCount() >= 3);
+        // Remove loaded: select all rows, press the button.
+        w->resultsPage()->view()->selectAll();
+        w->resultsPage()->findChild<QPushButton*>(QStringLiteral("removeLoaded"))->click();
+        QCOMPARE(w->resultsModel()->rowCount(), 0);
+        // A missing path is named too.
+        QVERIFY(w->openPaths({QStringLiteral("/no/such/results.json")}).join(QString()).contains(QStringLiteral("/no/such/results.json")));
+    }
+
+    void exportsParseBack()
+    {
+        auto w = window(10);
+        QSignalSpy done(w.get(), &MainWindow::runFinished);
+        w->startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 30000);
+        const int rows = w->resultsModel()->rowCount();
+        QTemporaryDir d;
+        const QString md = d.filePath(QStringLiteral("r.md")), csv = d.filePath(QStringLiteral("r.csv")),
+                      json = d.filePath(QStringLiteral("r.json")), sweep = d.filePath(QStringLiteral("s.json"));
+        QCOMPARE(w->exportTo(md), QString());
+        QCOMPARE(w->exportTo(csv), QString());
+        QCOMPARE(w->exportTo(json), QString());
+        std::string mdText = qbtest::readFile(md.toStdString());
+        QVERIFY(mdText.find("| Group | Config |") != std::string::npos);
+        QVERIFY(mdText.find("**") != std::string::npos); // best value in bold
+        std::string csvText = qbtest::readFile(csv.toStdString());
+        QCOMPARE(int(std::count(csvText.begin(), csvText.end(), '\n')), rows + 1);
+        auto back = loadResults(json.toStdString());
+        QVERIFY(back.messages.empty());
+        QCOMPARE(int(back.results.size()), rows);
+        QCOMPARE(back.results[1].value(metric::PPL), w->resultsModel()->rows()[1].value(metric::PPL));
+        QStringList charts = w->exportChartsTo(d.filePath(QStringLiteral("charts")));
+        QCOMPARE(charts.size(), 8);
+        for (const auto& f : charts) {
+            if (f.endsWith(QLatin1String(".png")))
+                QVERIFY2(!QImage(f).isNull(), qPrintable(f));
+            else
+                QVERIFY2(QSvgRenderer(f).isValid(), qPrintable(f));
+        }
+        QVERIFY(w->exportTo(d.filePath(QStringLiteral("r.xyz"))).contains(QStringLiteral("r.xyz")));
+        // Sweep setup: save, load, identical; a malformed one is refused naming the file.
+        QVERIFY(w->saveSweep(sweep));
+        auto before = w->setupPanel()->setup().toJson().dump();
+        QVERIFY(w->loadSweep(sweep));
+        QCOMPARE(w->setupPanel()->setup().toJson().dump(), before);
+        qbtest::writeFile(d.filePath(QStringLiteral("bad.json")).toStdString(), R"({"schemes": ["INT8_Per_Lump"]})");
+        QVERIFY(!w->loadSweep(d.filePath(QStringLiteral("bad.json"))));
+        QVERIFY(w->runPanel()->logText().contains(QStringLiteral("bad.json")));
+    }
+
+    void noDisplaySaysHowToRun()
+    {
+        QByteArray saved[3] = {qgetenv("DISPLAY"), qgetenv("WAYLAND_DISPLAY"), qgetenv("QT_QPA_PLATFORM")};
+        qunsetenv("DISPLAY");
+        qunsetenv("WAYLAND_DISPLAY");
+        qunsetenv("QT_QPA_PLATFORM");
+        QVERIFY(!haveDisplay());
+        char arg0[] = "quantbench";
+        char* argv[] = {arg0, nullptr};
+        int rc = runApp(1, argv); // returns before creating a QApplication
+        const char* names[3] = {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"};
+        for (int i = 0; i < 3; ++i)
+            if (!saved[i].isEmpty())
+                qputenv(names[i], saved[i]);
+        QCOMPARE(rc, 2);
+    }
+};
+
+QTEST_MAIN(TestUi)
+#include "tst_ui.moc"

@@ -1,0 +1,184 @@
+#include "ui/charts/chart_specs.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+
+namespace qb::ui {
+
+int ChartSpec::pointCount() const
+{
+    int n = 0;
+    for (const auto& s : series)
+        if (!s.reference)
+            n += int(s.points.size());
+    return n;
+}
+
+const std::vector<std::string>& granularityCategories()
+{
+    static const std::vector<std::string> c = {"tensor", "row", "g512", "g256", "g128", "g64"};
+    return c;
+}
+
+int granularityIndex(const qb::QuantScheme& s)
+{
+    if (s.isBaseline() || s.smoothing == qb::Smoothing::SmoothQuant)
+        return -1;
+    switch (s.granularity) {
+    case qb::Granularity::PerTensor: return 0;
+    case qb::Granularity::PerRow: return 1;
+    case qb::Granularity::PerGroup:
+        switch (s.group_size) {
+        case 512: return 2;
+        case 256: return 3;
+        case 128: return 4;
+        case 64: return 5;
+        }
+    }
+    return -1;
+}
+
+static std::string label(const std::string& key)
+{
+    if (key == metric::PPL) return "PPL";
+    if (key == metric::MmluDirect) return "MMLU direct accuracy";
+    if (key == metric::MmluGenerate) return "MMLU generate accuracy";
+    if (key == metric::PrefillSps) return "prefill samples/s";
+    if (key == metric::DecodeTps) return "decode tokens/s";
+    if (key == metric::SqnrDb) return "SQNR dB";
+    return key;
+}
+
+static std::string tip(const ConfigResult& r, const std::string& key)
+{
+    std::ostringstream os;
+    os.precision(5);
+    os << r.config << "\n" << label(key) << ": " << r.value(key);
+    if (!std::isnan(r.stderrOf(key)))
+        os << " ± " << r.stderrOf(key);
+    if (!r.source.empty())
+        os << "\nfrom " << r.source;
+    return os.str();
+}
+
+static std::string sourceSuffix(const ConfigResult& r)
+{
+    if (r.source.empty())
+        return {};
+    auto slash = r.source.find_last_of('/');
+    return " [" + (slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
+}
+
+static ChartSpec vsGranularity(const std::vector<ConfigResult>& results, const std::string& key, bool withBaseline)
+{
+    ChartSpec spec;
+    spec.kind = ChartKind::Lines;
+    spec.categories = granularityCategories();
+    spec.yLabel = label(key);
+    spec.lowerIsBetter = key == metric::PPL;
+    std::map<std::string, ChartSeries> lines; // ordered by name: stable colours
+    for (const auto& r : results) {
+        double v = r.value(key);
+        if (!r.ok() || std::isnan(v))
+            continue;
+        if (r.scheme.isBaseline()) {
+            if (!withBaseline)
+                continue;
+            ChartSeries ref;
+            ref.name = "Baseline " + r.scheme.baseline_dtype + sourceSuffix(r);
+            ref.reference = true;
+            double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
+            for (double x : {0.0, double(spec.categories.size() - 1)})
+                ref.points.push_back({x, v, e, tip(r, key)});
+            spec.series.push_back(ref);
+            continue;
+        }
+        int gi = granularityIndex(r.scheme);
+        std::string name;
+        double x = gi;
+        if (gi < 0) { // SmoothQuant: one point at per-row (its weight granularity)
+            name = r.config + sourceSuffix(r);
+            x = 1;
+        } else {
+            name = std::string(r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") +
+                   (r.scheme.mode == qb::QuantMode::Fake ? " fake" : " real") +
+                   (r.scheme.activation != qb::ActQuant::None ? " W8A8" : "") + sourceSuffix(r);
+        }
+        auto& s = lines[name];
+        s.name = name;
+        double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
+        s.points.push_back({x, v, e, tip(r, key)});
+    }
+    for (auto& [n, s] : lines) {
+        std::sort(s.points.begin(), s.points.end(), [](const ChartPoint& a, const ChartPoint& b) { return a.x < b.x; });
+        spec.series.push_back(std::move(s));
+    }
+    return spec;
+}
+
+ChartSpec accuracyVsGranularity(const std::vector<ConfigResult>& results, const std::string& key)
+{
+    auto spec = vsGranularity(results, key, true);
+    spec.title = label(key) + " vs granularity";
+    return spec;
+}
+
+ChartSpec sqnrVsGranularity(const std::vector<ConfigResult>& results)
+{
+    auto spec = vsGranularity(results, metric::SqnrDb, false);
+    spec.title = "Matmul SQNR vs granularity (higher is better)";
+    return spec;
+}
+
+static ChartSpec perConfig(const std::vector<ConfigResult>& results, const std::vector<std::string>& keys)
+{
+    ChartSpec spec;
+    spec.kind = ChartKind::Bars;
+    std::vector<const ConfigResult*> rows;
+    for (const auto& r : results) {
+        if (!r.ok())
+            continue;
+        for (const auto& k : keys)
+            if (!std::isnan(r.value(k))) {
+                rows.push_back(&r);
+                break;
+            }
+    }
+    for (const auto* r : rows)
+        spec.categories.push_back(r->config + sourceSuffix(*r));
+    for (const auto& k : keys) {
+        ChartSeries s;
+        s.name = label(k);
+        for (size_t i = 0; i < rows.size(); ++i) {
+            double v = rows[i]->value(k);
+            if (std::isnan(v))
+                continue;
+            double e = std::isnan(rows[i]->stderrOf(k)) ? 0 : rows[i]->stderrOf(k);
+            s.points.push_back({double(i), v, e, tip(*rows[i], k)});
+        }
+        if (!s.points.empty())
+            spec.series.push_back(std::move(s));
+    }
+    return spec;
+}
+
+ChartSpec pplPerConfig(const std::vector<ConfigResult>& results)
+{
+    auto spec = perConfig(results, {metric::PPL});
+    spec.title = "Perplexity per config (lower is better)";
+    spec.yLabel = "PPL";
+    spec.lowerIsBetter = true;
+    return spec;
+}
+
+ChartSpec throughputPerConfig(const std::vector<ConfigResult>& results)
+{
+    auto spec = perConfig(results, {metric::PrefillSps, metric::DecodeTps});
+    spec.title = "Throughput per config: prefill samples/s and decode tokens/s";
+    spec.yLabel = "per second";
+    return spec;
+}
+
+} // namespace qb::ui

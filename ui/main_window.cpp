@@ -1,0 +1,313 @@
+#include "ui/main_window.h"
+
+#include "ui/charts_page.h"
+#include "ui/latency_probe.h"
+#include "ui/results_model.h"
+#include "ui/results_page.h"
+#include "ui/run_controller.h"
+#include "ui/run_panel.h"
+#include "ui/setup_panel.h"
+#include "ui/summary_page.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QElapsedTimer>
+#include <QKeySequence>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+
+#include <cstdio>
+
+// The .qrc is compiled into the static qb_ui: its initializer must be referenced explicitly.
+static void initResources() { Q_INIT_RESOURCE(quantbench); }
+
+namespace qb::ui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
+{
+    initResources();
+    setWindowTitle(tr("QuantBench"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/quantbench.svg")));
+    setAcceptDrops(true);
+    controller_ = new RunController(this);
+    model_ = new ResultsModel(this);
+    probe_ = new LatencyProbe(this);
+
+    setup_ = new SetupPanel;
+    auto* scroll = new QScrollArea;
+    scroll->setWidget(setup_);
+    scroll->setWidgetResizable(true);
+    scroll->setMinimumWidth(520);
+    runPanel_ = new RunPanel;
+    leftSplit_ = new QSplitter(Qt::Vertical);
+    leftSplit_->addWidget(scroll);
+    leftSplit_->addWidget(runPanel_);
+    leftSplit_->setStretchFactor(0, 3);
+    leftSplit_->setStretchFactor(1, 1);
+
+    tabs_ = new QTabWidget;
+    charts_ = new ChartsPage;
+    resultsPage_ = new ResultsPage(model_);
+    summary_ = new SummaryPage;
+    tabs_->addTab(charts_, tr("Charts"));
+    tabs_->addTab(resultsPage_, tr("Results"));
+    tabs_->addTab(summary_, tr("Summary"));
+
+    split_ = new QSplitter(Qt::Horizontal);
+    split_->addWidget(leftSplit_);
+    split_->addWidget(tabs_);
+    split_->setStretchFactor(1, 1);
+    split_->setSizes({620, 880}); // the setup panel fits without a horizontal scroll bar
+    setCentralWidget(split_);
+    statusBar()->showMessage(tr("Ready: choose a model and schemes, then Run (Ctrl+R)"));
+
+    // PlotJuggler habit: producers only mark data as new; views redraw at most every 40 ms.
+    refreshTimer_.setSingleShot(true);
+    refreshTimer_.setInterval(40);
+    connect(&refreshTimer_, &QTimer::timeout, this, &MainWindow::refreshViews);
+
+    createActions();
+    createMenus();
+    connectController();
+    connect(setup_, &SetupPanel::changed, this, &MainWindow::updateRunEnabled);
+    connect(setup_, &SetupPanel::modelChosen, this, [this](const QString& d) { addRecent(QStringLiteral("recentModels"), d); });
+    connect(runPanel_->runButton(), &QPushButton::clicked, this, &MainWindow::startRun);
+    connect(runPanel_->cancelButton(), &QPushButton::clicked, this, &MainWindow::cancelRun);
+    connect(resultsPage_, &ResultsPage::removeSourcesRequested, this, &MainWindow::removeSources);
+    readSettings();
+    updateRunEnabled();
+    refreshViews();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    runAct_ = new QAction(QIcon(QStringLiteral(":/icons/run.svg")), tr("&Run sweep"), this);
+    runAct_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    connect(runAct_, &QAction::triggered, this, &MainWindow::startRun);
+    cancelAct_ = new QAction(QIcon(QStringLiteral(":/icons/cancel.svg")), tr("&Cancel"), this);
+    cancelAct_->setShortcuts({QKeySequence(Qt::Key_Escape), QKeySequence(Qt::CTRL | Qt::Key_Period)});
+    cancelAct_->setEnabled(false);
+    connect(cancelAct_, &QAction::triggered, this, &MainWindow::cancelRun);
+    openAct_ = new QAction(tr("&Open results…"), this);
+    openAct_->setShortcut(QKeySequence::Open);
+    connect(openAct_, &QAction::triggered, this, &MainWindow::openDialog);
+    exportAct_ = new QAction(tr("&Export report…"), this);
+    exportAct_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    connect(exportAct_, &QAction::triggered, this, &MainWindow::exportDialog);
+    addActions({runAct_, cancelAct_, openAct_, exportAct_}); // shortcuts work without the menu bar focus
+}
+
+void MainWindow::createMenus()
+{
+    auto* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(openAct_);
+    recentMenu_ = file->addMenu(tr("Open &recent"));
+    file->addSeparator();
+    file->addAction(tr("&Load sweep setup…"), this, &MainWindow::loadSweepDialog);
+    file->addAction(tr("&Save sweep setup…"), this, &MainWindow::saveSweepDialog);
+    file->addSeparator();
+    file->addAction(exportAct_);
+    file->addAction(tr("Export &charts (PNG + SVG)…"), this, &MainWindow::exportChartsDialog);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+    auto* run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(runAct_);
+    run->addAction(cancelAct_);
+    run->addSeparator();
+    run->addAction(tr("Use the &demo model and sweep"), setup_, &SetupPanel::useDemo);
+    run->addAction(tr("C&lear results of this run"), controller_, &RunController::clearResults);
+    auto* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About QuantBench"), this, &MainWindow::showAbout);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::connectController()
+{
+    auto* c = controller_;
+    connect(c, &RunController::runStarted, runPanel_, &RunPanel::onRunStarted);
+    connect(c, &RunController::configStarted, runPanel_, &RunPanel::onConfigStarted);
+    connect(c, &RunController::configStarted, this, [this](int i, int n, const QString& cfg) {
+        statusBar()->showMessage(tr("Running %1 (%2 of %3)…").arg(cfg).arg(i + 1).arg(n));
+    });
+    connect(c, &RunController::progress, runPanel_, &RunPanel::onProgress);
+    connect(c, &RunController::logLine, runPanel_, &RunPanel::appendLog);
+    connect(c, &RunController::configFinished, this, [this](const ConfigResult& r) {
+        pending_.push_back(r);
+        scheduleRefresh();
+    });
+    connect(c, &RunController::resultsCleared, this, [this] {
+        pending_.clear();
+        model_->removeSource({});
+        scheduleRefresh();
+    });
+    connect(c, &RunController::runFinished, this, &MainWindow::onRunFinished);
+}
+
+void MainWindow::startRun()
+{
+    if (controller_->isRunning())
+        return;
+    QStringList problems = setup_->problems();
+    if (!problems.isEmpty()) {
+        showError(tr("Cannot run"), problems.join(QLatin1Char('\n')));
+        return;
+    }
+    SweepSetup s = setup_->setup();
+    addRecent(QStringLiteral("recentModels"), QString::fromStdString(s.model_dir));
+    runAct_->setEnabled(false);
+    cancelAct_->setEnabled(true);
+    probe_->start();
+    controller_->start(s);
+}
+
+void MainWindow::cancelRun()
+{
+    if (!controller_->isRunning())
+        return;
+    controller_->cancel(); // an atomic store: returns at once, the worker stops within ~1 s
+    statusBar()->showMessage(tr("Cancelling…"));
+    runPanel_->appendLog(tr("cancel requested"));
+}
+
+void MainWindow::onRunFinished(bool cancelled, const QString& error)
+{
+    probe_->stop();
+    runPanel_->onFinished(cancelled, error);
+    cancelAct_->setEnabled(false);
+    updateRunEnabled();
+    const QString latency = tr("event-loop max latency during the sweep: %1 ms").arg(probe_->maxLatencyMs(), 0, 'f', 1);
+    runPanel_->appendLog(latency);
+    std::fprintf(stderr, "quantbench: %s\n", qPrintable(latency));
+    if (!error.isEmpty()) {
+        runPanel_->appendLog(tr("sweep failed: %1").arg(error));
+        statusBar()->showMessage(tr("Sweep failed: %1").arg(error));
+        showError(tr("Sweep failed"), error);
+    } else {
+        int n = int(controller_->results().size());
+        statusBar()->showMessage(cancelled ? tr("Cancelled: %1 finished configs kept; Run resumes the rest").arg(n)
+                                           : tr("Done: %1 configs").arg(n));
+    }
+    refreshViews(); // the final state at once, not after the throttle
+    Q_EMIT runFinished(cancelled);
+}
+
+double MainWindow::maxLatencyMs() const { return probe_->maxLatencyMs(); }
+
+void MainWindow::scheduleRefresh()
+{
+    if (!refreshTimer_.isActive())
+        refreshTimer_.start();
+}
+
+void MainWindow::flushViews()
+{
+    refreshTimer_.stop();
+    refreshViews();
+}
+
+void MainWindow::refreshViews()
+{
+    QElapsedTimer t;
+    t.start();
+    if (!pending_.empty()) {
+        model_->upsert(pending_);
+        pending_.clear();
+    }
+    const auto& rows = model_->rows();
+    charts_->setResults(rows);
+    qint64 tCharts = t.elapsed();
+    summary_->setMarkdown(QString::fromStdString(markdownReport(rows)));
+    if (qEnvironmentVariableIsSet("QB_UI_TIMING"))
+        std::fprintf(stderr, "refresh: %d rows, charts %lld ms, total %lld ms\n", int(rows.size()), tCharts, t.elapsed());
+    Q_EMIT viewsUpdated();
+}
+
+void MainWindow::updateRunEnabled()
+{
+    QStringList problems = setup_->problems();
+    bool ok = problems.isEmpty();
+    runPanel_->setRunEnabled(ok, problems.join(QLatin1Char('\n')));
+    runAct_->setEnabled(ok && !controller_->isRunning());
+}
+
+void MainWindow::showError(const QString& title, const QString& text)
+{
+    runPanel_->appendLog(title + QStringLiteral(": ") + text);
+    if (quiet_)
+        return;
+    auto* box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setModal(false); // the window stays usable
+    box->show();
+}
+
+void MainWindow::showAbout()
+{
+    auto v = versions();
+    QMessageBox::about(this, tr("About QuantBench"),
+                       tr("<h3>QuantBench %1</h3><p>Post-training quantization workbench for decoder-only LLMs.</p>"
+                          "<table><tr><td>Commit</td><td>%2</td></tr><tr><td>Qt</td><td>%3 (built with %4)</td></tr>"
+                          "<tr><td>libtorch</td><td>%5</td></tr><tr><td>CUDA</td><td>%6</td></tr></table>")
+                           .arg(QString::fromStdString(v.app), QString::fromStdString(v.commit),
+                                QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR),
+                                QString::fromStdString(v.torch), QString::fromStdString(v.cuda)));
+}
+
+void MainWindow::closeEvent(QCloseEvent* e)
+{
+    if (controller_->isRunning()) {
+        if (confirmClose_ && !quiet_ &&
+            QMessageBox::question(this, tr("Sweep running"),
+                                  tr("A sweep is running. Cancel it and close? Finished configs are kept in the results file.")) !=
+                QMessageBox::Yes) {
+            e->ignore();
+            return;
+        }
+        controller_->cancel();
+        controller_->waitForIdle(5000);
+    }
+    writeSettings();
+    e->accept();
+}
+
+void MainWindow::readSettings()
+{
+    QSettings s;
+    restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    split_->restoreState(s.value(QStringLiteral("window/split")).toByteArray());
+    leftSplit_->restoreState(s.value(QStringLiteral("window/leftSplit")).toByteArray());
+    tabs_->setCurrentIndex(s.value(QStringLiteral("window/tab"), 0).toInt());
+    setup_->setRecentModels(s.value(QStringLiteral("recentModels")).toStringList());
+    const QByteArray last = s.value(QStringLiteral("setup/last")).toByteArray();
+    if (!last.isEmpty()) {
+        try {
+            setup_->setSetup(SweepSetup::fromJson(nlohmann::json::parse(last.toStdString()), "settings"));
+        } catch (const std::exception& ex) {
+            runPanel_->appendLog(tr("saved setup ignored: %1").arg(QString::fromUtf8(ex.what())));
+        }
+    }
+    rebuildRecentMenu();
+}
+
+void MainWindow::writeSettings() const
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("window/split"), split_->saveState());
+    s.setValue(QStringLiteral("window/leftSplit"), leftSplit_->saveState());
+    s.setValue(QStringLiteral("window/tab"), tabs_->currentIndex());
+    s.setValue(QStringLiteral("setup/last"), QByteArray::fromStdString(setup_->setup().toJson().dump()));
+}
+
+} // namespace qb::ui

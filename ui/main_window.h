@@ -1,0 +1,115 @@
+#pragma once
+// The workbench window: it lays out the pages, owns the actions and menus, and connects the
+// run controller to the views through one throttled refresh (~40 ms). File handling (open,
+// drop, export, sweep files, recent lists) is in main_window_files.cpp.
+#include "ui/core_bridge.h"
+
+#include <QMainWindow>
+#include <QStringList>
+#include <QTimer>
+
+#include <vector>
+
+QT_BEGIN_NAMESPACE
+class QAction;
+class QMenu;
+class QSplitter;
+class QTabWidget;
+QT_END_NAMESPACE
+
+namespace qb::ui {
+
+class ChartsPage;
+class LatencyProbe;
+class ResultsModel;
+class ResultsPage;
+class RunController;
+class RunPanel;
+class SetupPanel;
+class SummaryPage;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    SetupPanel* setupPanel() const { return setup_; }
+    RunPanel* runPanel() const { return runPanel_; }
+    RunController* controller() const { return controller_; }
+    ResultsModel* resultsModel() const { return model_; }
+    ResultsPage* resultsPage() const { return resultsPage_; }
+    ChartsPage* chartsPage() const { return charts_; }
+    SummaryPage* summaryPage() const { return summary_; }
+    QTabWidget* tabs() const { return tabs_; }
+    QAction* runAction() const { return runAct_; }
+    QAction* cancelAction() const { return cancelAct_; }
+
+    void startRun();
+    void cancelRun();
+    // Opens result files and folders; returns the messages about what could not be read.
+    QStringList openPaths(const QStringList& paths);
+    QStringList lastMessages() const { return lastMessages_; }
+    bool loadSweep(const QString& path); // errors go to a message box and the log
+    bool saveSweep(const QString& path);
+    QString exportTo(const QString& path);          // .md / .csv / .json; "" on success
+    QStringList exportChartsTo(const QString& dir); // PNG + SVG of every chart
+    void flushViews();                               // apply pending updates now (tests, screenshot)
+    double maxLatencyMs() const;
+    void setConfirmClose(bool on) { confirmClose_ = on; }
+    void setQuietDialogs(bool on) { quiet_ = on; } // no modal boxes (tests, --quit-when-done)
+
+Q_SIGNALS:
+    void runFinished(bool cancelled);
+    void viewsUpdated();
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+
+private:
+    void createActions();
+    void createMenus();
+    void connectController();
+    void scheduleRefresh();
+    void refreshViews();
+    void updateRunEnabled();
+    void onRunFinished(bool cancelled, const QString& error);
+    void showAbout();
+    void showError(const QString& title, const QString& text);
+    void readSettings();
+    void writeSettings() const;
+    void addRecent(const QString& key, const QString& path);
+    void rebuildRecentMenu();
+    void openDialog();
+    void exportDialog();
+    void exportChartsDialog();
+    void loadSweepDialog();
+    void saveSweepDialog();
+    void removeSources(const QStringList& sources);
+
+    SetupPanel* setup_ = nullptr;
+    RunPanel* runPanel_ = nullptr;
+    RunController* controller_ = nullptr;
+    ResultsModel* model_ = nullptr;
+    ResultsPage* resultsPage_ = nullptr;
+    ChartsPage* charts_ = nullptr;
+    SummaryPage* summary_ = nullptr;
+    LatencyProbe* probe_ = nullptr;
+    QTabWidget* tabs_ = nullptr;
+    QSplitter* split_ = nullptr;
+    QSplitter* leftSplit_ = nullptr;
+    QMenu* recentMenu_ = nullptr;
+    QAction* runAct_ = nullptr;
+    QAction* cancelAct_ = nullptr;
+    QAction* openAct_ = nullptr;
+    QAction* exportAct_ = nullptr;
+    QTimer refreshTimer_;
+    std::vector<ConfigResult> pending_;
+    QStringList lastMessages_;
+    bool confirmClose_ = true;
+    bool quiet_ = false;
+};
+
+} // namespace qb::ui

@@ -1,0 +1,79 @@
+#pragma once
+// The left-hand setup panel: model, scheme matrix, SmoothQuant, evaluations, device. It edits
+// a SweepSetup and explains invalid combinations right where they are made.
+#include "ui/sweep_setup.h"
+
+#include <QStringList>
+#include <QWidget>
+
+QT_BEGIN_NAMESPACE
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+QT_END_NAMESPACE
+
+namespace qb::ui {
+
+class SchemeMatrix;
+
+class SetupPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit SetupPanel(QWidget* parent = nullptr);
+
+    SweepSetup setup() const;
+    void setSetup(const SweepSetup& s);
+    void useDemo();                       // demo model + demo sweep
+    void setRecentModels(const QStringList& dirs);
+    QStringList recentModels() const;
+    QStringList problems() const;         // blocking problems (Run is disabled while any)
+    SchemeMatrix* matrix() const { return matrix_; }
+
+Q_SIGNALS:
+    void changed();
+    void modelChosen(const QString& dir); // for the recent-models list
+
+private:
+    QWidget* buildModelGroup();
+    QWidget* buildSmoothGroup();
+    QWidget* buildEvalGroup();
+    QWidget* buildDeviceGroup();
+    void browseModel();
+    void refresh();                       // summary + inline messages
+    QLineEdit* pathEdit(const QString& objectName, bool folder, QWidget** row);
+
+    QComboBox* model_ = nullptr;
+    QLabel* modelSummary_ = nullptr;
+    SchemeMatrix* matrix_ = nullptr;
+    QCheckBox* sqInt8_ = nullptr;
+    QCheckBox* sqFp8_ = nullptr;
+    QDoubleSpinBox* alpha_ = nullptr;
+    QCheckBox* ppl_ = nullptr;
+    QLineEdit* pplText_ = nullptr;
+    QSpinBox* pplCtx_ = nullptr;
+    QSpinBox* pplWindows_ = nullptr;
+    QCheckBox* mmluDirect_ = nullptr;
+    QCheckBox* mmluGenerate_ = nullptr;
+    QLineEdit* mmluDir_ = nullptr;
+    QSpinBox* shots_ = nullptr;
+    QSpinBox* mmluLimit_ = nullptr;
+    QSpinBox* mmluBatch_ = nullptr;
+    QCheckBox* throughput_ = nullptr;
+    QSpinBox* prefillBatch_ = nullptr;
+    QSpinBox* prefillLen_ = nullptr;
+    QSpinBox* decodeBatch_ = nullptr;
+    QSpinBox* decodeLen_ = nullptr;
+    QCheckBox* matmul_ = nullptr;
+    QLineEdit* calibText_ = nullptr;
+    QComboBox* device_ = nullptr;
+    QComboBox* dtype_ = nullptr;
+    QLabel* evalProblems_ = nullptr;
+    QLabel* warnings_ = nullptr;
+    bool loading_ = false;
+};
+
+} // namespace qb::ui

@@ -1,0 +1,62 @@
+#pragma once
+// What the setup panel describes and a sweep file stores: model, schemes, evaluations, device.
+// Plain value struct with JSON converters (the same shape the CLI's `sweep --file` reads).
+#include "core/quant/scheme.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace qb::ui {
+
+struct EvalSettings {
+    bool ppl = true;
+    std::string ppl_dataset;      // text file (WikiText-2 raw by default)
+    int ppl_ctx = 256;            // tokens per window
+    int ppl_windows = 8;          // 0 = all windows
+    bool mmlu_direct = false;
+    bool mmlu_generate = false;
+    std::string mmlu_dir;         // folder with dev/ and test/ CSVs
+    int mmlu_shots = 5;
+    int mmlu_limit = 100;         // questions, 0 = all
+    int mmlu_batch = 8;
+    bool throughput = false;
+    int prefill_batch = 8;
+    int prefill_len = 128;
+    int decode_batch = 8;
+    int decode_len = 32;
+    bool matmul = false;
+    std::string calib_dataset;    // SmoothQuant calibration text
+    int calib_samples = 16;
+
+    bool any() const { return ppl || mmlu_direct || mmlu_generate || throughput || matmul; }
+};
+
+struct SweepSetup {
+    std::string model_dir;
+    std::string device = "cpu";        // "cpu" | "cuda"
+    std::string baseline_dtype = "FP32"; // "FP32" | "BF16" | "FP16"
+    std::vector<qb::QuantScheme> schemes; // quantized configs; the baseline is implied (first)
+    EvalSettings evals;
+    std::string run_dir; // where the runner appends results (set per run, not saved in sweep files)
+
+    // Baseline first, then `schemes` in order: what the runner executes.
+    std::vector<qb::QuantScheme> configs() const;
+    nlohmann::json toJson() const;
+    static SweepSetup fromJson(const nlohmann::json& j, const std::string& where); // throws qb::Error
+    static SweepSetup load(const std::string& path);                               // throws qb::Error
+    void save(const std::string& path) const;                                      // throws qb::Error
+    // Problems that make Run pointless, one sentence each, naming the field or file.
+    std::vector<std::string> problems() const;
+    // Advice that does not block Run (e.g. BF16 on CPU is slow).
+    std::vector<std::string> warnings() const;
+};
+
+// The bundled demo model folder (env QB_DEMO_MODEL, installed share/quantbench/demo, source tree).
+std::string demoModelDir();
+// The demo sweep: demo model, INT8/FP8 per-tensor/per-row/group 64 fake+real, SmoothQuant INT8,
+// PPL on the bundled text, throughput and matmul accuracy, small limits.
+SweepSetup demoSweep();
+
+} // namespace qb::ui
