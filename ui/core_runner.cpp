@@ -9,6 +9,7 @@
 #include "core/run/runner.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
 
 namespace fs = std::filesystem;
@@ -110,8 +111,12 @@ std::vector<ConfigResult> fromRecords(const std::vector<qb::ResultRecord>& recor
 {
     std::vector<ConfigResult> out;
     for (const auto& r : records) {
-        auto it = std::find_if(out.begin(), out.end(),
-                               [&](const ConfigResult& c) { return c.config == r.config && c.source == r.source; });
+        // Report-style experiments spread one config over several files of one folder
+        // (task_31_ppl_X.json, task_32_throughput_results.json): merge by config per folder.
+        auto folder = [](const std::string& src) { return std::filesystem::path(src).parent_path().string(); };
+        auto it = std::find_if(out.begin(), out.end(), [&](const ConfigResult& c) {
+            return c.config == r.config && (c.source == r.source || (!r.source.empty() && folder(c.source) == folder(r.source)));
+        });
         if (it == out.end()) {
             out.emplace_back();
             it = out.end() - 1;

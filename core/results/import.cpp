@@ -1,5 +1,10 @@
 #include "core/results/import.h"
 
+#include "core/quant/scheme.h"
+#include "core/util/error.h"
+
+#include <set>
+
 #include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
@@ -56,6 +61,14 @@ bool mapKey(const std::string& rawKey, const std::string& fileTask, Mapped& out)
     bool err = has(k, "stderr") || has(k, "std_err") || k == "se" || has(k, "_se") || has(k, "error");
     if (has(k, "ppl") || has(k, "perplexity")) {
         out = {task::Ppl, err ? "ppl_stderr" : "ppl"};
+        return true;
+    }
+    if (err && fileTask == task::Ppl) { // a bare "stderr" in a ppl file is the PPL's
+        out = {task::Ppl, "ppl_stderr"};
+        return true;
+    }
+    if (err && (fileTask == task::MmluDirect || fileTask == task::MmluGenerate)) {
+        out = {fileTask, "accuracy_stderr"};
         return true;
     }
     if (has(k, "prefill")) {
@@ -222,7 +235,15 @@ ImportResult importReportJson(const std::string& name, const std::string& conten
             b.object(it.key(), "", *it, 1);
         }
     }
+    std::set<std::string> unknownConfigs;
     for (auto& [k, r] : b.recs) {
+        try {
+            (void)QuantScheme::parse(k.first);
+        } catch (const Error& e) {
+            if (unknownConfigs.insert(k.first).second)
+                b.note("config '" + k.first + "' is not a scheme name QuantBench knows (" + e.what() +
+                       "); imported under that name");
+        }
         r.schema_version = kResultSchemaVersion;
         r.source = name;
         r.settings = {{"imported_from", name}};
