@@ -140,11 +140,8 @@ std::string RealQuantLinear::describe() const { return scheme_.name() + " (real)
 
 at::Tensor RealQuantLinear::dequantizedWeight() const
 {
-    if (packed_) {
-        // Unpack by running the identity through the reference layout is costly; rebuild from
-        // the packed data instead via a GEMM against the identity is overkill: recompute codes.
+    if (packed_) // the VNNI layout is the only copy kept; matmul accuracy goes through forward()
         throw Error("dequantizedWeight: not available for prepacked INT8 W8A8 weights");
-    }
     at::Tensor codes = codes_.to(at::kCPU);
     at::Tensor f;
     if (scheme_.dtype == QDType::INT8) {
