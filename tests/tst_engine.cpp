@@ -225,6 +225,7 @@ private Q_SLOTS:
     void kvCacheDecodeEqualsFullForward_data();
     void kvCacheDecodeEqualsFullForward();
     void paddedBatchEqualsSingleRows();
+    void longSequencesInQueryBlocks();
     void bf16StaysCloseToFp32();
     void generationStopsAtEos();
     void linearsEnumerateAndSwap();
@@ -349,6 +350,36 @@ void TestEngine::paddedBatchEqualsSingleRows()
     auto gb = qb::generateGreedy(m, prompts, go);
     for (int64_t b = 0; b < 3; ++b)
         QCOMPARE(gb.tokens[b], qb::generateGreedy(m, {prompts[b]}, go).tokens[0]);
+}
+
+// Sequences long enough that attention is computed in several query blocks (about 2 MiB of
+// scores each; 4 heads x 500 keys x 4 B = 8 KB per query, so ~260 queries per block), with a
+// KV cache already holding positions (each block reads keys up to its last query) and with
+// left padding in a batch: every real position equals the float64 reference.
+void TestEngine::longSequencesInQueryBlocks()
+{
+    auto c = tinyConfig(Gqa);
+    c.max_position_embeddings = 512;
+    auto w = randomWeights(c, 21);
+    auto m = makeModel(c, w);
+    const int64_t T = 500, P = 50;
+    auto ids = randomIds(1, T, c.vocab_size, 22);
+    auto ref = refForward(c, w, toVec(ids[0]));
+    double d = maxAbs(m.forward(ids)[0], ref);
+    QVERIFY2(d < 1e-4, qPrintable(QStringLiteral("one pass: %1").arg(d)));
+    auto cache = m.makeCache(1, T);
+    auto pre = m.forward(ids.narrow(1, 0, P), &cache);
+    auto rest = m.forward(ids.narrow(1, P, T - P), &cache);
+    d = std::max(maxAbs(pre[0], ref.narrow(0, 0, P)), maxAbs(rest[0], ref.narrow(0, P, T - P)));
+    QVERIFY2(d < 1e-4, qPrintable(QStringLiteral("after a cached prefix: %1").arg(d)));
+    // Two left-padded rows: the shorter one's real positions equal its own reference.
+    std::vector<std::vector<int64_t>> prompts{toVec(ids[0]), toVec(ids[0].narrow(0, 0, T - 37))};
+    at::Tensor bi, bm;
+    qb::leftPad(prompts, /*pad=*/0, bi, bm);
+    auto batch = m.forward(bi, nullptr, bm);
+    auto ref2 = refForward(c, w, prompts[1]);
+    d = std::max(maxAbs(batch[0], ref), maxAbs(batch[1].narrow(0, 37, T - 37), ref2));
+    QVERIFY2(d < 1e-4, qPrintable(QStringLiteral("padded batch: %1").arg(d)));
 }
 
 // bf16 weights and activations (fp32 norm statistics, fp32 RoPE angles): logits stay within 3%

@@ -196,22 +196,47 @@ at::Tensor applyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tenso
     return x * c + rotateHalf(x) * s;
 }
 
-// q: (B, T, H, D); k, v: (B, kvH, Tk, D); mask: additive (B|1, 1, T, Tk) or undefined.
-// GQA without copying the keys: the H/kvH query heads of a group are stacked along the query
-// axis, so every query head meets its shared key head in one batched matmul.
+// q: (B, T, H, D); k, v: (B, kvH, Tk, D); mask: additive (B|1, 1, T, Tk) or undefined, and
+// causal whenever defined (no query sees a key after its own slot, past + t).
+// GQA without copying the keys: the H/kvH query heads of a group form a `rep` axis that
+// broadcasts against their shared key head.
+// Where no fused kernel is used, scores are computed in query blocks of about 2 MiB (fp32), so
+// they stay in cache and the allocator reuses them instead of faulting fresh pages for a
+// (B, H, T, Tk) tensor per layer (64 MiB per layer for 8 prompts of 512 tokens); each block
+// only reads the keys up to its last query, which halves the work of a causal prefill.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
-                  double scale)
+                  double scale, int64_t past)
 {
-    const int64_t B = q.size(0), T = q.size(1), H = q.size(2), D = q.size(3), kvH = k.size(1);
+    const int64_t B = q.size(0), T = q.size(1), H = q.size(2), D = q.size(3), kvH = k.size(1), Tk = k.size(2);
     const int64_t rep = H / kvH;
-    if (rep == 1) {
-        auto out = compat::attention(q.transpose(1, 2), k, v, mask, scale); // (B, H, T, D)
-        return out.transpose(1, 2).reshape({B, T, H * D});
+    if (compat::kFusedAttention && q.is_cuda()) {
+        auto qg = q.view({B, T, kvH, rep, D}).permute({0, 2, 3, 1, 4}).reshape({B, kvH, rep * T, D});
+        at::Tensor m = mask.defined() ? mask.repeat({1, 1, rep, 1}) : mask;
+        auto out = compat::attention(qg, k, v, m, scale); // (B, kvH, rep*T, D)
+        return out.view({B, kvH, rep, T, D}).permute({0, 3, 1, 2, 4}).reshape({B, T, H * D});
     }
-    auto qg = q.view({B, T, kvH, rep, D}).permute({0, 2, 3, 1, 4}).reshape({B, kvH, rep * T, D});
-    at::Tensor m = mask.defined() ? mask.repeat({1, 1, rep, 1}) : mask;
-    auto out = compat::attention(qg, k, v, m, scale); // (B, kvH, rep*T, D)
-    return out.view({B, kvH, rep, T, D}).permute({0, 3, 1, 2, 4}).reshape({B, T, H * D});
+    const auto f32 = at::kFloat;
+    // (B, kvH, rep, T, D), pre-scaled, fp32 (scores and softmax in fp32 for stability).
+    auto qs = (q.to(f32) * scale).view({B, T, kvH, rep, D}).permute({0, 2, 3, 1, 4});
+    auto kf = k.to(f32), vf = v.to(f32);
+    auto out = at::empty({B, T, kvH, rep, D}, q.options().dtype(f32));
+    const int64_t rowBytes = H * Tk * int64_t(sizeof(float));
+    const int64_t tb = std::max<int64_t>(1, std::min<int64_t>(T, (int64_t(2) << 20) / rowBytes));
+    for (int64_t b = 0; b < B; ++b) {
+        auto kb = kf.select(0, b), vb = vf.select(0, b); // (kvH, Tk, D)
+        for (int64_t t0 = 0; t0 < T; t0 += tb) {
+            const int64_t n = std::min(tb, T - t0);
+            const int64_t kEnd = mask.defined() ? std::min(Tk, past + t0 + n) : Tk; // causal
+            auto kT = kb.narrow(1, 0, kEnd).transpose(1, 2).unsqueeze(1); // (kvH, 1, D, kEnd)
+            auto s = at::matmul(qs.select(0, b).narrow(2, t0, n), kT);   // (kvH, rep, n, kEnd)
+            if (mask.defined())
+                s.add_(mask.select(0, mask.size(0) == 1 ? 0 : b).select(0, 0).narrow(0, t0, n).narrow(1, 0, kEnd));
+            auto p = at::softmax(s, -1);
+            auto o = at::matmul(p, vb.narrow(1, 0, kEnd).unsqueeze(1)); // (kvH, rep, n, D)
+            out.select(0, b).narrow(0, t0, n).copy_(o.permute({2, 0, 1, 3}));
+        }
+    }
+    return out.view({B, T, H * D}).to(q.scalar_type());
 }
 
 } // namespace
@@ -319,7 +344,7 @@ at::Tensor LlamaModel::forward(const at::Tensor& idsIn, KVCache* cache, const at
             kAll = k.transpose(1, 2).contiguous();
             vAll = v.transpose(1, 2).contiguous();
         }
-        auto attn = attend(q, kAll, vAll, mask, scale); // (B, T, H*D)
+        auto attn = attend(q, kAll, vAll, mask, scale, past); // (B, T, H*D)
         h = h + L.o_proj->forward(attn);
         // --- MLP ---
         x = rmsNorm(h, L.post_attention_layernorm);

@@ -18,9 +18,17 @@ int cudaComputeCapability(int index); // major*10+minor, 0 when unknown
 std::optional<at::ScalarType> float8E4M3Type();
 std::optional<at::ScalarType> float8E5M2Type();
 
-// Attention with an additive float mask (or causal when mask is undefined and causal=true).
+// Whether at::scaled_dot_product_attention with an explicit `scale` exists (libtorch >= 2.1).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+inline constexpr bool kFusedAttention = true;
+#else
+inline constexpr bool kFusedAttention = false;
+#endif
+
+// Attention with an additive float mask (no mask: every key visible).
 // q: (B, H, Tq, D), k/v: (B, H, Tk, D), mask broadcastable to (B, H, Tq, Tk).
-// Uses fused SDPA on libtorch >= 2.0, an explicit softmax otherwise; results agree within fp32 rounding.
+// Uses fused SDPA where kFusedAttention, an explicit fp32 softmax otherwise; results agree
+// within fp32 rounding.
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                      const at::Tensor& mask, double scale);
 
