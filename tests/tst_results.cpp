@@ -256,6 +256,15 @@ private Q_SLOTS:
         }
         nlohmann::json badG = {{"model", "m"}, {"schemes", {{"matrix", {{"granularities", {"colum"}}}}}}};
         QVERIFY_EXCEPTION_THROWN(SweepSpec::fromJson(badG, "g.json"), Error);
+        // a misspelt scheme name is reported with the file and the list entry
+        nlohmann::json badName = {{"model", "m"}, {"schemes", {"INT8_Per_Row", "INT8_Per_Lump"}}};
+        try {
+            SweepSpec::fromJson(badName, "names.json");
+            QFAIL("unknown scheme name accepted");
+        } catch (const Error& e) {
+            QVERIFY2(std::string(e.what()).find("names.json: schemes[1]") != std::string::npos, e.what());
+            QVERIFY2(std::string(e.what()).find("Lump") != std::string::npos, e.what());
+        }
     }
 
     void runnerRecordsEverythingAndResumes()

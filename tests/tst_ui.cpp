@@ -147,9 +147,10 @@ private Q_SLOTS:
         m->realBox()->setChecked(true);
         nlohmann::json j = panel.setup().toJson();
         std::vector<std::string> names = j["schemes"];
-        // SmoothQuant INT8 comes from the demo setup.
+        // SmoothQuant INT8 and FP8 come from the demo sweep file.
         std::vector<std::string> expected = {"INT8_Per_Row", "FP8_Per_Group_128", "INT8_Per_Row_Fake",
-                                             "FP8_Per_Group_128_Fake", "SmoothQuant_INT8_W8A8"};
+                                             "FP8_Per_Group_128_Fake", "SmoothQuant_INT8_W8A8",
+                                             "SmoothQuant_FP8_W8A8"};
         QCOMPARE(names, expected);
         QVERIFY(m->cell(1, 3)->toolTip().contains(QStringLiteral("128 input columns")));
         // Select-all per column (group 512) and per row (FP8), toggling back off.
@@ -175,6 +176,37 @@ private Q_SLOTS:
         auto bad = s;
         bad.evals.ppl_dataset = "/nope/wiki.test.raw";
         QVERIFY(QString::fromStdString(bad.problems().front()).contains(QStringLiteral("/nope/wiki.test.raw")));
+    }
+
+    // The window saves and opens the CLI's sweep file: the demo setup is demo_sweep.json, and
+    // settings the panel does not show survive open -> edit -> save.
+    void sweepFileIsTheCliFormat()
+    {
+        const fs::path demoFile = qbtest::sourceDir() / "resources/demo/demo_sweep.json";
+        const qb::SweepSpec cli = qb::SweepSpec::load(demoFile);
+        SetupPanel panel;
+        panel.setSetup(SweepSetup::load(demoFile.string()));
+        qb::SweepSpec gui = panel.setup().toSpec();
+        std::vector<std::string> a, b;
+        for (const auto& q : cli.configs())
+            a.push_back(q.name());
+        for (const auto& q : gui.configs())
+            b.push_back(q.name());
+        QCOMPARE(b, a);
+        QCOMPARE(gui.tasks.toJson().dump(), cli.tasks.toJson().dump());
+        QCOMPARE(gui.calib_length, cli.calib_length);
+        QCOMPARE(gui.seed, cli.seed);
+        // Edit a shown field, save, and read the file with the core: hidden settings kept.
+        panel.matrix()->fakeBox()->setChecked(false);
+        QTemporaryDir d;
+        const std::string out = (fs::path(d.path().toStdString()) / "edited.json").string();
+        panel.setup().save(out);
+        qb::SweepSpec back = qb::SweepSpec::load(out);
+        QCOMPARE(back.tasks.mmlu.gen_tokens, cli.tasks.mmlu.gen_tokens);
+        QCOMPARE(back.tasks.ppl.kl_windows, cli.tasks.ppl.kl_windows);
+        QCOMPARE(back.tasks.throughput.repeats, cli.tasks.throughput.repeats);
+        QCOMPARE(back.schemes.size(), cli.schemes.size() - 8); // the 8 fake configs are gone
+        QCOMPARE(back.model, cli.model);
     }
 
     void badModelFolderIsNamed()

@@ -16,41 +16,6 @@ namespace fs = std::filesystem;
 
 namespace qb::ui {
 
-qb::SweepSpec toSweepSpec(const SweepSetup& setup)
-{
-    qb::SweepSpec s;
-    s.name = "gui";
-    s.model = setup.model_dir;
-    s.baseline_dtype = setup.baseline_dtype;
-    s.device = setup.device;
-    s.schemes_json = nlohmann::json::array();
-    for (auto q : setup.schemes) {
-        q.baseline_dtype = setup.baseline_dtype;
-        s.schemes.push_back(q);
-        s.schemes_json.push_back(q.name());
-    }
-    const auto& e = setup.evals;
-    s.tasks.ppl.enabled = e.ppl;
-    s.tasks.ppl.ctx = e.ppl_ctx;
-    s.tasks.ppl.max_windows = e.ppl_windows;
-    s.tasks.mmlu.direct = e.mmlu_direct;
-    s.tasks.mmlu.generate = e.mmlu_generate;
-    s.tasks.mmlu.shots = e.mmlu_shots;
-    s.tasks.mmlu.max_questions = e.mmlu_limit;
-    s.tasks.mmlu.batch = e.mmlu_batch;
-    s.tasks.throughput.enabled = e.throughput;
-    s.tasks.throughput.prefill_batch = e.prefill_batch;
-    s.tasks.throughput.prefill_len = e.prefill_len;
-    s.tasks.throughput.decode_batch = e.decode_batch;
-    s.tasks.throughput.decode_tokens = e.decode_len;
-    s.tasks.matmul.enabled = e.matmul;
-    s.ppl_text = e.ppl_dataset;
-    s.mmlu = e.mmlu_dir;
-    s.calibration_text = e.calib_dataset;
-    s.calib_sequences = e.calib_samples;
-    return s;
-}
-
 static Metric m(const qb::ResultRecord& r, const char* value, const char* stderrKey, const char* nKey)
 {
     Metric out;
@@ -135,7 +100,7 @@ public:
     void run(const SweepSetup& setup, const std::vector<std::string>& /*done: core resumes from the run folder*/,
              const RunnerCallbacks& cb, const std::atomic<bool>& cancel) override
     {
-        qb::SweepSpec spec = toSweepSpec(setup);
+        qb::SweepSpec spec = setup.toSpec();
         qb::ModelBackend backend;
         qb::RunOptions o;
         o.out_dir = setup.run_dir.empty() ? fs::temp_directory_path() / "quantbench-gui-run" : fs::path(setup.run_dir);

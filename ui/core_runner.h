@@ -14,7 +14,6 @@ struct ResultRecord;
 
 namespace qb::ui {
 
-qb::SweepSpec toSweepSpec(const SweepSetup& setup);
 void mergeRecord(ConfigResult& c, const qb::ResultRecord& r);
 std::vector<ConfigResult> fromRecords(const std::vector<qb::ResultRecord>& records);
 std::unique_ptr<SweepRunner> makeCoreRunner();

@@ -70,8 +70,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     // PlotJuggler habit: producers only mark data as new; views redraw at most every 40 ms.
     refreshTimer_.setSingleShot(true);
-    refreshTimer_.setInterval(40);
-    connect(&refreshTimer_, &QTimer::timeout, this, &MainWindow::refreshViews);
+    // Records arrive up to 5 per config; one redraw per quarter second keeps the GUI thread's
+    // share small while points still appear as configs finish.
+    refreshTimer_.setInterval(250);
+    connect(&refreshTimer_, &QTimer::timeout, this, [this] { refreshViews(false); });
+    connect(tabs_, &QTabWidget::currentChanged, this, [this] {
+        if (summaryDirty_ && tabs_->currentWidget() == summary_)
+            updateSummary();
+    });
 
     createActions();
     createMenus();
@@ -83,7 +89,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(resultsPage_, &ResultsPage::removeSourcesRequested, this, &MainWindow::removeSources);
     readSettings();
     updateRunEnabled();
-    refreshViews();
+    refreshViews(true);
 }
 
 MainWindow::~MainWindow() = default;
@@ -196,7 +202,7 @@ void MainWindow::onRunFinished(bool cancelled, const QString& error)
         statusBar()->showMessage(cancelled ? tr("Cancelled: %1 finished configs kept; Run resumes the rest").arg(n)
                                            : tr("Done: %1 configs").arg(n));
     }
-    refreshViews(); // the final state at once, not after the throttle
+    refreshViews(true); // the final state at once, not after the throttle
     Q_EMIT runFinished(cancelled);
 }
 
@@ -211,10 +217,18 @@ void MainWindow::scheduleRefresh()
 void MainWindow::flushViews()
 {
     refreshTimer_.stop();
-    refreshViews();
+    refreshViews(true);
 }
 
-void MainWindow::refreshViews()
+void MainWindow::updateSummary()
+{
+    summary_->setMarkdown(QString::fromStdString(markdownReport(model_->rows())));
+    summaryDirty_ = false;
+}
+
+// During a run (full = false) the Markdown report, the costliest view, is only rebuilt while its
+// tab is showing; otherwise when the tab is opened or the run ends.
+void MainWindow::refreshViews(bool full)
 {
     QElapsedTimer t;
     t.start();
@@ -225,7 +239,9 @@ void MainWindow::refreshViews()
     const auto& rows = model_->rows();
     charts_->setResults(rows);
     qint64 tCharts = t.elapsed();
-    summary_->setMarkdown(QString::fromStdString(markdownReport(rows)));
+    summaryDirty_ = true;
+    if (full || tabs_->currentWidget() == summary_)
+        updateSummary();
     if (qEnvironmentVariableIsSet("QB_UI_TIMING"))
         std::fprintf(stderr, "refresh: %d rows, charts %lld ms, total %lld ms\n", int(rows.size()), tCharts, t.elapsed());
     Q_EMIT viewsUpdated();

@@ -73,7 +73,8 @@ private:
     void createMenus();
     void connectController();
     void scheduleRefresh();
-    void refreshViews();
+    void refreshViews(bool full);
+    void updateSummary();
     void updateRunEnabled();
     void onRunFinished(bool cancelled, const QString& error);
     void showAbout();
@@ -96,6 +97,7 @@ private:
     ResultsPage* resultsPage_ = nullptr;
     ChartsPage* charts_ = nullptr;
     SummaryPage* summary_ = nullptr;
+    bool summaryDirty_ = false;
     LatencyProbe* probe_ = nullptr;
     QTabWidget* tabs_ = nullptr;
     QSplitter* split_ = nullptr;

@@ -236,6 +236,8 @@ void SetupPanel::browseModel()
 SweepSetup SetupPanel::setup() const
 {
     SweepSetup s;
+    s.base = base_;
+    s.evals.calib_samples = int(base_.calib_sequences);
     s.model_dir = model_->currentText().trimmed().toStdString();
     s.device = device_->currentData().toString().toStdString();
     s.baseline_dtype = dtype_->currentData().toString().toStdString();
@@ -268,6 +270,8 @@ SweepSetup SetupPanel::setup() const
 void SetupPanel::setSetup(const SweepSetup& s)
 {
     loading_ = true;
+    base_ = s.base;
+    base_.calib_sequences = s.evals.calib_samples;
     model_->setCurrentText(QString::fromStdString(s.model_dir));
     int d = device_->findData(QString::fromStdString(s.device));
     device_->setCurrentIndex(d < 0 ? 0 : d);

@@ -74,6 +74,7 @@ private:
     QLabel* evalProblems_ = nullptr;
     QLabel* warnings_ = nullptr;
     bool loading_ = false;
+    qb::SweepSpec base_; // settings of the loaded sweep that the panel does not show
 };
 
 } // namespace qb::ui

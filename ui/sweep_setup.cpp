@@ -1,5 +1,6 @@
 #include "ui/sweep_setup.h"
 
+#include "core/run/model_backend.h"
 #include "core/util/error.h"
 
 #include <cstdlib>
@@ -22,33 +23,87 @@ std::vector<qb::QuantScheme> SweepSetup::configs() const
     return out;
 }
 
-nlohmann::json SweepSetup::toJson() const
+qb::SweepSpec SweepSetup::toSpec() const
 {
-    nlohmann::json j;
-    j["quantbench_sweep"] = 1;
-    j["model"] = model_dir;
-    j["device"] = device;
-    j["baseline_dtype"] = baseline_dtype;
-    j["schemes"] = nlohmann::json::array();
-    for (const auto& s : schemes)
-        j["schemes"].push_back(s.name());
+    qb::SweepSpec s = base;
+    if (s.name.empty())
+        s.name = "gui";
+    s.model = model_dir;
+    s.baseline_dtype = baseline_dtype;
+    s.device = device;
+    s.schemes.clear();
+    s.schemes_json = nlohmann::json::array();
+    for (auto q : schemes) {
+        q.baseline_dtype = baseline_dtype;
+        s.schemes.push_back(q);
+        s.schemes_json.push_back(q.name());
+    }
     const auto& e = evals;
-    j["evals"] = {
-        {"ppl", {{"enabled", e.ppl}, {"dataset", e.ppl_dataset}, {"ctx", e.ppl_ctx}, {"windows", e.ppl_windows}}},
-        {"mmlu", {{"direct", e.mmlu_direct}, {"generate", e.mmlu_generate}, {"dir", e.mmlu_dir},
-                  {"shots", e.mmlu_shots}, {"limit", e.mmlu_limit}, {"batch", e.mmlu_batch}}},
-        {"throughput", {{"enabled", e.throughput}, {"prefill_batch", e.prefill_batch}, {"prefill_len", e.prefill_len},
-                        {"decode_batch", e.decode_batch}, {"decode_len", e.decode_len}}},
-        {"matmul", {{"enabled", e.matmul}}},
-        {"calibration", {{"dataset", e.calib_dataset}, {"samples", e.calib_samples}}},
-    };
-    return j;
+    s.tasks.ppl.enabled = e.ppl;
+    s.tasks.ppl.ctx = e.ppl_ctx;
+    s.tasks.ppl.max_windows = e.ppl_windows;
+    s.tasks.mmlu.direct = e.mmlu_direct;
+    s.tasks.mmlu.generate = e.mmlu_generate;
+    s.tasks.mmlu.shots = e.mmlu_shots;
+    s.tasks.mmlu.max_questions = e.mmlu_limit;
+    s.tasks.mmlu.batch = e.mmlu_batch;
+    s.tasks.throughput.enabled = e.throughput;
+    s.tasks.throughput.prefill_batch = e.prefill_batch;
+    s.tasks.throughput.prefill_len = e.prefill_len;
+    s.tasks.throughput.decode_batch = e.decode_batch;
+    s.tasks.throughput.decode_tokens = e.decode_len;
+    s.tasks.matmul.enabled = e.matmul;
+    s.ppl_text = e.ppl_dataset;
+    s.mmlu = e.mmlu_dir;
+    s.calibration_text = e.calib_dataset;
+    s.calib_sequences = e.calib_samples;
+    return s;
 }
 
-SweepSetup SweepSetup::fromJson(const nlohmann::json& j, const std::string& where)
+SweepSetup SweepSetup::fromSpec(const qb::SweepSpec& spec)
 {
-    if (!j.is_object() || !j.contains("schemes"))
-        qb::fail(where, "not a QuantBench sweep file (no 'schemes' list)");
+    SweepSetup s;
+    s.base = spec;
+    s.model_dir = spec.model;
+    s.baseline_dtype = spec.baseline_dtype;
+    // The window offers cpu / cuda; "auto" and "cuda:N" become the nearest choice.
+    s.device = spec.device.rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+    if (spec.device == "auto")
+        s.device = qb::resolveDevice("auto").rfind("cuda", 0) == 0 ? "cuda" : "cpu";
+    for (const auto& q : spec.schemes)
+        if (!q.isBaseline())
+            s.schemes.push_back(q);
+    const auto& t = spec.tasks;
+    auto& e = s.evals;
+    e.ppl = t.ppl.enabled;
+    e.ppl_ctx = int(t.ppl.ctx);
+    e.ppl_windows = int(t.ppl.max_windows);
+    e.mmlu_direct = t.mmlu.direct;
+    e.mmlu_generate = t.mmlu.generate;
+    e.mmlu_shots = t.mmlu.shots;
+    e.mmlu_limit = int(t.mmlu.max_questions);
+    e.mmlu_batch = int(t.mmlu.batch);
+    e.throughput = t.throughput.enabled;
+    e.prefill_batch = int(t.throughput.prefill_batch);
+    e.prefill_len = int(t.throughput.prefill_len);
+    e.decode_batch = int(t.throughput.decode_batch);
+    e.decode_len = int(t.throughput.decode_tokens);
+    e.matmul = t.matmul.enabled;
+    e.ppl_dataset = spec.ppl_text;
+    e.mmlu_dir = spec.mmlu;
+    e.calib_dataset = spec.calibration_text;
+    e.calib_samples = int(spec.calib_sequences);
+    return s;
+}
+
+nlohmann::json SweepSetup::toJson() const { return toSpec().toJson(); }
+
+namespace {
+
+// The window's own format before it saved core sweep files: {"quantbench_sweep": 1, "schemes":
+// [...], "evals": {...}}. Still read, so files saved by earlier versions open.
+SweepSetup fromLegacyJson(const nlohmann::json& j, const std::string& where)
+{
     SweepSetup s;
     try {
         s.model_dir = j.value("model", std::string());
@@ -67,36 +122,45 @@ SweepSetup SweepSetup::fromJson(const nlohmann::json& j, const std::string& wher
             if (!q.isBaseline())
                 s.schemes.push_back(q);
         }
-        if (j.contains("evals")) {
-            const auto& ev = j.at("evals");
-            auto& e = s.evals;
-            auto sec = [&](const char* k) { return ev.contains(k) ? ev.at(k) : nlohmann::json::object(); };
-            auto p = sec("ppl"), m = sec("mmlu"), t = sec("throughput"), mm = sec("matmul"), c = sec("calibration");
-            e.ppl = p.value("enabled", e.ppl);
-            e.ppl_dataset = p.value("dataset", e.ppl_dataset);
-            e.ppl_ctx = p.value("ctx", e.ppl_ctx);
-            e.ppl_windows = p.value("windows", e.ppl_windows);
-            e.mmlu_direct = m.value("direct", e.mmlu_direct);
-            e.mmlu_generate = m.value("generate", e.mmlu_generate);
-            e.mmlu_dir = m.value("dir", e.mmlu_dir);
-            e.mmlu_shots = m.value("shots", e.mmlu_shots);
-            e.mmlu_limit = m.value("limit", e.mmlu_limit);
-            e.mmlu_batch = m.value("batch", e.mmlu_batch);
-            e.throughput = t.value("enabled", e.throughput);
-            e.prefill_batch = t.value("prefill_batch", e.prefill_batch);
-            e.prefill_len = t.value("prefill_len", e.prefill_len);
-            e.decode_batch = t.value("decode_batch", e.decode_batch);
-            e.decode_len = t.value("decode_len", e.decode_len);
-            e.matmul = mm.value("enabled", e.matmul);
-            e.calib_dataset = c.value("dataset", e.calib_dataset);
-            e.calib_samples = c.value("samples", e.calib_samples);
-        }
+        const auto& ev = j.at("evals");
+        auto& e = s.evals;
+        auto sec = [&](const char* k) { return ev.contains(k) ? ev.at(k) : nlohmann::json::object(); };
+        auto p = sec("ppl"), m = sec("mmlu"), t = sec("throughput"), mm = sec("matmul"), c = sec("calibration");
+        e.ppl = p.value("enabled", e.ppl);
+        e.ppl_dataset = p.value("dataset", e.ppl_dataset);
+        e.ppl_ctx = p.value("ctx", e.ppl_ctx);
+        e.ppl_windows = p.value("windows", e.ppl_windows);
+        e.mmlu_direct = m.value("direct", e.mmlu_direct);
+        e.mmlu_generate = m.value("generate", e.mmlu_generate);
+        e.mmlu_dir = m.value("dir", e.mmlu_dir);
+        e.mmlu_shots = m.value("shots", e.mmlu_shots);
+        e.mmlu_limit = m.value("limit", e.mmlu_limit);
+        e.mmlu_batch = m.value("batch", e.mmlu_batch);
+        e.throughput = t.value("enabled", e.throughput);
+        e.prefill_batch = t.value("prefill_batch", e.prefill_batch);
+        e.prefill_len = t.value("prefill_len", e.prefill_len);
+        e.decode_batch = t.value("decode_batch", e.decode_batch);
+        e.decode_len = t.value("decode_len", e.decode_len);
+        e.matmul = mm.value("enabled", e.matmul);
+        e.calib_dataset = c.value("dataset", e.calib_dataset);
+        e.calib_samples = c.value("samples", e.calib_samples);
     } catch (const qb::Error&) {
         throw;
     } catch (const nlohmann::json::exception& e) {
         qb::fail(where, std::string("malformed sweep file: ") + e.what());
     }
     return s;
+}
+
+} // namespace
+
+SweepSetup SweepSetup::fromJson(const nlohmann::json& j, const std::string& where, const std::string& baseDir)
+{
+    if (!j.is_object() || !j.contains("schemes"))
+        qb::fail(where, "not a QuantBench sweep file (no 'schemes')");
+    if (j.contains("evals"))
+        return fromLegacyJson(j, where);
+    return fromSpec(qb::SweepSpec::fromJson(j, where, baseDir));
 }
 
 SweepSetup SweepSetup::load(const std::string& path)
@@ -110,23 +174,12 @@ SweepSetup SweepSetup::load(const std::string& path)
     } catch (const nlohmann::json::exception& e) {
         qb::fail(path, std::string("not valid JSON: ") + e.what());
     }
-    return fromJson(j, path);
+    return fromJson(j, path, fs::absolute(path).parent_path().string());
 }
 
 void SweepSetup::save(const std::string& path) const
 {
-    // Write to a temporary file first so a crash never leaves half a sweep file behind.
-    std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp);
-        if (!out)
-            qb::fail(path, "cannot write the sweep file");
-        out << toJson().dump(2) << "\n";
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec)
-        qb::fail(path, "cannot replace the sweep file: " + ec.message());
+    toSpec().save(path); // atomic: written to a temporary file, then renamed
 }
 
 std::vector<std::string> SweepSetup::problems() const
@@ -200,33 +253,30 @@ std::string demoModelDir()
 
 SweepSetup demoSweep()
 {
+    const fs::path model = demoModelDir();
+    std::vector<fs::path> candidates{model.parent_path() / "demo_sweep.json"};
+#ifdef QB_SOURCE_DIR_UI
+    candidates.push_back(fs::path(QB_SOURCE_DIR_UI) / "resources/demo/demo_sweep.json");
+#endif
+    for (const auto& f : candidates)
+        if (fs::is_regular_file(f)) {
+            SweepSetup s = SweepSetup::fromSpec(qb::SweepSpec::load(f));
+            s.model_dir = model.string(); // QB_DEMO_MODEL may point elsewhere
+            return s;
+        }
+    // No sweep file next to the model (QB_DEMO_MODEL elsewhere, no source tree): the same sweep.
     SweepSetup s;
-    s.model_dir = demoModelDir();
+    s.model_dir = model.string();
     s.device = "cpu";
-    s.baseline_dtype = "FP32";
     using G = qb::Granularity;
     s.schemes = qb::schemeMatrix({qb::QDType::INT8, qb::QDType::FP8_E4M3},
-                                 {{G::PerTensor, 0}, {G::PerRow, 0}, {G::PerGroup, 64}},
+                                 {{G::PerTensor, 0}, {G::PerRow, 0}, {G::PerGroup, 64}, {G::PerGroup, 128}},
                                  {qb::QuantMode::Real, qb::QuantMode::Fake});
     s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, 0.5));
-    // The demo text sits next to the demo model (installed and source layouts); fall back to the
-    // source tree when the model comes from elsewhere (QB_DEMO_MODEL).
-    fs::path demoText = fs::path(s.model_dir).parent_path() / "tinystories_sample.txt";
-#ifdef QB_SOURCE_DIR_UI
-    if (!fs::exists(demoText))
-        demoText = fs::path(QB_SOURCE_DIR_UI) / "resources/demo/tinystories_sample.txt";
-#endif
-    s.evals.ppl = true;
-    s.evals.ppl_dataset = demoText.string();
-    s.evals.calib_dataset = demoText.string();
-    s.evals.ppl_ctx = 128;
-    s.evals.ppl_windows = 4;
-    s.evals.throughput = true;
-    s.evals.prefill_batch = 4;
-    s.evals.prefill_len = 64;
-    s.evals.decode_batch = 4;
-    s.evals.decode_len = 16;
-    s.evals.matmul = true;
+    s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, 0.5));
+    const fs::path text = model.parent_path() / "tinystories_sample.txt";
+    s.evals.ppl_dataset = s.evals.calib_dataset = text.string();
+    s.evals.throughput = s.evals.matmul = true;
     return s;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
-// What the setup panel describes and a sweep file stores: model, schemes, evaluations, device.
-// Plain value struct with JSON converters (the same shape the CLI's `sweep --file` reads).
+// What the setup panel describes: model, schemes, evaluations, device. Saved and loaded as the
+// core's sweep file (core/run/sweep.h), the same file `quantbench-cli sweep` runs; settings the
+// panel does not show (KL windows, generate tokens, warm-up, calibration length, seed, ...) ride
+// along in `base`, so a file opened, edited and saved in the window keeps them.
 #include "core/quant/scheme.h"
+#include "core/run/sweep.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,11 +43,18 @@ struct SweepSetup {
     std::vector<qb::QuantScheme> schemes; // quantized configs; the baseline is implied (first)
     EvalSettings evals;
     std::string run_dir; // where the runner appends results (set per run, not saved in sweep files)
+    qb::SweepSpec base;  // the sweep this setup was loaded from (defaults for a new one)
+
+    // The core sweep: `base` with every field the panel shows replaced by this setup's values.
+    qb::SweepSpec toSpec() const;
+    static SweepSetup fromSpec(const qb::SweepSpec& spec);
 
     // Baseline first, then `schemes` in order: what the runner executes.
     std::vector<qb::QuantScheme> configs() const;
-    nlohmann::json toJson() const;
-    static SweepSetup fromJson(const nlohmann::json& j, const std::string& where); // throws qb::Error
+    nlohmann::json toJson() const; // the core sweep-file JSON
+    // Reads a core sweep file (relative paths against `baseDir`), or the window's older format
+    // (an "evals" object) from before the two were one. Throws qb::Error naming `where`.
+    static SweepSetup fromJson(const nlohmann::json& j, const std::string& where, const std::string& baseDir = {});
     static SweepSetup load(const std::string& path);                               // throws qb::Error
     void save(const std::string& path) const;                                      // throws qb::Error
     // Problems that make Run pointless, one sentence each, naming the field or file.
@@ -55,8 +65,8 @@ struct SweepSetup {
 
 // The bundled demo model folder (env QB_DEMO_MODEL, installed share/quantbench/demo, source tree).
 std::string demoModelDir();
-// The demo sweep: demo model, INT8/FP8 per-tensor/per-row/group 64 fake+real, SmoothQuant INT8,
-// PPL on the bundled text, throughput and matmul accuracy, small limits.
+// The demo sweep: resources/demo/demo_sweep.json next to the demo model (the file
+// `quantbench-cli sweep --demo` runs); a built-in equivalent if that file is missing.
 SweepSetup demoSweep();
 
 } // namespace qb::ui

@@ -61,7 +61,16 @@ std::vector<QuantScheme> expandSchemes(const json& j, const std::string& baselin
 {
     std::vector<QuantScheme> out;
     auto one = [&](const json& e, const std::string& w) {
-        QuantScheme s = e.is_string() ? QuantScheme::parse(e.get<std::string>()) : QuantScheme::fromJson(e, w);
+        QuantScheme s;
+        if (e.is_string()) {
+            try {
+                s = QuantScheme::parse(e.get<std::string>());
+            } catch (const Error& err) {
+                fail(w, err.what()); // a bad name is reported with the file and the entry
+            }
+        } else {
+            s = QuantScheme::fromJson(e, w);
+        }
         if (s.isBaseline())
             return; // the baseline is always evaluated first anyway
         s.baseline_dtype = baselineDtype;
