@@ -54,7 +54,7 @@ void gemm_wo(const WoGemmArgs& a)
 {
     checkArgs("gemm_wo", a);
     const bool groupOk = a.w_gran != Gran::Group || a.group >= a.K || a.group % 16 == 0;
-    if (!simd_enabled() || !groupOk) {
+    if (isa() < Isa::Avx512 || !groupOk) {
 #pragma omp parallel for schedule(static) if (a.M > 1)
         for (int64_t m = 0; m < a.M; ++m) {
             WoGemmArgs r = a;

@@ -1,6 +1,6 @@
 #pragma once
-// Internal: entry points of the translation units compiled with -mavx512*. Only call them after
-// simd_enabled() returned true (runtime dispatch); their signatures use no SIMD types.
+// Internal: entry points of the translation units compiled with -mavx512* / -mavx2 flags. Only
+// call them when isa() (common.h) is at least their level; their signatures use no SIMD types.
 #include <cstdint>
 
 namespace qb::kernels {
@@ -16,4 +16,14 @@ void gemm_int8_block(const PackedInt8Weight& w, const uint8_t* xp, int64_t xps, 
 // Weight-only: x already float32 [M, K]; rows n in [n0, n1), all m.
 void gemm_wo_block(const WoGemmArgs& a, const float* x, int64_t ldx, int64_t n0, int64_t n1, float* y, int64_t ldy);
 } // namespace avx512
+namespace avxvnni {  // AVX2 + AVX-VNNI; xp as in avx512::gemm_int8_block (u8, x + 128)
+void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int64_t m0, int64_t m1,
+                     int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
+                     const float* bias, float* y, int64_t ldy);
+} // namespace avxvnni
+namespace avx2 {     // AVX2 + FMA + F16C; xp: int16 (x + 128), same layout
+void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int64_t m0, int64_t m1,
+                     int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
+                     const float* bias, float* y, int64_t ldy);
+} // namespace avx2
 } // namespace qb::kernels

@@ -1,6 +1,7 @@
 // Kernel tests: FP8 codecs against the OCP spec (computed independently here), quantization
 // error bounds and granularity ordering, fast paths against the scalar references
-// (INT8 GEMM: bit-exact; weight-only GEMM: NMSE = mse(a,b)/mse(a,0) below a per-output bound),
+// (INT8 GEMM: bit-exact at every ISA level the CPU supports; weight-only GEMM: NMSE =
+// mse(a,b)/mse(a,0) below a per-output bound),
 // argument checks, and the CUDA kernels against the references when a GPU is present.
 #include <QtTest/QtTest>
 
@@ -111,6 +112,7 @@ private Q_SLOTS:
     void gemmWoRefMatchesDequantMatmul();
 
     void argumentChecks();
+    void isaControl();
     void cudaMatchesRef();
 };
 
@@ -398,12 +400,15 @@ void TestKernels::gemmInt8MatchesRef_data()
 void TestKernels::gemmInt8MatchesRef()
 {
     QFETCH(int, M); QFETCH(int, N); QFETCH(int, K); QFETCH(int, gran); QFETCH(int, group); QFETCH(bool, xPerTensor); QFETCH(bool, bias);
-    if (!cpu_has_avx512_vnni()) QSKIP("no AVX-512 VNNI on this CPU: gemm_int8 runs the reference");
     const int64_t ldx = K + 3, ldw = K + 5, ldy = N + 2;
     auto x = randi8(size_t(M * ldx), uint32_t(M * 7 + K));
     auto w = randi8(size_t(N * ldw), uint32_t(N * 13 + K));
     if (M > 2) std::fill(x.begin(), x.begin() + ldx, int8_t(-128));           // extreme codes
     if (N > 2) std::fill(w.begin(), w.begin() + ldw, int8_t(-128));
+    if (M > 3 && N > 3) {                                                    // 127 x -128 and -128 x 127
+        std::fill(x.begin() + ldx, x.begin() + 2 * ldx, int8_t(127));
+        std::fill(w.begin() + ldw, w.begin() + 2 * ldw, int8_t(127));
+    }
     const int64_t ng = gran == 2 && group < K ? (K + group - 1) / group : 1;
     auto xs = randn(size_t(M), 1), ws = randn(size_t(N * ng), 2), bv = randn(size_t(N), 3);
     for (auto& v : xs) v = std::fabs(v) * 0.01f + 1e-4f;
@@ -412,12 +417,23 @@ void TestKernels::gemmInt8MatchesRef()
     a.M = M; a.N = N; a.K = K; a.x = x.data(); a.ldx = ldx; a.x_scales = xs.data(); a.x_per_tensor = xPerTensor;
     a.w = w.data(); a.ldw = ldw; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
     a.bias = bias ? bv.data() : nullptr; a.ldy = ldy;
-    std::vector<float> y1(static_cast<size_t>(M * ldy), 7.0f), y2(y1.size(), 7.0f);
-    a.y = y1.data();
-    gemm_int8(a);
+    std::vector<float> y2(static_cast<size_t>(M * ldy), 7.0f);
     a.y = y2.data();
     gemm_int8_ref(a);
-    QVERIFY(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0);   // padding columns untouched too
+    const PackedInt8Weight p = pack_int8_weight(w.data(), N, K, ldw, ws.data(), Gran(gran), group);
+    for (Isa level : {Isa::Avx512, Isa::AvxVnni, Isa::Avx2, Isa::Scalar}) {
+        if (!cpu_supports(level)) continue;
+        set_isa(level);
+        std::vector<float> y1(y2.size(), 7.0f), y3(y2.size(), 7.0f);
+        a.y = y1.data();
+        gemm_int8(a);
+        a.y = y3.data();
+        gemm_int8_packed(p, a);
+        reset_isa();
+        // Bit-identical, padding columns untouched too.
+        QVERIFY2(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0, isa_name(level));
+        QVERIFY2(std::memcmp(y3.data(), y2.data(), y3.size() * 4) == 0, isa_name(level));
+    }
 }
 
 void TestKernels::gemmInt8RefIsExact()
@@ -639,6 +655,24 @@ void TestKernels::cudaMatchesRef()
         QVERIFY2(e < (lt ? 1e-5 : 1e-10), qPrintable(QStringLiteral("fp8 gemm (%1) NMSE %2").arg(lt ? "cublasLt" : "fallback").arg(e)));
     }
 #endif
+}
+
+void TestKernels::isaControl()
+{
+    const Isa best = isa();
+    QVERIFY(cpu_supports(best));
+    QVERIFY(cpu_supports(Isa::Scalar));
+    set_isa(Isa::Avx2);
+    QVERIFY(isa() <= Isa::Avx2 && cpu_supports(isa()));
+    QCOMPARE(simd_enabled(), cpu_supports(Isa::Avx2));
+    set_simd_enabled(false);
+    QCOMPARE(isa(), Isa::Scalar);
+    QVERIFY(!simd_enabled());
+    set_isa(Isa::Avx512Bf16);                                 // a cap above the CPU is clamped
+    QVERIFY(cpu_supports(isa()));
+    reset_isa();
+    QCOMPARE(isa(), best);
+    QCOMPARE(QString(isa_name(Isa::AvxVnni)), QStringLiteral("avxvnni"));
 }
 
 QTEST_APPLESS_MAIN(TestKernels)
