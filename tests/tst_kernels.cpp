@@ -1,7 +1,7 @@
 // Kernel tests: FP8 codecs against the OCP spec (computed independently here), quantization
 // error bounds and granularity ordering, fast paths against the scalar references
-// (INT8 GEMM: bit-exact at every ISA level the CPU supports; weight-only GEMM: NMSE =
-// mse(a,b)/mse(a,0) below a per-output bound),
+// (INT8 GEMM: bit-exact; weight-only GEMM: NMSE = mse(a,b)/mse(a,0) below a per-output bound,
+// every path: GEMV, panel GEMM fp32 / bf16, AVX2) at every ISA level the CPU supports,
 // argument checks, and the CUDA kernels against the references when a GPU is present.
 #include <QtTest/QtTest>
 
@@ -465,9 +465,10 @@ void TestKernels::gemmWoMatchesRef_data()
     QTest::addColumn<bool>("xbf16");
     QTest::addColumn<bool>("ybf16");
     struct S { int M, N, K; };
-    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 256, 1024}, S{3, 19, 77}, S{5, 64, 512}, S{17, 33, 130}})
+    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 256, 1024}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512},
+                S{16, 200, 384}, S{17, 33, 130}, S{33, 130, 200}, S{520, 70, 48}})
         for (int q : {0, 1})
-            for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}})
+            for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}, {2, 7}})
                 for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})
                     QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-%4-g%5:%6%7%8").arg(s.M).arg(s.N).arg(s.K).arg(q ? "fp8" : "int8")
                                                  .arg(g).arg(G).arg(xb ? "-xbf16" : "").arg(yb ? "-ybf16" : "")))
@@ -483,26 +484,40 @@ void TestKernels::gemmWoMatchesRef()
     std::vector<uint8_t> codes(static_cast<size_t>(N * K));
     std::vector<float> ws(static_cast<size_t>(num_scales(qs, N, K)));
     quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), K, ws.data());
-    auto xf = randn(size_t(M * K), uint32_t(M + 3 * K));
+    const int64_t ldx = K + 2, ldy = N + 1;                 // strided X and Y
+    auto xf = randn(size_t(M * ldx), uint32_t(M + 3 * K));
     auto xb = toBf16(xf);
     auto bias = randn(size_t(N), 9);
     WoGemmArgs a;
     a.M = M; a.N = N; a.K = K; a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
-    a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = K;
+    a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = ldx;
     a.w = codes.data(); a.w_type = QType(qtype); a.ldw = K; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
-    a.bias = (M + N) % 2 ? bias.data() : nullptr; a.y_type = ybf16 ? DType::BF16 : DType::F32; a.ldy = N;
-    std::vector<float> y1(static_cast<size_t>(M * N)), y2(y1.size());
-    std::vector<uint16_t> b1(y1.size()), b2(y1.size());
-    a.y = ybf16 ? static_cast<void*>(b1.data()) : static_cast<void*>(y1.data());
-    gemm_wo(a);
+    a.bias = (M + N) % 2 ? bias.data() : nullptr; a.y_type = ybf16 ? DType::BF16 : DType::F32; a.ldy = ldy;
+    std::vector<float> y2(static_cast<size_t>(M * ldy), 3.0f);
+    std::vector<uint16_t> b2(y2.size(), 0x4040);
     a.y = ybf16 ? static_cast<void*>(b2.data()) : static_cast<void*>(y2.data());
     gemm_wo_ref(a);
     if (ybf16)
-        for (size_t i = 0; i < y1.size(); ++i) { y1[i] = bf16_to_float(b1[i]); y2[i] = bf16_to_float(b2[i]); }
-    // float32 summation order: NMSE ~ K * 2^-48; bf16 output: at most one bf16 ulp (2^-8) apart.
-    const double tol = ybf16 ? 1e-4 : 1e-10;
-    const double e = nmse(y2, y1);
-    QVERIFY2(e < tol, qPrintable(QStringLiteral("NMSE %1").arg(e)));
+        for (size_t i = 0; i < y2.size(); ++i) y2[i] = bf16_to_float(b2[i]);
+    // Every fast path: GEMV (M <= 4) and panel GEMM (fp32 FMA, and vdpbf16ps for bf16 X with
+    // AVX512_BF16), AVX2 tiles.
+    for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2}) {
+        if (!cpu_supports(level)) continue;
+        set_isa(level);
+        std::vector<float> y1(y2.size(), 3.0f);
+        std::vector<uint16_t> b1(y2.size(), 0x4040);
+        a.y = ybf16 ? static_cast<void*>(b1.data()) : static_cast<void*>(y1.data());
+        gemm_wo(a);
+        reset_isa();
+        if (ybf16)
+            for (size_t i = 0; i < y1.size(); ++i) y1[i] = bf16_to_float(b1[i]);
+        // float32 summation order: NMSE ~ K * 2^-48; bf16 output: at most one bf16 ulp (2^-8) apart.
+        const double tol = ybf16 ? 1e-4 : 1e-10;
+        const double e = nmse(y2, y1);
+        QVERIFY2(e < tol, qPrintable(QStringLiteral("%1: NMSE %2").arg(isa_name(level)).arg(e)));
+        for (int64_t m = 0; m < M; ++m)                      // padding column untouched
+            QCOMPARE(y1[size_t(m * ldy + N)], 3.0f);
+    }
 }
 
 void TestKernels::gemmWoRefMatchesDequantMatmul()
