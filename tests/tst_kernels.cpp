@@ -431,7 +431,7 @@ void TestKernels::gemmWoMatchesRef_data()
     QTest::addColumn<bool>("ybf16");
     struct S { int M, N, K; };
     for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 256, 1024}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512},
-                S{16, 200, 384}, S{17, 33, 130}, S{33, 130, 200}, S{520, 70, 48}})
+                S{6, 3, 1}, S{16, 200, 384}, S{17, 33, 130}, S{33, 130, 200}, S{520, 70, 48}})
         for (int q : {0, 1})
             for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}, {2, 7}})
                 for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})
@@ -446,17 +446,19 @@ void TestKernels::gemmWoMatchesRef()
     QFETCH(bool, xbf16); QFETCH(bool, ybf16);
     auto wf = randn(size_t(N * K), uint32_t(N + K), 0.05f);
     QuantSpec qs{QType(qtype), Gran(gran), group};
-    std::vector<uint8_t> codes(static_cast<size_t>(N * K));
+    const int64_t ldw = K + 3, ldx = K + 2, ldy = N + 1;   // strided W, X and Y
+    std::vector<uint8_t> codes(static_cast<size_t>(N * ldw), 0x7f);   // padding: E4M3 NaN / INT8 127
     std::vector<float> ws(static_cast<size_t>(num_scales(qs, N, K)));
-    quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), K, ws.data());
-    const int64_t ldx = K + 2, ldy = N + 1;                 // strided X and Y
+    quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), ldw, ws.data());
     auto xf = randn(size_t(M * ldx), uint32_t(M + 3 * K));
+    for (int64_t m = 0; m < M; ++m)                          // a read past K would poison y
+        for (int64_t k = K; k < ldx; ++k) xf[size_t(m * ldx + k)] = std::numeric_limits<float>::quiet_NaN();
     auto xb = toBf16(xf);
     auto bias = randn(size_t(N), 9);
     WoGemmArgs a;
     a.M = M; a.N = N; a.K = K; a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
     a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = ldx;
-    a.w = codes.data(); a.w_type = QType(qtype); a.ldw = K; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
+    a.w = codes.data(); a.w_type = QType(qtype); a.ldw = ldw; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
     a.bias = (M + N) % 2 ? bias.data() : nullptr; a.y_type = ybf16 ? DType::BF16 : DType::F32; a.ldy = ldy;
     std::vector<float> y2(static_cast<size_t>(M * ldy), 3.0f);
     std::vector<uint16_t> b2(y2.size(), 0x4040);
