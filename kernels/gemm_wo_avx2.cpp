@@ -125,6 +125,8 @@ template <bool FP8, bool XB>
 void block(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1)
 {
     int64_t n = n0;
+    if (m1 - m0 == 1)                  // GEMV: 4 weight streams (4 accumulators + 4 totals)
+        for (; n + 4 <= n1; n += 4) rows<FP8, XB, 4>(a, m0, m1, n);
     for (; n + 2 <= n1; n += 2) rows<FP8, XB, 2>(a, m0, m1, n);   // 4 x 2: 8 accumulators + 8 totals
     for (; n < n1; ++n) rows<FP8, XB, 1>(a, m0, m1, n);
 }
