@@ -19,8 +19,7 @@ inline __m256 decode8(const uint8_t* p)
 {
     const __m128i c = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
     if (!FP8) return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(c));
-    __m128i h = _mm_cvtepu8_epi16(c);
-    h = _mm_and_si128(_mm_srai_epi16(_mm_slli_epi16(h, 8), 1), _mm_set1_epi16(int16_t(0xBFFF)));
+    const __m128i h = _mm_and_si128(_mm_slli_epi16(_mm_cvtepi8_epi16(c), 7), _mm_set1_epi16(int16_t(0xBFFF)));
     return _mm256_cvtph_ps(h);
 }
 

@@ -7,7 +7,7 @@
 // sequential row streams are what the hardware prefetchers handle best.)
 //   INT8: vpmovsxbd + vcvtdq2ps.
 //   FP8 E4M3: the byte becomes an fp16 pattern (sign to bit 15, exponent+mantissa to bits 7..13:
-//   srai(c << 8, 1) & 0xBFFF), vcvtph2ps decodes it exactly (fp16 subnormals included, DAZ does
+//   (sign_extend(c) << 7) & 0xBFFF), vcvtph2ps decodes it exactly (fp16 subnormals included, DAZ does
 //   not apply), and the missing 2^(15-7) = 256 is folded into the group scale. NaN codes (never
 //   produced by the saturating quantizer) decode as finite here.
 //
@@ -45,8 +45,8 @@ template <bool FP8>
 inline __m512 decode16(__m128i c)
 {
     if (!FP8) return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(c));
-    __m256i h = _mm256_cvtepu8_epi16(c);
-    h = _mm256_and_si256(_mm256_srai_epi16(_mm256_slli_epi16(h, 8), 1), _mm256_set1_epi16(int16_t(0xBFFF)));
+    // sign-extended byte << 7: sign in bit 15 (and a copy in bit 14, cleared), e+m in bits 13..7.
+    const __m256i h = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(c), 7), _mm256_set1_epi16(int16_t(0xBFFF)));
     return _mm512_cvtph_ps(h);
 }
 

@@ -76,6 +76,7 @@ private Q_SLOTS:
     void gemmWoMatchesRef_data();
     void gemmWoMatchesRef();
     void gemmWoRefMatchesDequantMatmul();
+    void gemmWoDecodesEveryCode();
 
     void argumentChecks();
     void isaControl();
@@ -510,6 +511,42 @@ void TestKernels::gemmWoRefMatchesDequantMatmul()
             }
         QVERIFY(nmse(want, y) < 1e-10);
     }
+}
+
+void TestKernels::gemmWoDecodesEveryCode()
+{
+    // W row n holds code n at k = 5 (zeros elsewhere), X is one-hot at k = 5: y[m][n] must be
+    // exactly decode(code) * scale on every path (GEMV M = 1, panel GEMM M = 8 fp32 and bf16 X).
+    const int K = 40, N = 256;
+    for (int q : {0, 1})
+        for (bool xbf16 : {false, true})
+            for (int M : {1, 8}) {
+                std::vector<uint8_t> w(size_t(N * K), 0);
+                for (int n = 0; n < N; ++n) w[size_t(n * K + 5)] = uint8_t(n);
+                if (q == 1) { w[size_t(0x7f * K + 5)] = 0; w[size_t(0xff * K + 5)] = 0; }   // E4M3 NaN codes
+                std::vector<float> xf(size_t(M * K), 0.0f), ws(1, 0.5f), y(size_t(M * N));
+                for (int m = 0; m < M; ++m) xf[size_t(m * K + 5)] = 1.0f;
+                auto xb = toBf16(xf);
+                WoGemmArgs a;
+                a.M = M; a.N = N; a.K = K; a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+                a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = K; a.w = w.data(); a.w_type = QType(q); a.ldw = K;
+                a.w_scales = ws.data(); a.w_gran = Gran::Tensor; a.y = y.data(); a.ldy = N;
+                for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+                    if (!cpu_supports(level)) continue;
+                    set_isa(level);
+                    std::fill(y.begin(), y.end(), -1.0f);
+                    gemm_wo(a);
+                    reset_isa();
+                    for (int m = 0; m < M; ++m)
+                        for (int n = 0; n < N; ++n) {
+                            const uint8_t c = w[size_t(n * K + 5)];
+                            const float want = (q == 0 ? float(int8_t(c)) : fp8e4m3_to_float(c)) * 0.5f;
+                            if (y[size_t(m * N + n)] != want)
+                                QFAIL(qPrintable(QStringLiteral("%1 q%2 M%3 code 0x%4: %5 != %6").arg(isa_name(level)).arg(q).arg(M)
+                                                     .arg(int(c), 2, 16, QChar('0')).arg(y[size_t(m * N + n)]).arg(want)));
+                        }
+                }
+            }
 }
 
 void TestKernels::argumentChecks()
