@@ -11,13 +11,14 @@
 // FMA contraction (unrounded products) differ:
 //   AVX-512, M <= 4 (GEMV): 16 k-lanes per (row, column), each group's lane sums scaled by sw
 //     (FP8: sw * 256, the codes being decoded as value / 256) and summed, lanes reduced at the end.
-//   AVX-512, M > 4 (GEMM): codes of 128 columns x one group (or 256 k for per-row / per-tensor
-//     scales) are decoded once into a panel and reused by all rows; per chunk p = sum over the
-//     chunk in k order (X fp32: fp32 FMA; X bf16 with AVX512_BF16: vdpbf16ps, which adds k pairs
-//     and flushes denormal inputs/outputs), then s = s + p * sw (fused). Per row: sw per chunk.
+//   AVX-512, M > 4 (GEMM): codes of 128 columns x a chunk of up to 256 k within one scale group
+//     are decoded once into a panel and reused by all rows; per chunk p = sum over the chunk in
+//     k order (X fp32: fp32 FMA; X bf16 with AVX512_BF16: vdpbf16ps, which adds k pairs and
+//     flushes denormal inputs/outputs), then s = s + p * sw (fused), sw being the chunk's group
+//     scale (per row / per tensor: the one scale, applied per chunk).
 //   AVX2 (no AVX-512): 8 k-lanes, as the GEMV above, for every M.
 // All group sizes work on every path (G need not be a multiple of 16). No float copy of W or X
-// is made; kernels use per-thread scratch of O(128 * (G or 256)) floats.
+// is made; the GEMM uses per-thread scratch of 128 x (256 + rows of a task (<= 128)) floats.
 #include "kernels/common.h"
 
 namespace qb::kernels {

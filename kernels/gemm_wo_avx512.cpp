@@ -11,9 +11,9 @@
 //   not apply), and the missing 2^(15-7) = 256 is folded into the group scale. NaN codes (never
 //   produced by the saturating quantizer) decode as finite here.
 //
-// GEMM (M > 4): per task (up to MC rows of X x NC = 128 output columns) and per K chunk (one
-// scale group, or KC k's for per-row / per-tensor scales) the codes are transposed (16x16 byte
-// transposes) and decoded once into a panel that stays in L2 and is reused by every row of X:
+// GEMM (M > 4): per task (up to MC rows of X x NC = 128 output columns) and per K chunk (up to
+// KC = 256 k's of one scale group) the codes are transposed (16x16 byte / 8x8 16-bit transposes)
+// and decoded once into a panel that stays in L2 and is reused by every row of X:
 //   fp32 panel P[k][n] (X fp32, or X bf16 without AVX512_BF16): 6 x 64 register tile of
 //   vfmadd231ps with X broadcast;
 //   bf16 panel P[k/2][n][2] (X bf16 on AVX512_BF16 CPUs; INT8 and E4M3 codes are exact in bf16):
@@ -394,45 +394,45 @@ template <bool FP8, bool XB, bool BF>
 void gemmTask(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
 {
     const int64_t G = a.w_gran == Gran::Group && a.group < a.K ? a.group : a.K, ng = (a.K + G - 1) / G;
-    // Chunk: one group, or KC k's when the whole row shares a scale (any length works: the panel
-    // loops are per k). KC = 256: a 128 KiB fp32 panel.
+    // Chunks: at most KC k's of one scale group (any length works: the panel loops are per k).
+    // KC = 256: a 128 KiB fp32 panel (64 KiB bf16) per thread, whatever the group size.
     constexpr int64_t KC = 256;
-    const bool grouped = ng > 1;
-    const int64_t chunk = grouped ? G : KC;
-    const int64_t nchunks = grouped ? ng : (a.K + KC - 1) / KC;
     const float fold = FP8 ? 256.0f : 1.0f;
     Scratch& s = scratch();
     const int64_t rows = m1 - m0;
     if (s.c.size() < size_t(rows * NC)) s.c.resize(size_t(rows * NC));
-    const size_t pf = size_t((chunk + 1) * NC) + 16;
+    const size_t pf = size_t((KC + 1) * NC) + 16;
     if (s.panel.size() < pf) s.panel.resize(pf);
     s.sv.resize(NC);
     float* C = s.c.data();
     std::fill(C, C + rows * NC, 0.0f);
     float* P = s.panel.data();
     while (reinterpret_cast<uintptr_t>(P) % 64) ++P;   // 64-byte aligned panel rows
-    for (int64_t c = 0; c < nchunks; ++c) {
-        const int64_t k0 = c * chunk, len = std::min(chunk, a.K - k0);
-        if constexpr (BF) decodePanelBf16<FP8>(a, n0, k0, len, reinterpret_cast<uint16_t*>(P));
-        else decodePanelF32<FP8>(a, n0, k0, len, P);
+    for (int64_t g = 0; g < ng; ++g) {
         for (int64_t j = 0; j < NC; ++j)
-            s.sv[size_t(j)] = n0 + j < a.N ? scaleOf(a, n0 + j, grouped ? c : 0, ng) * fold : 0.0f;
-        for (int64_t m = m0; m < m1; m += MR) {
-            const int r = int(std::min<int64_t>(MR, m1 - m));
-            const void* xr[MR];
-            for (int i = 0; i < r; ++i)
-                xr[i] = XB ? static_cast<const void*>(static_cast<const uint16_t*>(a.x) + (m + i) * a.ldx + k0)
-                           : static_cast<const void*>(static_cast<const float*>(a.x) + (m + i) * a.ldx + k0);
-            for (int64_t h = 0; h < NC; h += 64) {
-                const float* Ph = P + h;   // bf16 pair panel: 2 bf16 per column = one float slot too
-                float* Ch = C + (m - m0) * NC + h;
-                switch (r) {
-                case 6: micro<XB, BF, 6>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                case 5: micro<XB, BF, 5>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                case 4: micro<XB, BF, 4>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                case 3: micro<XB, BF, 3>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                case 2: micro<XB, BF, 2>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                default: micro<XB, BF, 1>(xr, len, Ph, s.sv.data() + h, Ch); break;
+            s.sv[size_t(j)] = n0 + j < a.N ? scaleOf(a, n0 + j, g, ng) * fold : 0.0f;
+        const int64_t gk1 = std::min(a.K, g * G + G);
+        for (int64_t k0 = g * G; k0 < gk1; k0 += KC) {
+            const int64_t len = std::min(KC, gk1 - k0);
+            if constexpr (BF) decodePanelBf16<FP8>(a, n0, k0, len, reinterpret_cast<uint16_t*>(P));
+            else decodePanelF32<FP8>(a, n0, k0, len, P);
+            for (int64_t m = m0; m < m1; m += MR) {
+                const int r = int(std::min<int64_t>(MR, m1 - m));
+                const void* xr[MR];
+                for (int i = 0; i < r; ++i)
+                    xr[i] = XB ? static_cast<const void*>(static_cast<const uint16_t*>(a.x) + (m + i) * a.ldx + k0)
+                               : static_cast<const void*>(static_cast<const float*>(a.x) + (m + i) * a.ldx + k0);
+                for (int64_t h = 0; h < NC; h += 64) {
+                    const float* Ph = P + h;   // bf16 pair panel: 2 bf16 per column = one float slot too
+                    float* Ch = C + (m - m0) * NC + h;
+                    switch (r) {
+                    case 6: micro<XB, BF, 6>(xr, len, Ph, s.sv.data() + h, Ch); break;
+                    case 5: micro<XB, BF, 5>(xr, len, Ph, s.sv.data() + h, Ch); break;
+                    case 4: micro<XB, BF, 4>(xr, len, Ph, s.sv.data() + h, Ch); break;
+                    case 3: micro<XB, BF, 3>(xr, len, Ph, s.sv.data() + h, Ch); break;
+                    case 2: micro<XB, BF, 2>(xr, len, Ph, s.sv.data() + h, Ch); break;
+                    default: micro<XB, BF, 1>(xr, len, Ph, s.sv.data() + h, Ch); break;
+                    }
                 }
             }
         }

@@ -434,7 +434,7 @@ void TestKernels::gemmWoMatchesRef_data()
     for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 256, 1024}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512},
                 S{6, 3, 1}, S{16, 200, 384}, S{17, 33, 130}, S{33, 130, 200}, S{520, 70, 48}})
         for (int q : {0, 1})
-            for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}, {2, 7}})
+            for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}, {2, 7}, {2, 320}})
                 for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})
                     QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-%4-g%5:%6%7%8").arg(s.M).arg(s.N).arg(s.K).arg(q ? "fp8" : "int8")
                                                  .arg(g).arg(G).arg(xb ? "-xbf16" : "").arg(yb ? "-ybf16" : "")))
