@@ -156,6 +156,17 @@ int runGemm(const std::vector<std::string>& argv)
                         const double wbytes = double(N * K) + 4.0 * double(sc->size());
                         const double t = medianSeconds([&] { qk::gemm_wo(a); }, reps);
                         add(std::string(name) + (xbf ? " (x bf16)" : ""), t, wbytes);
+                        if (!xbf && codes == &wi8 && M == 1) {
+                            // The same GEMV with W streamed from DRAM, as in inference: every call
+                            // reads another copy of the codes, >= 1 GiB in all (like the probe), so
+                            // the weights cannot sit in the last-level cache between calls.
+                            const size_t copies = std::max<size_t>(2, size_t((int64_t(1) << 30) / (N * K)));
+                            std::vector<std::vector<uint8_t>> cold(quick ? 2 : copies, *codes);
+                            size_t ci = 0;
+                            const double tc = medianSeconds([&] { a.w = cold[ci].data(); ci = (ci + 1) % cold.size(); qk::gemm_wo(a); }, reps);
+                            a.w = codes->data();
+                            add(std::string(name) + " (cold W)", tc, wbytes);
+                        }
                         if (!xbf && codes == &wi8 && qk::cpu_supports(qk::Isa::Avx2) && qk::isa() > qk::Isa::AvxVnni) {
                             qk::set_isa(qk::Isa::Avx2);
                             const double t2 = medianSeconds([&] { qk::gemm_wo(a); }, reps);
@@ -186,7 +197,9 @@ int runGemm(const std::vector<std::string>& argv)
                 std::printf("%5lld %5lld %5lld  %-24s %9.3f %9.1f %8.1f %7.2f %7.2f %6.1f\n", (long long)r.M, (long long)r.N,
                             (long long)r.K, r.method.c_str(), r.ms, r.gflops, r.gbs, r.vsF32, r.vsBf16, r.pctBw);
             std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe.\n"
-                        "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced.\n");
+                        "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced.\n"
+                        "Other rows reuse one weight matrix, which may stay in the last-level cache (%%bw > 100); "
+                        "(cold W): a different copy per call, streamed from DRAM.\n");
         }
         return 0;
     });
