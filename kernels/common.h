@@ -40,9 +40,27 @@ inline int64_t groups_per_row(Gran g, int64_t group, int64_t cols)
 }
 #define QB_KCHECK(cond, fn, what) do { if (!(cond)) ::qb::kernels::bad_arg(fn, what); } while (0)
 
-// True when the CPU has the AVX-512 subsets the fast paths use (F, BW, VL, VNNI).
+// Instruction-set levels of the fast paths, best last. Each level is only entered after a runtime
+// CPU check (the library runs on any x86-64 CPU):
+//   Scalar      the _ref implementations (also QB_KERNELS_NO_SIMD=1)
+//   Avx2        AVX2 + FMA + F16C (INT8 GEMM: vpmaddwd on int16-widened codes, still exact)
+//   AvxVnni     Avx2 + AVX-VNNI (256-bit vpdpbusd)
+//   Avx512      AVX-512 F/BW/VL/VNNI
+//   Avx512Bf16  Avx512 + AVX512_BF16 (weight-only GEMM with bf16 X uses vdpbf16ps)
+enum class Isa : uint8_t { Scalar = 0, Avx2 = 1, AvxVnni = 2, Avx512 = 3, Avx512Bf16 = 4 };
+const char* isa_name(Isa i);
+bool cpu_supports(Isa i);            // this CPU can run level i
+// The level in use: the best level the CPU supports that is <= the forced one. The force comes
+// from set_isa(), else QB_KERNELS_ISA=scalar|avx2|avxvnni|avx512|avx512bf16, else
+// QB_KERNELS_NO_SIMD=1 (= scalar); unforced, it is the best supported level.
+Isa isa();
+void set_isa(Isa i);                 // tests and benchmarks: cap the level (clamped to the CPU)
+void reset_isa();                    // back to the environment / CPU default
+
+// True when the CPU has the AVX-512 subsets the Avx512 paths use (F, BW, VL, VNNI).
 bool cpu_has_avx512_vnni();
-// Fast paths can be switched off (tests, benchmarks): QB_KERNELS_NO_SIMD=1 or this call.
+// Fast paths can be switched off (tests, benchmarks): QB_KERNELS_NO_SIMD=1 or this call
+// (set_simd_enabled(false) = set_isa(Scalar); true = reset_isa()). simd_enabled(): isa() != Scalar.
 void set_simd_enabled(bool on);
 bool simd_enabled();
 

@@ -78,30 +78,75 @@ PackedInt8Weight pack_int8_weight(const int8_t* w, int64_t N, int64_t K, int64_t
     return p;
 }
 
+namespace {
+
+// Scalar kernel on the packed layout (CPUs without AVX2): the reference's order, bit-identical.
+void packedBlockScalar(const PackedInt8Weight& p, const uint8_t* xp, int64_t xps, int64_t m0, int64_t m1, int64_t nb0,
+                       int64_t nb1, const float* x_scales, bool x_per_tensor, const float* bias, float* y, int64_t ldy)
+{
+    for (int64_t m = m0; m < m1; ++m)
+        for (int64_t nb = nb0; nb < nb1; ++nb)
+            for (int64_t j = 0; j < 16 && nb * 16 + j < p.N; ++j) {
+                float s = 0.0f;
+                for (int64_t g = 0; g < p.ngroups; ++g) {
+                    const int8_t* w = p.data.data() + (nb * p.ngroups + g) * p.kq * 64 + j * 4;
+                    const uint8_t* x = xp + m * xps + g * p.kq * 4;
+                    int32_t acc = 0;
+                    for (int64_t q = 0; q < p.kq; ++q)
+                        for (int64_t t = 0; t < 4; ++t) acc += int32_t(x[q * 4 + t]) * int32_t(w[q * 64 + t]);
+                    const size_t si = size_t((nb * p.ngroups + g) * 16 + j);
+                    s = s + float(acc - p.corr[si]) * p.scales[si];
+                }
+                float v = s * (x_per_tensor ? x_scales[0] : x_scales[m]);
+                if (bias) v = v + bias[nb * 16 + j];
+                y[m * ldy + nb * 16 + j] = v;
+            }
+}
+
+} // namespace
+
 void gemm_int8_packed(const PackedInt8Weight& p, const Int8GemmArgs& a)
 {
     Int8GemmArgs c = a;
     c.N = p.N; c.K = p.K;
     checkArgs("gemm_int8_packed", c, false);
-    QB_KCHECK(cpu_has_avx512_vnni(), "gemm_int8_packed", "needs AVX-512 VNNI (use gemm_int8)");
-    // X biased to u8 in the packed group layout: (M, ngroups, kq*4); padding k's meet zero weights.
+    const Isa level = isa();
+    // X biased to u8 (x + 128) in the packed group layout: (M, ngroups, kq*4); padding k's meet zero
+    // weights. The plain AVX2 kernel (vpmaddwd) takes the same values as int16.
     const int64_t xps = p.ngroups * p.kq * 4;
-    std::vector<uint8_t> xp(size_t(a.M * xps), 0x80);
+    const bool wide = level == Isa::Avx2;
+    std::vector<uint8_t> xp(size_t(a.M * xps) * (wide ? 2 : 1));
+    uint8_t* xb = xp.data();
+    int16_t* xw = reinterpret_cast<int16_t*>(xp.data());
 #pragma omp parallel for schedule(static) if (a.M * a.K > (1 << 16))
     for (int64_t m = 0; m < a.M; ++m)
         for (int64_t g = 0; g < p.ngroups; ++g) {
             const int8_t* src = a.x + m * a.ldx + g * p.G;
-            uint8_t* dst = xp.data() + m * xps + g * p.kq * 4;
-            for (int64_t k = 0, k1 = std::min(p.G, p.K - g * p.G); k < k1; ++k) dst[k] = uint8_t(src[k]) ^ 0x80u;
+            const int64_t o = m * xps + g * p.kq * 4, k1 = std::min(p.G, p.K - g * p.G);
+            if (wide) {
+                for (int64_t k = 0; k < k1; ++k) xw[o + k] = int16_t(src[k] + 128);
+                for (int64_t k = k1; k < p.kq * 4; ++k) xw[o + k] = 128;
+            } else {
+                for (int64_t k = 0; k < k1; ++k) xb[o + k] = uint8_t(src[k]) ^ 0x80u;
+                for (int64_t k = k1; k < p.kq * 4; ++k) xb[o + k] = 0x80;
+            }
         }
     // Blocks: 128 rows of X (stays in L2) x 2 n-blocks (32 columns of W).
     constexpr int64_t MB = 128, NBB = 2;
     const int64_t mblocks = ceil_div(a.M, MB), nbb = ceil_div(p.nblocks, NBB);
 #pragma omp parallel for collapse(2) schedule(static)
     for (int64_t mb = 0; mb < mblocks; ++mb)
-        for (int64_t j = 0; j < nbb; ++j)
-            avx512::gemm_int8_block(p, xp.data(), xps, mb * MB, std::min(a.M, mb * MB + MB), j * NBB,
-                                    std::min(p.nblocks, j * NBB + NBB), a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
+        for (int64_t j = 0; j < nbb; ++j) {
+            const int64_t m0 = mb * MB, m1 = std::min(a.M, mb * MB + MB), nb0 = j * NBB, nb1 = std::min(p.nblocks, j * NBB + NBB);
+            if (level >= Isa::Avx512)
+                avx512::gemm_int8_block(p, xb, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
+            else if (level == Isa::AvxVnni)
+                avxvnni::gemm_int8_block(p, xb, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
+            else if (level == Isa::Avx2)
+                avx2::gemm_int8_block(p, xw, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
+            else
+                packedBlockScalar(p, xb, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
+        }
 }
 
 void gemm_int8(const Int8GemmArgs& a)

@@ -8,9 +8,12 @@
 //   y[m,n] = s * sx[m]  (+ bias[n])                                  (no FMA contraction)
 // sx: per token (M scales) or per tensor (1). sw: per tensor (1), per row (N) or per group
 // [N, ceil(K/G)]. |sum| must fit int32 (K <= 131072 with codes in [-128,127]).
-// Fast path (AVX-512 VNNI, runtime dispatch): W is packed once into the vpdpbusd layout
-// (16 output columns x 4 k per 64-byte vector) with per-group correction terms, X is biased to
-// u8 (x + 128) and 128 * sum_k w[n,k] is subtracted, which is exact in wrapping int32.
+// Fast paths (runtime dispatch on isa(), see common.h): W is packed once into the vpdpbusd
+// layout (16 output columns x 4 k per 64-byte vector) with per-group correction terms, X is biased
+// to u8 (x + 128) and 128 * sum_k w[n,k] is subtracted, which is exact in wrapping int32.
+// Kernels on that layout: AVX-512 VNNI (zmm vpdpbusd), AVX-VNNI (ymm vpdpbusd), AVX2 (vpmaddwd on
+// int16-widened x + 128 and w, k-pairs summed per group), scalar (CPUs without AVX2). All of them
+// are bit-identical to gemm_int8_ref.
 #include "kernels/common.h"
 
 #include <vector>
@@ -41,7 +44,7 @@ void gemm_int8(const Int8GemmArgs& a);     // dispatches: packs W and runs the V
 
 PackedInt8Weight pack_int8_weight(const int8_t* w, int64_t N, int64_t K, int64_t ldw,
                                   const float* w_scales, Gran gran, int64_t group);
-// Uses a.M, a.x, a.ldx, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy (a.N/a.K must match p).
+// Any ISA level (scalar included). Uses a.M, a.x, a.ldx, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy (a.N/a.K must match p).
 void gemm_int8_packed(const PackedInt8Weight& p, const Int8GemmArgs& a);
 
 } // namespace qb::kernels

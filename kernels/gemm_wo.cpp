@@ -1,10 +1,9 @@
-// Weight-only GEMM: reference and dispatcher (bf16 X is widened once, then tiles over N).
+// Weight-only GEMM: reference and dispatcher (GEMV / panel GEMM / AVX2 tiles, see gemm_wo.h).
 #include "kernels/gemm_wo.h"
 #include "kernels/fp8.h"
 #include "kernels/simd_decl.h"
 
 #include <algorithm>
-#include <vector>
 
 namespace qb::kernels {
 namespace {
@@ -53,8 +52,8 @@ void gemm_wo_ref(const WoGemmArgs& a)
 void gemm_wo(const WoGemmArgs& a)
 {
     checkArgs("gemm_wo", a);
-    const bool groupOk = a.w_gran != Gran::Group || a.group >= a.K || a.group % 16 == 0;
-    if (!simd_enabled() || !groupOk) {
+    const Isa level = isa();
+    if (level == Isa::Scalar) {
 #pragma omp parallel for schedule(static) if (a.M > 1)
         for (int64_t m = 0; m < a.M; ++m) {
             WoGemmArgs r = a;
@@ -67,36 +66,34 @@ void gemm_wo(const WoGemmArgs& a)
         }
         return;
     }
-    // X as float32 (bf16 widened once: exact); Y as float32 (bf16 output rounded at the end).
-    std::vector<float> xbuf, ybuf;
-    const float* x = static_cast<const float*>(a.x);
-    int64_t ldx = a.ldx;
-    if (a.x_type == DType::BF16) {
-        xbuf.resize(size_t(a.M * a.K));
-        for (int64_t m = 0; m < a.M; ++m)
-            for (int64_t k = 0; k < a.K; ++k)
-                xbuf[size_t(m * a.K + k)] = bf16_to_float(static_cast<const uint16_t*>(a.x)[m * a.ldx + k]);
-        x = xbuf.data(); ldx = a.K;
-    }
-    float* y = static_cast<float*>(a.y);
-    int64_t ldy = a.ldy;
-    if (a.y_type == DType::BF16) { ybuf.resize(size_t(a.M * a.N)); y = ybuf.data(); ldy = a.N; }
-    // Tasks: 64 output columns x a block of X rows small enough to stay in L2 (<= 256 KiB), so
-    // each decoded W tile is reused across the block's rows without re-streaming X from memory.
-    constexpr int64_t NB = 64;
-    const int64_t MBk = std::max<int64_t>(4, std::min<int64_t>(64, (int64_t(256) << 10) / (4 * a.K) / 4 * 4));
-    const int64_t ntasks = ceil_div(a.N, NB), mtasks = ceil_div(a.M, MBk);
+    // The kernels read X (fp32 or bf16) and write Y (fp32 or bf16) in place: no per-call copies.
+    if (level < Isa::Avx512) {
+        // AVX2: register-decode tiles for every M; tasks of 64 columns x up to 64 rows.
+        constexpr int64_t NB = 64, MB = 64;
+        const int64_t ntasks = ceil_div(a.N, NB), mtasks = ceil_div(a.M, MB);
 #pragma omp parallel for collapse(2) schedule(static)
-    for (int64_t mt = 0; mt < mtasks; ++mt)
-        for (int64_t t = 0; t < ntasks; ++t) {
-            WoGemmArgs b = a;
-            b.M = std::min(a.M, mt * MBk + MBk) - mt * MBk;
-            avx512::gemm_wo_block(b, x + mt * MBk * ldx, ldx, t * NB, std::min(a.N, t * NB + NB), y + mt * MBk * ldy, ldy);
-        }
-    if (a.y_type == DType::BF16)
-        for (int64_t m = 0; m < a.M; ++m)
-            for (int64_t n = 0; n < a.N; ++n)
-                static_cast<uint16_t*>(a.y)[m * a.ldy + n] = bf16_from_float(ybuf[size_t(m * a.N + n)]);
+        for (int64_t mt = 0; mt < mtasks; ++mt)
+            for (int64_t t = 0; t < ntasks; ++t)
+                avx2::gemm_wo_block(a, mt * MB, std::min(a.M, mt * MB + MB), t * NB, std::min(a.N, t * NB + NB));
+        return;
+    }
+    if (a.M <= 4) {
+        // GEMV: memory bound. Contiguous column ranges (multiples of 8) split evenly over threads.
+        constexpr int64_t NB = 64;
+        const int64_t ntasks = ceil_div(a.N, NB);
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < ntasks; ++t) avx512::gemv_wo_cols(a, t * NB, std::min(a.N, t * NB + NB));
+        return;
+    }
+    // GEMM: tasks of MC rows x one decoded panel of columns.
+    constexpr int64_t MC = 128;
+    const bool bf16dot = level >= Isa::Avx512Bf16 && a.x_type == DType::BF16;
+    const int64_t NC = avx512::gemm_wo_panel_cols();
+    const int64_t ntasks = ceil_div(a.N, NC), mtasks = ceil_div(a.M, MC);
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int64_t t = 0; t < ntasks; ++t)
+        for (int64_t mt = 0; mt < mtasks; ++mt)
+            avx512::gemm_wo_task(a, mt * MC, std::min(a.M, mt * MC + MC), t * NC, bf16dot);
 }
 
 } // namespace qb::kernels

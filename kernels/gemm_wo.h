@@ -2,10 +2,23 @@
 // Weight-only GEMM / GEMV: Y[M,N] = X[M,K] . dequant(W)[N,K]^T (+ bias), W as INT8 or
 // FP8-E4M3 codes with per-tensor / per-row / per-group scales, dequantized inside the kernel
 // (the float weight matrix is never materialised).
-// Reference order: s = 0; per group g: p = sum_k x*decode(w) (k ascending); s = s + p * sw;
-// y = s (+ bias). The fast path (AVX-512) sums in 16 lanes per group and folds sw into the lane
-// sums, so it matches the reference within float32 summation-order error (tests: NMSE < 1e-10).
-// Fast path covers per-tensor, per-row and per-group with G % 16 == 0; other G use _ref.
+// Reference order (gemm_wo_ref, the oracle): s = 0; per group g: p = sum_k x*decode(w)
+// (k ascending); s = s + p * sw; y = s (+ bias). bf16 X is widened exactly; bf16 Y is rounded
+// to nearest even at the end.
+// Fast paths (gemm_wo, runtime dispatch on isa()) compute the same sums in another float32 order
+// and match the reference within summation-order error (tests: NMSE < 1e-10; bf16 Y: one bf16
+// ulp): X is never rounded and the decoded codes are exact, only the order of the additions and
+// FMA contraction (unrounded products) differ:
+//   AVX-512, M <= 4 (GEMV): 16 k-lanes per (row, column), each group's lane sums scaled by sw
+//     (FP8: sw * 256, the codes being decoded as value / 256) and summed, lanes reduced at the end.
+//   AVX-512, M > 4 (GEMM): codes of 128 columns x a chunk of up to 256 k within one scale group
+//     are decoded once into a panel and reused by all rows; per chunk p = sum over the chunk in
+//     k order (X fp32: fp32 FMA; X bf16 with AVX512_BF16: vdpbf16ps, which adds k pairs and
+//     flushes denormal inputs/outputs), then s = s + p * sw (fused), sw being the chunk's group
+//     scale (per row / per tensor: the one scale, applied per chunk).
+//   AVX2 (no AVX-512): 8 k-lanes, as the GEMV above, for every M.
+// All group sizes work on every path (G need not be a multiple of 16). No float copy of W or X
+// is made; the GEMM uses per-thread scratch of 128 x (256 + rows of a task (<= 128)) floats.
 #include "kernels/common.h"
 
 namespace qb::kernels {

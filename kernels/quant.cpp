@@ -137,7 +137,7 @@ void quantize_rows_int8(const void* x, DType xt, int64_t rows, int64_t cols, int
 {
     QuantSpec s{QType::INT8, Gran::Row, 0, divisor};
     check("quantize_rows_int8", x, rows, cols, ldx, s, codes, ldc, scales);
-    if (!simd_enabled()) return quantize_rows_int8_ref(x, xt, rows, cols, ldx, divisor, codes, ldc, scales);
+    if (isa() < Isa::Avx512) return quantize_rows_int8_ref(x, xt, rows, cols, ldx, divisor, codes, ldc, scales);
 #pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
     for (int64_t r = 0; r < rows; ++r) {
         const void* xr = xt == DType::F32 ? static_cast<const void*>(static_cast<const float*>(x) + r * ldx)

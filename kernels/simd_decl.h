@@ -1,6 +1,6 @@
 #pragma once
-// Internal: entry points of the translation units compiled with -mavx512*. Only call them after
-// simd_enabled() returned true (runtime dispatch); their signatures use no SIMD types.
+// Internal: entry points of the translation units compiled with -mavx512* / -mavx2 flags. Only
+// call them when isa() (common.h) is at least their level; their signatures use no SIMD types.
 #include <cstdint>
 
 namespace qb::kernels {
@@ -13,7 +13,23 @@ float quantize_row_int8(const void* x, bool bf16, int64_t cols, float divisor, i
 void gemm_int8_block(const PackedInt8Weight& w, const uint8_t* xp, int64_t xps, int64_t m0, int64_t m1,
                      int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
                      const float* bias, float* y, int64_t ldy);
-// Weight-only: x already float32 [M, K]; rows n in [n0, n1), all m.
-void gemm_wo_block(const WoGemmArgs& a, const float* x, int64_t ldx, int64_t n0, int64_t n1, float* y, int64_t ldy);
+// Weight-only GEMV (a.M <= 4): all rows of X, output columns [n0, n1); writes a.y directly.
+void gemv_wo_cols(const WoGemmArgs& a, int64_t n0, int64_t n1);
+// Weight-only GEMM: rows [m0, m1) x columns [n0, n0 + gemm_wo_panel_cols()) (clipped to N);
+// bf16dot: X bf16 and AVX512_BF16 present (vdpbf16ps micro-kernel).
+int64_t gemm_wo_panel_cols();
+void gemm_wo_task(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, bool bf16dot);
 } // namespace avx512
+namespace avxvnni {  // AVX2 + AVX-VNNI; xp as in avx512::gemm_int8_block (u8, x + 128)
+void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int64_t m0, int64_t m1,
+                     int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
+                     const float* bias, float* y, int64_t ldy);
+} // namespace avxvnni
+namespace avx2 {     // AVX2 + FMA + F16C; xp: int16 (x + 128), same layout
+void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int64_t m0, int64_t m1,
+                     int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
+                     const float* bias, float* y, int64_t ldy);
+// Weight-only, rows [m0, m1) x columns [n0, n1); writes a.y directly.
+void gemm_wo_block(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+} // namespace avx2
 } // namespace qb::kernels

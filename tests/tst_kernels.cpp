@@ -1,7 +1,9 @@
 // Kernel tests: FP8 codecs against the OCP spec (computed independently here), quantization
 // error bounds and granularity ordering, fast paths against the scalar references
 // (INT8 GEMM: bit-exact; weight-only GEMM: NMSE = mse(a,b)/mse(a,0) below a per-output bound),
-// argument checks, and the CUDA kernels against the references when a GPU is present.
+// argument checks. Every fast path (weight-only: GEMV, panel GEMM fp32 / bf16, AVX2 tiles) runs at
+// every ISA level this CPU supports (set_isa: AVX-512 with and without BF16, AVX-VNNI, AVX2,
+// scalar). The CUDA kernels are tested in tst_kernels_cuda.cpp.
 #include <QtTest/QtTest>
 
 #include "kernels/fp8.h"
@@ -9,9 +11,7 @@
 #include "kernels/gemm_int8.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/quant.h"
-#ifdef QB_HAVE_CUDA_KERNELS
-#include "kernels/cuda/cuda_kernels.h"
-#endif
+#include "kernels_testutil.h"
 
 #include <algorithm>
 #include <cmath>
@@ -42,39 +42,6 @@ double specValue(int f, int c)
     }
     if (e == 0) return sgn * std::ldexp(double(m), 1 - I.bias - I.mb);
     return sgn * std::ldexp(1.0 + double(m) / double(1 << I.mb), e - I.bias);
-}
-
-std::vector<float> randn(size_t n, uint32_t seed, float sd = 1.0f)
-{
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, sd);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
-std::vector<int8_t> randi8(size_t n, uint32_t seed, int lo = -128, int hi = 127)
-{
-    std::mt19937 rng(seed);
-    std::uniform_int_distribution<int> d(lo, hi);
-    std::vector<int8_t> v(n);
-    for (auto& x : v) x = int8_t(d(rng));
-    return v;
-}
-
-// NMSE = mse(ref, got) / mse(ref, 0)
-double nmse(const std::vector<float>& ref, const std::vector<float>& got)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < ref.size(); ++i) { num += double(ref[i] - got[i]) * (ref[i] - got[i]); den += double(ref[i]) * ref[i]; }
-    return den > 0 ? num / den : num;
-}
-
-std::vector<uint16_t> toBf16(const std::vector<float>& v)
-{
-    std::vector<uint16_t> o(v.size());
-    for (size_t i = 0; i < v.size(); ++i) o[i] = bf16_from_float(v[i]);
-    return o;
 }
 
 } // namespace
@@ -109,9 +76,10 @@ private Q_SLOTS:
     void gemmWoMatchesRef_data();
     void gemmWoMatchesRef();
     void gemmWoRefMatchesDequantMatmul();
+    void gemmWoDecodesEveryCode();
 
     void argumentChecks();
-    void cudaMatchesRef();
+    void isaControl();
 };
 
 void TestKernels::fp8_data()
@@ -398,12 +366,15 @@ void TestKernels::gemmInt8MatchesRef_data()
 void TestKernels::gemmInt8MatchesRef()
 {
     QFETCH(int, M); QFETCH(int, N); QFETCH(int, K); QFETCH(int, gran); QFETCH(int, group); QFETCH(bool, xPerTensor); QFETCH(bool, bias);
-    if (!cpu_has_avx512_vnni()) QSKIP("no AVX-512 VNNI on this CPU: gemm_int8 runs the reference");
     const int64_t ldx = K + 3, ldw = K + 5, ldy = N + 2;
     auto x = randi8(size_t(M * ldx), uint32_t(M * 7 + K));
     auto w = randi8(size_t(N * ldw), uint32_t(N * 13 + K));
     if (M > 2) std::fill(x.begin(), x.begin() + ldx, int8_t(-128));           // extreme codes
     if (N > 2) std::fill(w.begin(), w.begin() + ldw, int8_t(-128));
+    if (M > 3 && N > 3) {                                                    // 127 x -128 and -128 x 127
+        std::fill(x.begin() + ldx, x.begin() + 2 * ldx, int8_t(127));
+        std::fill(w.begin() + ldw, w.begin() + 2 * ldw, int8_t(127));
+    }
     const int64_t ng = gran == 2 && group < K ? (K + group - 1) / group : 1;
     auto xs = randn(size_t(M), 1), ws = randn(size_t(N * ng), 2), bv = randn(size_t(N), 3);
     for (auto& v : xs) v = std::fabs(v) * 0.01f + 1e-4f;
@@ -412,12 +383,23 @@ void TestKernels::gemmInt8MatchesRef()
     a.M = M; a.N = N; a.K = K; a.x = x.data(); a.ldx = ldx; a.x_scales = xs.data(); a.x_per_tensor = xPerTensor;
     a.w = w.data(); a.ldw = ldw; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
     a.bias = bias ? bv.data() : nullptr; a.ldy = ldy;
-    std::vector<float> y1(static_cast<size_t>(M * ldy), 7.0f), y2(y1.size(), 7.0f);
-    a.y = y1.data();
-    gemm_int8(a);
+    std::vector<float> y2(static_cast<size_t>(M * ldy), 7.0f);
     a.y = y2.data();
     gemm_int8_ref(a);
-    QVERIFY(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0);   // padding columns untouched too
+    const PackedInt8Weight p = pack_int8_weight(w.data(), N, K, ldw, ws.data(), Gran(gran), group);
+    for (Isa level : {Isa::Avx512, Isa::AvxVnni, Isa::Avx2, Isa::Scalar}) {
+        if (!cpu_supports(level)) continue;
+        set_isa(level);
+        std::vector<float> y1(y2.size(), 7.0f), y3(y2.size(), 7.0f);
+        a.y = y1.data();
+        gemm_int8(a);
+        a.y = y3.data();
+        gemm_int8_packed(p, a);
+        reset_isa();
+        // Bit-identical, padding columns untouched too.
+        QVERIFY2(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0, isa_name(level));
+        QVERIFY2(std::memcmp(y3.data(), y2.data(), y3.size() * 4) == 0, isa_name(level));
+    }
 }
 
 void TestKernels::gemmInt8RefIsExact()
@@ -449,9 +431,10 @@ void TestKernels::gemmWoMatchesRef_data()
     QTest::addColumn<bool>("xbf16");
     QTest::addColumn<bool>("ybf16");
     struct S { int M, N, K; };
-    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 256, 1024}, S{3, 19, 77}, S{5, 64, 512}, S{17, 33, 130}})
+    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 256, 1024}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512},
+                S{6, 3, 1}, S{16, 200, 384}, S{17, 33, 130}, S{33, 130, 200}, S{520, 70, 48}})
         for (int q : {0, 1})
-            for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}})
+            for (auto [g, G] : {std::pair{1, 0}, {2, 64}, {2, 128}, {0, 0}, {2, 24}, {2, 7}, {2, 320}})
                 for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})
                     QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-%4-g%5:%6%7%8").arg(s.M).arg(s.N).arg(s.K).arg(q ? "fp8" : "int8")
                                                  .arg(g).arg(G).arg(xb ? "-xbf16" : "").arg(yb ? "-ybf16" : "")))
@@ -464,29 +447,45 @@ void TestKernels::gemmWoMatchesRef()
     QFETCH(bool, xbf16); QFETCH(bool, ybf16);
     auto wf = randn(size_t(N * K), uint32_t(N + K), 0.05f);
     QuantSpec qs{QType(qtype), Gran(gran), group};
-    std::vector<uint8_t> codes(static_cast<size_t>(N * K));
+    const int64_t ldw = K + 3, ldx = K + 2, ldy = N + 1;   // strided W, X and Y
+    std::vector<uint8_t> codes(static_cast<size_t>(N * ldw), 0x7f);   // padding: E4M3 NaN / INT8 127
     std::vector<float> ws(static_cast<size_t>(num_scales(qs, N, K)));
-    quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), K, ws.data());
-    auto xf = randn(size_t(M * K), uint32_t(M + 3 * K));
+    quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), ldw, ws.data());
+    auto xf = randn(size_t(M * ldx), uint32_t(M + 3 * K));
+    for (int64_t m = 0; m < M; ++m)                          // a read past K would poison y
+        for (int64_t k = K; k < ldx; ++k) xf[size_t(m * ldx + k)] = std::numeric_limits<float>::quiet_NaN();
     auto xb = toBf16(xf);
     auto bias = randn(size_t(N), 9);
     WoGemmArgs a;
     a.M = M; a.N = N; a.K = K; a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
-    a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = K;
-    a.w = codes.data(); a.w_type = QType(qtype); a.ldw = K; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
-    a.bias = (M + N) % 2 ? bias.data() : nullptr; a.y_type = ybf16 ? DType::BF16 : DType::F32; a.ldy = N;
-    std::vector<float> y1(static_cast<size_t>(M * N)), y2(y1.size());
-    std::vector<uint16_t> b1(y1.size()), b2(y1.size());
-    a.y = ybf16 ? static_cast<void*>(b1.data()) : static_cast<void*>(y1.data());
-    gemm_wo(a);
+    a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = ldx;
+    a.w = codes.data(); a.w_type = QType(qtype); a.ldw = ldw; a.w_scales = ws.data(); a.w_gran = Gran(gran); a.group = group;
+    a.bias = (M + N) % 2 ? bias.data() : nullptr; a.y_type = ybf16 ? DType::BF16 : DType::F32; a.ldy = ldy;
+    std::vector<float> y2(static_cast<size_t>(M * ldy), 3.0f);
+    std::vector<uint16_t> b2(y2.size(), 0x4040);
     a.y = ybf16 ? static_cast<void*>(b2.data()) : static_cast<void*>(y2.data());
     gemm_wo_ref(a);
     if (ybf16)
-        for (size_t i = 0; i < y1.size(); ++i) { y1[i] = bf16_to_float(b1[i]); y2[i] = bf16_to_float(b2[i]); }
-    // float32 summation order: NMSE ~ K * 2^-48; bf16 output: at most one bf16 ulp (2^-8) apart.
-    const double tol = ybf16 ? 1e-4 : 1e-10;
-    const double e = nmse(y2, y1);
-    QVERIFY2(e < tol, qPrintable(QStringLiteral("NMSE %1").arg(e)));
+        for (size_t i = 0; i < y2.size(); ++i) y2[i] = bf16_to_float(b2[i]);
+    // Every fast path: GEMV (M <= 4) and panel GEMM (fp32 FMA, and vdpbf16ps for bf16 X with
+    // AVX512_BF16), AVX2 tiles.
+    for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2}) {
+        if (!cpu_supports(level)) continue;
+        set_isa(level);
+        std::vector<float> y1(y2.size(), 3.0f);
+        std::vector<uint16_t> b1(y2.size(), 0x4040);
+        a.y = ybf16 ? static_cast<void*>(b1.data()) : static_cast<void*>(y1.data());
+        gemm_wo(a);
+        reset_isa();
+        if (ybf16)
+            for (size_t i = 0; i < y1.size(); ++i) y1[i] = bf16_to_float(b1[i]);
+        // float32 summation order: NMSE ~ K * 2^-48; bf16 output: at most one bf16 ulp (2^-8) apart.
+        const double tol = ybf16 ? 1e-4 : 1e-10;
+        const double e = nmse(y2, y1);
+        QVERIFY2(e < tol, qPrintable(QStringLiteral("%1: NMSE %2").arg(isa_name(level)).arg(e)));
+        for (int64_t m = 0; m < M; ++m)                      // padding column untouched
+            QCOMPARE(y1[size_t(m * ldy + N)], 3.0f);
+    }
 }
 
 void TestKernels::gemmWoRefMatchesDequantMatmul()
@@ -514,6 +513,42 @@ void TestKernels::gemmWoRefMatchesDequantMatmul()
     }
 }
 
+void TestKernels::gemmWoDecodesEveryCode()
+{
+    // W row n holds code n at k = 5 (zeros elsewhere), X is one-hot at k = 5: y[m][n] must be
+    // exactly decode(code) * scale on every path (GEMV M = 1, panel GEMM M = 8 fp32 and bf16 X).
+    const int K = 40, N = 256;
+    for (int q : {0, 1})
+        for (bool xbf16 : {false, true})
+            for (int M : {1, 8}) {
+                std::vector<uint8_t> w(size_t(N * K), 0);
+                for (int n = 0; n < N; ++n) w[size_t(n * K + 5)] = uint8_t(n);
+                if (q == 1) { w[size_t(0x7f * K + 5)] = 0; w[size_t(0xff * K + 5)] = 0; }   // E4M3 NaN codes
+                std::vector<float> xf(size_t(M * K), 0.0f), ws(1, 0.5f), y(size_t(M * N));
+                for (int m = 0; m < M; ++m) xf[size_t(m * K + 5)] = 1.0f;
+                auto xb = toBf16(xf);
+                WoGemmArgs a;
+                a.M = M; a.N = N; a.K = K; a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+                a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = K; a.w = w.data(); a.w_type = QType(q); a.ldw = K;
+                a.w_scales = ws.data(); a.w_gran = Gran::Tensor; a.y = y.data(); a.ldy = N;
+                for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+                    if (!cpu_supports(level)) continue;
+                    set_isa(level);
+                    std::fill(y.begin(), y.end(), -1.0f);
+                    gemm_wo(a);
+                    reset_isa();
+                    for (int m = 0; m < M; ++m)
+                        for (int n = 0; n < N; ++n) {
+                            const uint8_t c = w[size_t(n * K + 5)];
+                            const float want = (q == 0 ? float(int8_t(c)) : fp8e4m3_to_float(c)) * 0.5f;
+                            if (y[size_t(m * N + n)] != want)
+                                QFAIL(qPrintable(QStringLiteral("%1 q%2 M%3 code 0x%4: %5 != %6").arg(isa_name(level)).arg(q).arg(M)
+                                                     .arg(int(c), 2, 16, QChar('0')).arg(y[size_t(m * N + n)]).arg(want)));
+                        }
+                }
+            }
+}
+
 void TestKernels::argumentChecks()
 {
     std::vector<float> x(16, 1.0f), s(4);
@@ -539,106 +574,22 @@ void TestKernels::argumentChecks()
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_wo(b));
 }
 
-#ifdef QB_HAVE_CUDA_KERNELS
-namespace {
-namespace kc = qb::kernels::cuda;
-// A device buffer filled from / read back into a host vector.
-template <class T>
-struct Dev {
-    void* p = nullptr; size_t n = 0;
-    explicit Dev(const std::vector<T>& h) : p(kc::device_alloc(std::max<size_t>(1, h.size()) * sizeof(T))), n(h.size()) { kc::copy_to_device(p, h.data(), n * sizeof(T)); }
-    ~Dev() { kc::device_free(p); }
-    std::vector<T> get() const { std::vector<T> h(n); kc::synchronize(); kc::copy_to_host(h.data(), p, n * sizeof(T)); return h; }
-    T* d() const { return static_cast<T*>(p); }
-};
-} // namespace
-#endif
-
-void TestKernels::cudaMatchesRef()
+void TestKernels::isaControl()
 {
-#ifndef QB_HAVE_CUDA_KERNELS
-    QSKIP("built without CUDA kernels");
-#else
-    if (!kc::available()) QSKIP("no CUDA device");
-    // quantize / dequantize: bit-identical codes, scales and dequantized values.
-    const int64_t rows = 37, cols = 300;
-    auto xf = randn(size_t(rows * cols), 21, 2.0f);
-    auto xb = toBf16(xf);
-    for (int q : {0, 1})
-        for (auto gs : {std::pair{Gran::Tensor, 0}, {Gran::Row, 0}, {Gran::Group, 64}, {Gran::Group, 7}})
-            for (bool bf : {false, true}) {
-                QuantSpec s{QType(q), gs.first, gs.second, q == 0 && bf ? 127.5f : 127.0f};
-                const size_t ns = size_t(num_scales(s, rows, cols));
-                std::vector<uint8_t> cref(static_cast<size_t>(rows * cols));
-                std::vector<float> sref(ns), dref(static_cast<size_t>(rows * cols));
-                const void* xh = bf ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
-                quantize_ref(xh, bf ? DType::BF16 : DType::F32, rows, cols, cols, s, cref.data(), cols, sref.data());
-                dequantize(cref.data(), rows, cols, cols, s, sref.data(), dref.data(), DType::F32, cols);
-                Dev<float> dx(xf), dsc(std::vector<float>(ns)), dout(std::vector<float>(dref.size()));
-                Dev<uint16_t> dxb(xb);
-                Dev<uint8_t> dc(std::vector<uint8_t>(cref.size()));
-                kc::quantize(bf ? static_cast<void*>(dxb.d()) : static_cast<void*>(dx.d()), bf ? DType::BF16 : DType::F32, rows, cols,
-                             cols, s, dc.d(), cols, dsc.d());
-                kc::dequantize(dc.d(), rows, cols, cols, s, dsc.d(), dout.d(), DType::F32, cols);
-                QVERIFY(dc.get() == cref);
-                QVERIFY(dsc.get() == sref);
-                QVERIFY(dout.get() == dref);
-            }
-    // INT8 GEMM: bit-identical to the reference.
-    for (auto [M, N, K, gran, G] : {std::tuple{5, 33, 100, Gran::Row, 0}, {40, 70, 515, Gran::Group, 64}, {3, 9, 50, Gran::Group, 7}}) {
-        auto x = randi8(size_t(M * K), 1), w = randi8(size_t(N * K), 2);
-        const int64_t ng = gran == Gran::Group ? (K + G - 1) / G : 1;
-        auto xs = randn(size_t(M), 3), ws = randn(size_t(N * ng), 4), bias = randn(size_t(N), 5);
-        Int8GemmArgs a;
-        a.M = M; a.N = N; a.K = K; a.ldx = K; a.ldw = K; a.ldy = N; a.w_gran = gran; a.group = G;
-        std::vector<float> yref(static_cast<size_t>(M * N));
-        a.x = x.data(); a.x_scales = xs.data(); a.w = w.data(); a.w_scales = ws.data(); a.bias = bias.data(); a.y = yref.data();
-        gemm_int8_ref(a);
-        Dev<int8_t> dxq(x), dwq(w);
-        Dev<float> dxs(xs), dws(ws), db(bias), dy(std::vector<float>(yref.size()));
-        a.x = dxq.d(); a.x_scales = dxs.d(); a.w = dwq.d(); a.w_scales = dws.d(); a.bias = db.d(); a.y = dy.d();
-        kc::gemm_int8(a);
-        QVERIFY(dy.get() == yref);
-    }
-    // Weight-only: NMSE against the reference (GEMV and tiled GEMM paths).
-    for (auto [M, N, K, q] : {std::tuple{1, 100, 512, 0}, {3, 64, 300, 1}, {20, 70, 256, 0}, {70, 33, 128, 1}}) {
-        auto wf = randn(size_t(N * K), 6, 0.05f), x = randn(size_t(M * K), 7);
-        QuantSpec s{QType(q), Gran::Group, 64};
-        std::vector<uint8_t> codes(static_cast<size_t>(N * K));
-        std::vector<float> ws(static_cast<size_t>(num_scales(s, N, K))), yref(static_cast<size_t>(M * N));
-        quantize_ref(wf.data(), DType::F32, N, K, K, s, codes.data(), K, ws.data());
-        WoGemmArgs a;
-        a.M = M; a.N = N; a.K = K; a.ldx = K; a.ldw = K; a.ldy = N; a.w_type = QType(q); a.w_gran = Gran::Group; a.group = 64;
-        a.x = x.data(); a.w = codes.data(); a.w_scales = ws.data(); a.y = yref.data();
-        gemm_wo_ref(a);
-        Dev<float> dx(x), dws(ws), dy(std::vector<float>(yref.size()));
-        Dev<uint8_t> dc(codes);
-        a.x = dx.d(); a.w = dc.d(); a.w_scales = dws.d(); a.y = dy.d();
-        kc::gemm_wo(a);
-        const double e = nmse(yref, dy.get());
-        QVERIFY2(e < 1e-10, qPrintable(QStringLiteral("wo NMSE %1").arg(e)));
-    }
-    // FP8 GEMM: cuBLASLt (sm_89+; FP8 tensor-core accumulation is not fp32-exact) and fallback.
-    for (bool lt : {true, false}) {
-        const int64_t M = 48, N = 96, K = 256;
-        auto xf8 = randn(size_t(M * K), 8), wf8 = randn(size_t(N * K), 9, 0.05f);
-        QuantSpec s{QType::FP8_E4M3, Gran::Row, 0};
-        std::vector<uint8_t> xc(static_cast<size_t>(M * K)), wc(static_cast<size_t>(N * K));
-        std::vector<float> xs(static_cast<size_t>(M)), ws(static_cast<size_t>(N)), yref(static_cast<size_t>(M * N));
-        quantize_ref(xf8.data(), DType::F32, M, K, K, s, xc.data(), K, xs.data());
-        quantize_ref(wf8.data(), DType::F32, N, K, K, s, wc.data(), K, ws.data());
-        Fp8GemmArgs a;
-        a.M = M; a.N = N; a.K = K; a.ldx = K; a.ldw = K; a.ldy = N;
-        a.x = xc.data(); a.x_scales = xs.data(); a.w = wc.data(); a.w_scales = ws.data(); a.y = yref.data();
-        gemm_fp8_ref(a);
-        Dev<uint8_t> dxc(xc), dwc(wc);
-        Dev<float> dxs(xs), dws(ws), dy(std::vector<float>(yref.size()));
-        a.x = dxc.d(); a.x_scales = dxs.d(); a.w = dwc.d(); a.w_scales = dws.d(); a.y = dy.d();
-        kc::gemm_fp8(a, nullptr, lt);
-        const double e = nmse(yref, dy.get());
-        QVERIFY2(e < (lt ? 1e-5 : 1e-10), qPrintable(QStringLiteral("fp8 gemm (%1) NMSE %2").arg(lt ? "cublasLt" : "fallback").arg(e)));
-    }
-#endif
+    const Isa best = isa();
+    QVERIFY(cpu_supports(best));
+    QVERIFY(cpu_supports(Isa::Scalar));
+    set_isa(Isa::Avx2);
+    QVERIFY(isa() <= Isa::Avx2 && cpu_supports(isa()));
+    QCOMPARE(simd_enabled(), cpu_supports(Isa::Avx2));
+    set_simd_enabled(false);
+    QCOMPARE(isa(), Isa::Scalar);
+    QVERIFY(!simd_enabled());
+    set_isa(Isa::Avx512Bf16);                                 // a cap above the CPU is clamped
+    QVERIFY(cpu_supports(isa()));
+    reset_isa();
+    QCOMPARE(isa(), best);
+    QCOMPARE(QString(isa_name(Isa::AvxVnni)), QStringLiteral("avxvnni"));
 }
 
 QTEST_APPLESS_MAIN(TestKernels)

@@ -131,17 +131,49 @@ int runGemm(const std::vector<std::string>& argv)
                         const double tq = medianSeconds([&] { quantX(); qk::gemm_int8_packed(*p, a); }, reps);
                         add(std::string(name) + " (+quant x)", tq, double(N * K) + sbytes);
                     }
+                    // The AVX2 fallbacks on the same packed weight (forced), per-row scales only.
+                    if (vnni && p == &pRow)
+                        for (qk::Isa level : {qk::Isa::AvxVnni, qk::Isa::Avx2}) {
+                            if (!qk::cpu_supports(level) || qk::isa() <= level) continue;
+                            qk::set_isa(level);
+                            const double t = medianSeconds([&] { qk::gemm_int8_packed(*p, a); }, reps);
+                            qk::reset_isa();
+                            add(std::string(name) + " (" + qk::isa_name(level) + ")", t, double(N * K) + sbytes);
+                        }
                 }
-                for (auto [codes, sc, qt, name] : {std::tuple{&wi8, &si8, qk::QType::INT8, "wo int8 row"},
-                                                   std::tuple{&wi8g, &si8g, qk::QType::INT8, "wo int8 g128"},
-                                                   std::tuple{&wf8, &sf8, qk::QType::FP8_E4M3, "wo fp8 row"}}) {
-                    qk::WoGemmArgs a;
-                    a.M = M; a.N = N; a.K = K; a.x = xf; a.ldx = K; a.w = codes->data(); a.w_type = qt; a.ldw = K;
-                    a.w_scales = sc->data(); a.w_gran = sc->size() == size_t(N) ? qk::Gran::Row : qk::Gran::Group; a.group = 128;
-                    a.y = y.data(); a.ldy = N;
-                    const double t = medianSeconds([&] { qk::gemm_wo(a); }, reps);
-                    add(name, t, double(N * K) + 4.0 * double(sc->size()));
-                }
+                // Weight-only: X fp32 (as the fp32 baseline) and X bf16 (the input libtorch bf16 gets).
+                const void* xBits = xB.data_ptr();
+                for (bool xbf : {false, true})
+                    for (auto [codes, sc, qt, name] : {std::tuple{&wi8, &si8, qk::QType::INT8, "wo int8 row"},
+                                                       std::tuple{&wi8g, &si8g, qk::QType::INT8, "wo int8 g128"},
+                                                       std::tuple{&wf8, &sf8, qk::QType::FP8_E4M3, "wo fp8 row"}}) {
+                        qk::WoGemmArgs a;
+                        a.M = M; a.N = N; a.K = K; a.x = xbf ? xBits : static_cast<const void*>(xf);
+                        a.x_type = xbf ? qk::DType::BF16 : qk::DType::F32; a.ldx = K;
+                        a.w = codes->data(); a.w_type = qt; a.ldw = K;
+                        a.w_scales = sc->data(); a.w_gran = sc->size() == size_t(N) ? qk::Gran::Row : qk::Gran::Group; a.group = 128;
+                        a.y = y.data(); a.ldy = N;
+                        const double wbytes = double(N * K) + 4.0 * double(sc->size());
+                        const double t = medianSeconds([&] { qk::gemm_wo(a); }, reps);
+                        add(std::string(name) + (xbf ? " (x bf16)" : ""), t, wbytes);
+                        if (!xbf && codes == &wi8 && M == 1) {
+                            // The same GEMV with W streamed from DRAM, as in inference: every call
+                            // reads another copy of the codes, >= 1 GiB in all (like the probe), so
+                            // the weights cannot sit in the last-level cache between calls.
+                            const size_t copies = std::max<size_t>(2, size_t((int64_t(1) << 30) / (N * K)));
+                            std::vector<std::vector<uint8_t>> cold(quick ? 2 : copies, *codes);
+                            size_t ci = 0;
+                            const double tc = medianSeconds([&] { a.w = cold[ci].data(); ci = (ci + 1) % cold.size(); qk::gemm_wo(a); }, reps);
+                            a.w = codes->data();
+                            add(std::string(name) + " (cold W)", tc, wbytes);
+                        }
+                        if (!xbf && codes == &wi8 && qk::cpu_supports(qk::Isa::Avx2) && qk::isa() > qk::Isa::AvxVnni) {
+                            qk::set_isa(qk::Isa::Avx2);
+                            const double t2 = medianSeconds([&] { qk::gemm_wo(a); }, reps);
+                            qk::reset_isa();
+                            add(std::string(name) + " (avx2)", t2, wbytes);
+                        }
+                    }
                 for (auto& r : rows)
                     if (r.M == M && r.N == N && r.K == K) { r.vsF32 = tF32 * 1e3 / r.ms; r.vsBf16 = tBf16 * 1e3 / r.ms; }
             }
@@ -150,21 +182,24 @@ int runGemm(const std::vector<std::string>& argv)
         if (args.has("json")) {
             nlohmann::json j = {{"benchmark", "gemm"}, {"git_commit", b.git_commit}, {"cpu", b.cpu},
                                 {"torch_version", b.torch_version}, {"threads", threads}, {"torch_threads", torch::get_num_threads()},
-                                {"avx512_vnni", qk::simd_enabled()}, {"bandwidth_gbs", bw}, {"loadavg_start", load0}, {"loadavg_end", loadAverage()}, {"rows", nlohmann::json::array()}};
+                                {"avx512_vnni", qk::cpu_has_avx512_vnni()}, {"isa", qk::isa_name(qk::isa())}, {"bandwidth_gbs", bw}, {"loadavg_start", load0}, {"loadavg_end", loadAverage()}, {"rows", nlohmann::json::array()}};
             for (const auto& r : rows)
                 j["rows"].push_back({{"M", r.M}, {"N", r.N}, {"K", r.K}, {"method", r.method}, {"ms", r.ms}, {"gflops", r.gflops},
                                      {"weight_gbs", r.gbs}, {"speedup_vs_fp32", r.vsF32}, {"speedup_vs_bf16", r.vsBf16},
                                      {"pct_bandwidth", r.pctBw}});
             std::cout << j.dump(2) << '\n';
         } else {
-            std::printf("CPU %s, %d threads (libtorch %d), AVX-512 VNNI %s, libtorch %s, commit %s\n", b.cpu.c_str(), threads, torch::get_num_threads(),
-                        qk::simd_enabled() ? "yes" : "no", b.torch_version.c_str(), b.git_commit.c_str());
+            std::printf("CPU %s, %d threads (libtorch %d), kernels ISA %s, libtorch %s, commit %s\n", b.cpu.c_str(), threads, torch::get_num_threads(),
+                        qk::isa_name(qk::isa()), b.torch_version.c_str(), b.git_commit.c_str());
             std::printf("streaming read bandwidth: %.1f GB/s; load average %.1f at start, %.1f at end\n\n", bw, load0, loadAverage());
             std::printf("%5s %5s %5s  %-24s %9s %9s %8s %7s %7s %6s\n", "M", "N", "K", "method", "ms", "GFLOP/s", "W GB/s", "x fp32", "x bf16", "%bw");
             for (const auto& r : rows)
                 std::printf("%5lld %5lld %5lld  %-24s %9.3f %9.1f %8.1f %7.2f %7.2f %6.1f\n", (long long)r.M, (long long)r.N,
                             (long long)r.K, r.method.c_str(), r.ms, r.gflops, r.gbs, r.vsF32, r.vsBf16, r.pctBw);
-            std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe.\n");
+            std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe.\n"
+                        "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced.\n"
+                        "Other rows reuse one weight matrix, which may stay in the last-level cache (%%bw > 100); "
+                        "(cold W): a different copy per call, streamed from DRAM.\n");
         }
         return 0;
     });
