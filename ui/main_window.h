@@ -98,6 +98,7 @@ private:
     ChartsPage* charts_ = nullptr;
     SummaryPage* summary_ = nullptr;
     bool summaryDirty_ = false;
+    double startMs_ = 0; // GUI-thread time of the last Run click
     LatencyProbe* probe_ = nullptr;
     QTabWidget* tabs_ = nullptr;
     QSplitter* split_ = nullptr;

@@ -29,6 +29,9 @@ ChartWidget::ChartWidget(QWidget* parent) : QWidget(parent)
     chart_->setAnimationOptions(QChart::NoAnimation); // live updates: animation would lag behind
     chart_->legend()->setAlignment(Qt::AlignBottom);
     chart_->legend()->setVisible(true);
+    QFont small = chart_->legend()->font();
+    small.setPointSizeF(std::max(6.5, small.pointSizeF() - 1.5));
+    chart_->legend()->setFont(small);
     chart_->setMargins(QMargins(4, 4, 4, 4));
     view_ = new QChartView(chart_, this);
     view_->setRenderHint(QPainter::Antialiasing);
@@ -92,6 +95,10 @@ void ChartWidget::setSpec(const ChartSpec& spec)
     else
         buildBars();
     chart_->legend()->setVisible(!spec.series.empty());
+    // Line charts carry up to six series with long names: a column at the right keeps them whole.
+    const Qt::Alignment want = spec.kind == ChartKind::Lines ? Qt::AlignRight : Qt::AlignBottom;
+    if (chart_->legend()->alignment() != want) // a change re-lays out the whole chart
+        chart_->legend()->setAlignment(want);
 
 }
 
@@ -104,6 +111,9 @@ void ChartWidget::buildLines()
     ax->setRange(-0.5, double(spec_.categories.size()) - 0.5);
     ax->setTitleText(tr("granularity: coarse → fine"));
     ax->setTruncateLabels(false);
+    QFont f = ax->labelsFont(); // six granularities must fit beside the legend column
+    f.setPointSizeF(std::max(6.5, f.pointSizeF() - 1.5));
+    ax->setLabelsFont(f);
     auto* ay = new QValueAxis;
     ay->setTitleText(QString::fromStdString(spec_.yLabel));
     chart_->addAxis(ax, Qt::AlignBottom);
@@ -179,15 +189,23 @@ void ChartWidget::buildBars()
         cats << QString::fromStdString(c);
     ax->append(cats);
     ax->setTruncateLabels(false); // config names must stay readable
+    QFont f = ax->labelsFont();     // one label per config, up to ~30 of them
+    f.setPointSizeF(std::max(6.5, f.pointSizeF() - 1.5));
+    ax->setLabelsFont(f);
     auto* ay = new QValueAxis;
-    ay->setTitleText(QString::fromStdString(spec_.yLabel));
-    double hi = 0;
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (const auto& s : spec_.series)
-        for (const auto& p : s.points)
+        for (const auto& p : s.points) {
+            lo = std::min(lo, p.y);
             hi = std::max(hi, p.y);
+        }
+    // Values within a few percent of each other (PPL of nearby schemes) are invisible on bars
+    // from zero: zoom to the data and say so on the axis.
+    const bool zoom = spec_.series.size() == 1 && lo > 0 && lo > 0.8 * hi;
     double rlo, rhi;
-    niceRange(0, hi, true, rlo, rhi);
+    niceRange(zoom ? lo : 0, hi, !zoom, rlo, rhi);
     ay->setRange(rlo, rhi);
+    ay->setTitleText(QString::fromStdString(spec_.yLabel) + (zoom ? tr(" (axis does not start at 0)") : QString()));
     chart_->addAxis(ax, Qt::AlignLeft);
     chart_->addAxis(ay, Qt::AlignBottom);
     bars->attachAxis(ax);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <sstream>
 
@@ -99,7 +100,10 @@ static ChartSpec vsGranularity(const std::vector<ConfigResult>& results, const s
         std::string name;
         double x = gi;
         if (gi < 0) { // SmoothQuant: one point at per-row (its weight granularity)
-            name = r.config + sourceSuffix(r);
+            // "SQ INT8 α0.5": short enough for a legend; the tooltip carries the full config.
+            char a[16];
+            std::snprintf(a, sizeof a, " α%g", r.scheme.alpha);
+            name = std::string("SQ ") + (r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") + a + sourceSuffix(r);
             x = 1;
         } else {
             name = std::string(r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") +
