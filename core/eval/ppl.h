@@ -6,6 +6,7 @@
 // PPL = exp(mean NLL over all predicted tokens); stderr by the delta method:
 // ppl * sd(nll) / sqrt(n).
 #include "core/model/llama.h"
+#include "core/util/progress.h"
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,6 @@ struct PplResult {
 
 // progress(done, total) is called after each window (total = windows to run); returning
 // false cancels (throws qb::Cancelled).
-using ProgressFn = std::function<bool(int64_t done, int64_t total)>;
 
 PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens, const PplOptions& opts = {},
                      const ProgressFn& progress = {});

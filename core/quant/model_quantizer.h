@@ -4,6 +4,7 @@
 // (calibration -> per-channel smoothing folded into the RMSNorms and q/k/v, gate/up) and the
 // per-layer matmul accuracy of a scheme on real activations.
 #include "core/quant/scheme.h"
+#include "core/util/progress.h"
 
 #include <torch/torch.h>
 
@@ -20,8 +21,6 @@ class LlamaModel;
 class DenseLinear;
 class LinearOp;
 
-// Progress: (done, total) -> false cancels (the call then throws qb::Cancelled).
-using ProgressFn = std::function<bool(int64_t done, int64_t total)>;
 
 struct QuantizeReport {
     std::string scheme;
