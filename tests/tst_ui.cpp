@@ -266,6 +266,39 @@ private Q_SLOTS:
         QVERIFY(distinctColours(img) > 50);
     }
 
+    // The real thing: the bundled demo model and demo_sweep.json through the core runner
+    // (19 configs x PPL, MMLU direct/generate, throughput, matmul accuracy), started with the
+    // Run button. About a minute on 2 cores.
+    void realDemoSweepThroughWindow()
+    {
+        auto w = std::make_unique<MainWindow>();
+        w->setQuietDialogs(true);
+        w->setConfirmClose(false);
+        w->setupPanel()->setSetup(demoSweep());
+        w->resize(1400, 900);
+        w->show();
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        const int total = int(demoSweep().configs().size());
+        QCOMPARE(total, 19);
+        QSignalSpy done(w.get(), &MainWindow::runFinished);
+        QVERIFY2(w->runPanel()->runButton()->isEnabled(), qPrintable(w->setupPanel()->problems().join(u'\n')));
+        QTest::mouseClick(w->runPanel()->runButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 600000);
+        QCOMPARE(done.at(0).at(0).toBool(), false);
+        QVERIFY2(!w->runPanel()->logText().contains(QStringLiteral("sweep failed")), qPrintable(w->runPanel()->logText()));
+        QCOMPARE(w->resultsModel()->rowCount(), total);
+        for (const auto& r : w->resultsModel()->rows())
+            QVERIFY2(r.status == "ok", qPrintable(QString::fromStdString(r.config + ": " + r.status + " " + r.error)));
+        auto charts = w->chartsPage()->charts();
+        QCOMPARE(charts[1].second->drawnPointCount(), total);     // PPL per config
+        QCOMPARE(charts[2].second->drawnPointCount(), 2 * total); // prefill + decode per config
+        QVERIFY(charts[0].second->drawnPointCount() >= total - 1); // PPL vs granularity
+        QVERIFY(charts[3].second->drawnPointCount() >= total - 1); // SQNR vs granularity
+        QVERIFY(w->summaryPage()->markdown().contains(QStringLiteral("SmoothQuant_FP8_W8A8")));
+        qInfo("real demo sweep: event-loop max latency %.1f ms", w->maxLatencyMs());
+        QVERIFY2(w->maxLatencyMs() < 250, "the GUI thread was blocked during the sweep");
+    }
+
     void cancelMidSweepThenResume()
     {
         auto w = window(120);
