@@ -4,6 +4,7 @@
 // PPL tokens/s and MMLU questions/s (direct, and generate for the baseline) per scheme.
 #include "app/cli/bench.h"
 #include "app/cli/command.h"
+#include "app/cli/split.h"
 #include "core/data/mmlu_data.h"
 #include "core/data/text_data.h"
 #include "core/eval/mmlu.h"
@@ -37,22 +38,6 @@ double median(std::vector<double> v)
     return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::vector<std::string> splitList(const std::string& s)
-{
-    std::vector<std::string> out;
-    size_t b = 0;
-    while (b <= s.size()) {
-        size_t e = s.find(',', b);
-        std::string item = s.substr(b, e == std::string::npos ? std::string::npos : e - b);
-        if (!item.empty())
-            out.push_back(item);
-        if (e == std::string::npos)
-            break;
-        b = e + 1;
-    }
-    return out;
-}
-
 int runBenchEval(const std::vector<std::string>& argv)
 {
     const std::filesystem::path demo = std::filesystem::path(qb::cli::demoModelDir()).parent_path();
@@ -79,7 +64,7 @@ int runBenchEval(const std::vector<std::string>& argv)
         const std::string dir = args.get("model");
         const at::ScalarType dt = args.get("dtype") == "BF16" ? at::kBFloat16 : at::kFloat;
         std::vector<qb::QuantScheme> schemes;
-        for (const auto& n : splitList(args.get("schemes")))
+        for (const auto& n : qb::cli::splitComma(args.get("schemes")))
             schemes.push_back(qb::QuantScheme::parse(n));
 
         // 1. Loading from disk, the cost a script pays per scheme when it reloads the model.

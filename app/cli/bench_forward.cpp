@@ -2,6 +2,7 @@
 // by side (warm-up, then the median of repeats).
 #include "app/cli/bench.h"
 #include "app/cli/command.h"
+#include "app/cli/split.h"
 #include "core/model/llama.h"
 #include "core/util/error.h"
 #include "core/util/torch_compat.h"
@@ -86,19 +87,13 @@ int runBenchForward(const std::vector<std::string>& argv)
             throw qb::Error("bench forward: batch, prompt-len and repeats must be >= 1, new-tokens >= 0");
         torch::Device dev = args.get("device") == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
         std::vector<at::ScalarType> dts;
-        std::string list = args.get("dtypes");
-        for (size_t s = 0; s <= list.size();) {
-            size_t e = list.find(',', s);
-            std::string d = list.substr(s, e == std::string::npos ? std::string::npos : e - s);
+        for (const auto& d : qb::cli::splitComma(args.get("dtypes"))) {
             if (d == "f32")
                 dts.push_back(at::kFloat);
             else if (d == "bf16")
                 dts.push_back(at::kBFloat16);
             else
                 throw qb::Error("bench forward: unknown dtype '" + d + "' (f32, bf16)");
-            if (e == std::string::npos)
-                break;
-            s = e + 1;
         }
         nlohmann::json out = {{"model", args.get("model")}, {"device", dev.str()}, {"batch", B},
                               {"prompt_len", L}, {"new_tokens", T}, {"repeats", R},

@@ -3,6 +3,7 @@
 // `quantbench-cli run --model DIR --scheme NAME --tasks ppl,mmlu_direct,... --out DIR`:
 // one scheme x tasks, written like a sweep (results.jsonl in the run folder, resumable).
 #include "app/cli/command.h"
+#include "app/cli/split.h"
 #include "app/cli/sweep_common.h"
 #include "core/results/record.h"
 #include "core/run/model_backend.h"
@@ -12,16 +13,7 @@
 
 namespace {
 
-std::vector<std::string> splitComma(const std::string& s)
-{
-    std::vector<std::string> out;
-    std::stringstream ss(s);
-    std::string x;
-    while (std::getline(ss, x, ','))
-        if (!x.empty())
-            out.push_back(x);
-    return out;
-}
+using qb::cli::splitComma;
 
 int runRun(const std::vector<std::string>& argv)
 {
