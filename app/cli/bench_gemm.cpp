@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <fstream>
 #include <cstdio>
@@ -40,23 +41,55 @@ double medianSeconds(const std::function<void()>& fn, int maxReps)
     return t[t.size() / 2];
 }
 
-// Streaming read of a buffer much larger than the last-level cache; 8 independent lanes.
+// Streaming read of `bytes` (a multiple of 64) by all threads, 8 independent lanes per thread.
+uint64_t streamRead(const uint8_t* p, size_t bytes)
+{
+    const auto* buf = reinterpret_cast<const uint64_t*>(p);
+    const size_t n = bytes / 8;
+    uint64_t total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+    for (size_t i = 0; i < n; i += 8)    // one 64-byte line per step
+        total += (buf[i] + buf[i + 1]) + (buf[i + 2] + buf[i + 3]) + (buf[i + 4] + buf[i + 5]) + (buf[i + 6] + buf[i + 7]);
+    return total;
+}
+
+// Sustained bandwidth: streaming read of a buffer much larger than the last-level cache.
 double bandwidthGBs(size_t bytes, int reps)
 {
-    const size_t n = bytes / 64 * 8;
-    std::vector<uint64_t> buf(n);
+    bytes = bytes / 64 * 64;
+    std::vector<uint8_t> buf(bytes);
 #pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < n; ++i) buf[i] = i;
+    for (size_t i = 0; i < bytes; ++i) buf[i] = uint8_t(i);
     volatile uint64_t sink = 0;
-    auto run = [&] {
-        uint64_t total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
-        for (size_t i = 0; i < n; i += 8)    // n is a multiple of 8: one 64-byte line per step
-            total += (buf[i] + buf[i + 1]) + (buf[i + 2] + buf[i + 3]) + (buf[i + 4] + buf[i + 5]) + (buf[i + 6] + buf[i + 7]);
-        sink = sink + total;
-    };
-    const double s = medianSeconds(run, reps);
-    return double(n * 8) / s / 1e9;
+    const double s = medianSeconds([&] { sink = sink + streamRead(buf.data(), bytes); }, reps);
+    return double(bytes) / s / 1e9;
+}
+
+// A kernel whose weights come from DRAM, timed in alternation with a streaming read of the same
+// number of bytes (another copy each call, as cold as the kernel's): on a shared machine DRAM
+// bandwidth drifts by tens of percent within a minute, so only a probe interleaved call by call
+// gives a fair ratio. Returns the medians {kernel s, probe s}.
+std::pair<double, double> pairedCold(const std::function<void(const uint8_t*)>& kernel,
+                                     const std::vector<std::vector<uint8_t>>& copies, int pairs)
+{
+    volatile uint64_t sink = 0;
+    std::vector<double> tk, tp;
+    size_t ci = 0;
+    for (int r = 0; r <= pairs; ++r) {                         // r == 0: warm-up pair
+        const auto t0 = Clock::now();
+        kernel(copies[ci].data());
+        ci = (ci + 1) % copies.size();
+        const auto t1 = Clock::now();
+        sink = sink + streamRead(copies[ci].data(), copies[ci].size() / 64 * 64);
+        ci = (ci + 1) % copies.size();
+        const auto t2 = Clock::now();
+        if (r == 0) continue;
+        tk.push_back(std::chrono::duration<double>(t1 - t0).count());
+        tp.push_back(std::chrono::duration<double>(t2 - t1).count());
+    }
+    std::sort(tk.begin(), tk.end());
+    std::sort(tp.begin(), tp.end());
+    return {tk[tk.size() / 2], tp[tp.size() / 2]};
 }
 
 // The machine's 1-minute load average: benchmarks on a shared machine are only as good as this.
@@ -68,7 +101,9 @@ double loadAverage()
     return l;
 }
 
-struct Row { int64_t M, N, K; std::string method; double ms, gflops, gbs, vsF32, vsBf16, pctBw; };
+// relErr: ||y - y_fp32|| / ||y_fp32|| of the method's output against libtorch fp32 on the unquantized
+// weights (quantization error plus any kernel bug; NaN where it does not apply).
+struct Row { int64_t M, N, K; std::string method; double ms, gflops, gbs, vsF32, vsBf16, pctBw, relErr; };
 
 int runGemm(const std::vector<std::string>& argv)
 {
@@ -113,13 +148,18 @@ int runGemm(const std::vector<std::string>& argv)
                 std::vector<float> y(size_t(M * N)), xs(static_cast<size_t>(M));
                 std::vector<int8_t> xq(size_t(M * K));
                 const double flop = 2.0 * double(M) * double(N) * double(K);
-                auto add = [&](const std::string& method, double s, double wbytes) {
-                    rows.push_back({M, N, K, method, s * 1e3, flop / s / 1e9, wbytes / s / 1e9, 0, 0, wbytes / s / 1e9 / bw * 100});
+                const auto yRef = torch::matmul(xT, wT.t());
+                const double refNorm = yRef.norm().item<double>();
+                // Error of the output the last timed call left in y (our kernels write y, fp32).
+                auto errOf = [&](const torch::Tensor& out) { return (out.to(torch::kFloat) - yRef).norm().item<double>() / refNorm; };
+                auto yErr = [&] { return errOf(torch::from_blob(y.data(), {M, N}, torch::kFloat)); };
+                auto add = [&](const std::string& method, double s, double wbytes, double err) {
+                    rows.push_back({M, N, K, method, s * 1e3, flop / s / 1e9, wbytes / s / 1e9, 0, 0, wbytes / s / 1e9 / bw * 100, err});
                 };
                 const double tF32 = medianSeconds([&] { auto r = torch::matmul(xT, wT.t()); }, reps);
-                add("torch fp32", tF32, 4.0 * N * K);
+                add("torch fp32", tF32, 4.0 * N * K, 0.0);
                 const double tBf16 = medianSeconds([&] { auto r = torch::matmul(xB, wB.t()); }, reps);
-                add("torch bf16", tBf16, 2.0 * N * K);
+                add("torch bf16", tBf16, 2.0 * N * K, errOf(torch::matmul(xB, wB.t())));
                 auto quantX = [&] { qk::quantize_rows_int8(xf, qk::DType::F32, M, K, K, 127.0f, xq.data(), K, xs.data()); };
                 quantX();
                 for (auto [p, name, sbytes] : {std::tuple{&pRow, "w8a8 int8 row", 4.0 * N}, std::tuple{&pGrp, "w8a8 int8 g128", 4.0 * N * ((K + 127) / 128)}}) {
@@ -127,9 +167,9 @@ int runGemm(const std::vector<std::string>& argv)
                     a.M = M; a.N = N; a.K = K; a.x = xq.data(); a.ldx = K; a.x_scales = xs.data(); a.y = y.data(); a.ldy = N;
                     if (vnni) {
                         const double tg = medianSeconds([&] { qk::gemm_int8_packed(*p, a); }, reps);
-                        add(std::string(name) + " (gemm)", tg, double(N * K) + sbytes);
+                        add(std::string(name) + " (gemm)", tg, double(N * K) + sbytes, yErr());
                         const double tq = medianSeconds([&] { quantX(); qk::gemm_int8_packed(*p, a); }, reps);
-                        add(std::string(name) + " (+quant x)", tq, double(N * K) + sbytes);
+                        add(std::string(name) + " (+quant x)", tq, double(N * K) + sbytes, yErr());
                     }
                     // The AVX2 fallbacks on the same packed weight (forced), per-row scales only.
                     if (vnni && p == &pRow)
@@ -138,7 +178,7 @@ int runGemm(const std::vector<std::string>& argv)
                             qk::set_isa(level);
                             const double t = medianSeconds([&] { qk::gemm_int8_packed(*p, a); }, reps);
                             qk::reset_isa();
-                            add(std::string(name) + " (" + qk::isa_name(level) + ")", t, double(N * K) + sbytes);
+                            add(std::string(name) + " (" + qk::isa_name(level) + ")", t, double(N * K) + sbytes, yErr());
                         }
                 }
                 // Weight-only: X fp32 (as the fp32 baseline) and X bf16 (the input libtorch bf16 gets).
@@ -155,51 +195,61 @@ int runGemm(const std::vector<std::string>& argv)
                         a.y = y.data(); a.ldy = N;
                         const double wbytes = double(N * K) + 4.0 * double(sc->size());
                         const double t = medianSeconds([&] { qk::gemm_wo(a); }, reps);
-                        add(std::string(name) + (xbf ? " (x bf16)" : ""), t, wbytes);
+                        add(std::string(name) + (xbf ? " (x bf16)" : ""), t, wbytes, yErr());
                         if (!xbf && codes == &wi8 && M == 1) {
                             // The same GEMV with W streamed from DRAM, as in inference: every call
                             // reads another copy of the codes, >= 1 GiB in all (like the probe), so
                             // the weights cannot sit in the last-level cache between calls.
-                            const size_t copies = std::max<size_t>(2, size_t((int64_t(1) << 30) / (N * K)));
-                            std::vector<std::vector<uint8_t>> cold(quick ? 2 : copies, *codes);
-                            size_t ci = 0;
-                            const double tc = medianSeconds([&] { a.w = cold[ci].data(); ci = (ci + 1) % cold.size(); qk::gemm_wo(a); }, reps);
+                            const size_t copies = std::max<size_t>(3, size_t((int64_t(1) << 30) / (N * K)));
+                            std::vector<std::vector<uint8_t>> cold(quick ? 3 : copies, *codes);
+                            const auto [tc, tp] = pairedCold([&](const uint8_t* w) { a.w = w; qk::gemm_wo(a); }, cold, quick ? 3 : 60);
                             a.w = codes->data();
-                            add(std::string(name) + " (cold W)", tc, wbytes);
+                            add(std::string(name) + " (cold W)", tc, wbytes, yErr());
+                            rows.back().pctBw = tp / tc * 100;     // of the paired probe, see pairedCold
+                            add("read probe (cold, paired)", tp, double(N * K), std::nan(""));
+                            rows.back().pctBw = 100;
                         }
                         if (!xbf && codes == &wi8 && qk::cpu_supports(qk::Isa::Avx2) && qk::isa() > qk::Isa::AvxVnni) {
                             qk::set_isa(qk::Isa::Avx2);
                             const double t2 = medianSeconds([&] { qk::gemm_wo(a); }, reps);
                             qk::reset_isa();
-                            add(std::string(name) + " (avx2)", t2, wbytes);
+                            add(std::string(name) + " (avx2)", t2, wbytes, yErr());
                         }
                     }
                 for (auto& r : rows)
                     if (r.M == M && r.N == N && r.K == K) { r.vsF32 = tF32 * 1e3 / r.ms; r.vsBf16 = tBf16 * 1e3 / r.ms; }
             }
         }
+        const double bwEnd = bandwidthGBs(size_t(quick ? 64 : args.getInt("bw-mb")) << 20, quick ? 3 : 10);
         const auto b = qb::buildInfo();
         if (args.has("json")) {
             nlohmann::json j = {{"benchmark", "gemm"}, {"git_commit", b.git_commit}, {"cpu", b.cpu},
                                 {"torch_version", b.torch_version}, {"threads", threads}, {"torch_threads", torch::get_num_threads()},
-                                {"avx512_vnni", qk::cpu_has_avx512_vnni()}, {"isa", qk::isa_name(qk::isa())}, {"bandwidth_gbs", bw}, {"loadavg_start", load0}, {"loadavg_end", loadAverage()}, {"rows", nlohmann::json::array()}};
+                                {"avx512_vnni", qk::cpu_has_avx512_vnni()}, {"isa", qk::isa_name(qk::isa())}, {"bandwidth_gbs", bw}, {"bandwidth_gbs_end", bwEnd}, {"loadavg_start", load0}, {"loadavg_end", loadAverage()}, {"rows", nlohmann::json::array()}};
             for (const auto& r : rows)
                 j["rows"].push_back({{"M", r.M}, {"N", r.N}, {"K", r.K}, {"method", r.method}, {"ms", r.ms}, {"gflops", r.gflops},
                                      {"weight_gbs", r.gbs}, {"speedup_vs_fp32", r.vsF32}, {"speedup_vs_bf16", r.vsBf16},
-                                     {"pct_bandwidth", r.pctBw}});
+                                     {"pct_bandwidth", r.pctBw}, {"rel_err", std::isnan(r.relErr) ? nlohmann::json() : nlohmann::json(r.relErr)}});
             std::cout << j.dump(2) << '\n';
         } else {
             std::printf("CPU %s, %d threads (libtorch %d), kernels ISA %s, libtorch %s, commit %s\n", b.cpu.c_str(), threads, torch::get_num_threads(),
                         qk::isa_name(qk::isa()), b.torch_version.c_str(), b.git_commit.c_str());
-            std::printf("streaming read bandwidth: %.1f GB/s; load average %.1f at start, %.1f at end\n\n", bw, load0, loadAverage());
-            std::printf("%5s %5s %5s  %-24s %9s %9s %8s %7s %7s %6s\n", "M", "N", "K", "method", "ms", "GFLOP/s", "W GB/s", "x fp32", "x bf16", "%bw");
-            for (const auto& r : rows)
-                std::printf("%5lld %5lld %5lld  %-24s %9.3f %9.1f %8.1f %7.2f %7.2f %6.1f\n", (long long)r.M, (long long)r.N,
-                            (long long)r.K, r.method.c_str(), r.ms, r.gflops, r.gbs, r.vsF32, r.vsBf16, r.pctBw);
-            std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe.\n"
+            std::printf("streaming read bandwidth: %.1f GB/s at start, %.1f at end; load average %.1f at start, %.1f at end\n\n", bw, bwEnd,
+                        load0, loadAverage());
+            std::printf("%5s %5s %5s  %-26s %9s %9s %8s %7s %7s %6s %8s\n", "M", "N", "K", "method", "ms", "GFLOP/s", "W GB/s", "x fp32", "x bf16",
+                        "%bw", "rel err");
+            for (const auto& r : rows) {
+                char err[16] = "       -";
+                if (!std::isnan(r.relErr)) std::snprintf(err, sizeof err, "%8.1e", r.relErr);
+                std::printf("%5lld %5lld %5lld  %-26s %9.3f %9.1f %8.1f %7.2f %7.2f %6.1f %s\n", (long long)r.M, (long long)r.N,
+                            (long long)r.K, r.method.c_str(), r.ms, r.gflops, r.gbs, r.vsF32, r.vsBf16, r.pctBw, err);
+            }
+            std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe at start.\n"
                         "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced.\n"
-                        "Other rows reuse one weight matrix, which may stay in the last-level cache (%%bw > 100); "
-                        "(cold W): a different copy per call, streamed from DRAM.\n");
+                        "Other rows reuse one weight matrix, which may stay in the last-level cache (%%bw > 100).\n"
+                        "(cold W): a different copy per call, streamed from DRAM. Its %%bw is of the \"read probe (cold, paired)\" row\n"
+                        "below it: the same bytes streamed from another cold copy by all threads, timed in alternation with the\n"
+                        "kernel, call by call (medians), because DRAM bandwidth on a shared machine drifts between runs.\n");
         }
         return 0;
     });
