@@ -1,6 +1,7 @@
 #include "core/util/build_info.h"
 #include "core/util/torch_compat.h"
 #include "core/util/build_info_gen.h" // IWYU pragma: keep
+#include "core/util/git_commit_gen.h"  // IWYU pragma: keep
 
 #include <fstream>
 
