@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace qb::kernels {
 namespace {
@@ -107,23 +108,93 @@ void quantize(const void* x, DType xt, int64_t rows, int64_t cols, int64_t ldx,
                      static_cast<char*>(codes) + r0 * ldc, ldc, scales + r0 * ng);
 }
 
+namespace {
+
+// Rows [0, rows) of dequantize, one thread; scale hoisted per group so the inner loop is plain.
+void dequantizeRows(const void* codes, int64_t rows, int64_t cols, int64_t ldc, const QuantSpec& s,
+                    const float* scales, void* out, DType ot, int64_t ldo)
+{
+    const int64_t G = s.gran == Gran::Group ? std::min(s.group, cols) : cols;
+    const int64_t ng = s.gran == Gran::Tensor ? 1 : ceil_div(cols, G);
+    const float* t8 = fp8e4m3_table();
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c0 = 0; c0 < cols; c0 += G) {
+            const int64_t c1 = std::min(cols, c0 + G);
+            const float sc = s.gran == Gran::Tensor ? scales[0] : scales[r * ng + c0 / G];
+            const int8_t* ci = static_cast<const int8_t*>(codes) + r * ldc;
+            const uint8_t* cu = static_cast<const uint8_t*>(codes) + r * ldc;
+            if (ot == DType::F32) {
+                float* o = static_cast<float*>(out) + r * ldo;
+                if (s.qtype == QType::INT8) for (int64_t c = c0; c < c1; ++c) o[c] = float(ci[c]) * sc;
+                else for (int64_t c = c0; c < c1; ++c) o[c] = t8[cu[c]] * sc;
+            } else {
+                uint16_t* o = static_cast<uint16_t*>(out) + r * ldo;
+                if (s.qtype == QType::INT8) for (int64_t c = c0; c < c1; ++c) o[c] = bf16_from_float(float(ci[c]) * sc);
+                else for (int64_t c = c0; c < c1; ++c) o[c] = bf16_from_float(t8[cu[c]] * sc);
+            }
+        }
+}
+
+} // namespace
+
 void dequantize(const void* codes, int64_t rows, int64_t cols, int64_t ldc, const QuantSpec& s,
                 const float* scales, void* out, DType ot, int64_t ldo)
 {
     QB_KCHECK(codes && scales && out, "dequantize", "null pointer");
     QB_KCHECK(rows > 0 && cols > 0 && ldc >= cols && ldo >= cols, "dequantize", "bad shape");
     QB_KCHECK(s.gran != Gran::Group || s.group > 0, "dequantize", "group must be > 0");
-    const int64_t G = s.gran == Gran::Group ? std::min(s.group, cols) : cols;
-    const int64_t ng = s.gran == Gran::Tensor ? 1 : ceil_div(cols, G);
-    const float* t8 = fp8e4m3_table();
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < cols; ++c) {
-            const float sc = s.gran == Gran::Tensor ? scales[0] : scales[r * ng + c / G];
-            const float v = s.qtype == QType::INT8 ? float(static_cast<const int8_t*>(codes)[r * ldc + c]) * sc
-                                                   : t8[static_cast<const uint8_t*>(codes)[r * ldc + c]] * sc;
-            if (ot == DType::F32) static_cast<float*>(out)[r * ldo + c] = v;
-            else static_cast<uint16_t*>(out)[r * ldo + c] = bf16_from_float(v);
+    const int64_t ng = s.gran == Gran::Tensor ? 0 : groups_per_row(s.gran, s.group, cols), chunk = 16;
+    const size_t osz = ot == DType::F32 ? 4 : 2;
+#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk)
+        dequantizeRows(static_cast<const char*>(codes) + r0 * ldc, std::min(chunk, rows - r0), cols, ldc, s, scales + r0 * ng,
+                       static_cast<char*>(out) + size_t(r0 * ldo) * osz, ot, ldo);
+}
+
+void fake_quantize(const void* x, DType xt, int64_t rows, int64_t cols, int64_t ldx, const QuantSpec& s,
+                   void* out, DType ot, int64_t ldo)
+{
+    check("fake_quantize", x, rows, cols, ldx, s, out, ldo, reinterpret_cast<const float*>(out));
+    const int64_t chunk = 16, ng = s.gran == Gran::Tensor ? 1 : groups_per_row(s.gran, s.group, cols);
+    const size_t esz = xt == DType::F32 ? 4 : 2, osz = ot == DType::F32 ? 4 : 2;
+    float tensorScale = 1.0f;
+    if (s.gran == Gran::Tensor) {
+        float amax = 0.0f;
+#pragma omp parallel for schedule(static) reduction(max : amax) if (rows * cols > (1 << 16))
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(loadx(x, xt, r * ldx + c)));
+        tensorScale = s.qtype == QType::INT8 ? int8_scale(amax, s.int8_divisor) : fp8_scale(amax);
+    }
+    const bool rowsInt8 = s.qtype == QType::INT8 && (s.gran == Gran::Row || (s.gran == Gran::Group && s.group >= cols)) &&
+                          isa() >= Isa::Avx512;
+    const int qmin = int8_qmin(s.int8_divisor);
+    // Chunks of rows: codes and scales in a small per-chunk buffer, then decoded straight into out.
+#pragma omp parallel if (rows * cols > (1 << 16))
+    {
+        std::vector<uint8_t> codes(size_t(chunk * cols));
+        std::vector<float> scales(size_t(chunk * ng));
+#pragma omp for schedule(static)
+        for (int64_t r0 = 0; r0 < rows; r0 += chunk) {
+            const int64_t n = std::min(chunk, rows - r0);
+            const char* xr = static_cast<const char*>(x) + size_t(r0 * ldx) * esz;
+            if (s.gran == Gran::Tensor) {
+                scales[0] = tensorScale;
+                for (int64_t r = 0; r < n; ++r)
+                    for (int64_t c = 0; c < cols; ++c) {
+                        const float v = loadx(xr, xt, r * ldx + c);
+                        if (s.qtype == QType::INT8) reinterpret_cast<int8_t*>(codes.data())[r * cols + c] = int8_code(v, tensorScale, qmin);
+                        else codes[size_t(r * cols + c)] = fp8e4m3_from_float(v / tensorScale);
+                    }
+            } else if (rowsInt8) {
+                for (int64_t r = 0; r < n; ++r)
+                    scales[size_t(r)] = avx512::quantize_row_int8(xr + size_t(r * ldx) * esz, xt == DType::BF16, cols, s.int8_divisor,
+                                                                  reinterpret_cast<int8_t*>(codes.data()) + r * cols);
+            } else {
+                quantize_ref(xr, xt, n, cols, ldx, s, codes.data(), cols, scales.data());
+            }
+            dequantizeRows(codes.data(), n, cols, cols, s, scales.data(), static_cast<char*>(out) + size_t(r0 * ldo) * osz, ot, ldo);
         }
+    }
 }
 
 void quantize_rows_int8_ref(const void* x, DType xt, int64_t rows, int64_t cols, int64_t ldx,

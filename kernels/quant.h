@@ -36,6 +36,11 @@ void quantize_ref(const void* x, DType xt, int64_t rows, int64_t cols, int64_t l
 void dequantize(const void* codes, int64_t rows, int64_t cols, int64_t ldc, const QuantSpec& s,
                 const float* scales, void* out, DType ot, int64_t ldo);
 
+// quantize -> dequantize in one pass (fake quantization): out equals dequantize(quantize(x)) to
+// the bit, without a full-size codes buffer (rows go through a small per-thread chunk).
+void fake_quantize(const void* x, DType xt, int64_t rows, int64_t cols, int64_t ldx, const QuantSpec& s,
+                   void* out, DType ot, int64_t ldo);
+
 // Dynamic per-token activation quantizer (the W8A8 hot path): per-row INT8, same semantics
 // as quantize(..., {INT8, Row, 0, divisor}); AVX-512 when available, bit-identical to _ref.
 void quantize_rows_int8(const void* x, DType xt, int64_t rows, int64_t cols, int64_t ldx,

@@ -62,6 +62,8 @@ private Q_SLOTS:
 
     void quantErrorBound_data();
     void quantErrorBound();
+    void fakeQuantizeEqualsRoundTrip_data() { quantErrorBound_data(); }
+    void fakeQuantizeEqualsRoundTrip();
     void granularityOrdering_data();
     void granularityOrdering();
     void partialGroupAndPerRowEquivalence();
@@ -219,6 +221,31 @@ void TestKernels::quantErrorBound()
                 else QVERIFY(std::fabs(v - d) <= sc * std::ldexp(1.0f, -10) * (1 + 1e-5f));
             }
         }
+}
+
+// fake_quantize (fused, chunked, threaded) == dequantize(quantize(x)) to the bit, f32 and bf16 out,
+// on a shape large enough for the threaded paths, with strides and outlier rows.
+void TestKernels::fakeQuantizeEqualsRoundTrip()
+{
+    QFETCH(int, qtype); QFETCH(int, gran); QFETCH(int, group); QFETCH(bool, bf16); QFETCH(float, divisor);
+    const int64_t rows = 301, cols = 333, ldx = 340, ldo = 345;
+    auto xf = randn(size_t(rows * ldx), 9);
+    for (int64_t r = 0; r < rows; r += 7) xf[size_t(r * ldx + (r * 37) % cols)] = 40.0f * float(1 + r % 5);
+    for (int64_t c = 0; c < cols; ++c) xf[size_t(5 * ldx + c)] = 0.0f;                  // a zero row
+    std::vector<uint16_t> xb = toBf16(xf);
+    const void* x = bf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+    const DType xt = bf16 ? DType::BF16 : DType::F32;
+    QuantSpec s{QType(qtype), Gran(gran), group, divisor};
+    std::vector<uint8_t> codes(size_t(rows * cols));
+    std::vector<float> scales(size_t(num_scales(s, rows, cols)));
+    quantize(x, xt, rows, cols, ldx, s, codes.data(), cols, scales.data());
+    for (DType ot : {DType::F32, DType::BF16}) {
+        const size_t osz = ot == DType::F32 ? 4 : 2;
+        std::vector<uint8_t> ref(size_t(rows * ldo) * osz, 0xAB), got(ref.size(), 0xAB);
+        dequantize(codes.data(), rows, cols, cols, s, scales.data(), ref.data(), ot, ldo);
+        fake_quantize(x, xt, rows, cols, ldx, s, got.data(), ot, ldo);
+        QVERIFY(ref == got);                                     // padding between rows untouched too
+    }
 }
 
 void TestKernels::granularityOrdering_data()
