@@ -33,6 +33,8 @@ private Q_SLOTS:
     void activationPerToken();
     void torchCodesEqualKernelCodes_data();
     void torchCodesEqualKernelCodes();
+    void fakeQuantKernelPathEqualsTorch_data();
+    void fakeQuantKernelPathEqualsTorch();
     void realEqualsFake_data();
     void realEqualsFake();
     void modelSchemesApplyAndRestore();
@@ -344,6 +346,63 @@ void TestQuant::torchCodesEqualKernelCodes_data()
         QTest::addRow("%s g128 partial", qPrintable(d)) << dt << int(Granularity::PerGroup) << 128 << 127.0;
     }
     QTest::newRow("int8 row 127.5") << int(QDType::INT8) << int(Granularity::PerRow) << 0 << 127.5;
+}
+
+void TestQuant::fakeQuantKernelPathEqualsTorch_data()
+{
+    QTest::addColumn<bool>("bf16");
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("gran");
+    QTest::addColumn<int>("group");
+    QTest::addColumn<double>("divisor");
+    for (bool bf : {false, true})
+        for (int dt : {int(QDType::INT8), int(QDType::FP8_E4M3)}) {
+            const char* d = dt == int(QDType::INT8) ? "int8" : "fp8";
+            const char* x = bf ? "bf16" : "f32";
+            QTest::addRow("%s %s tensor", x, d) << bf << dt << int(Granularity::PerTensor) << 0 << 127.0;
+            QTest::addRow("%s %s row", x, d) << bf << dt << int(Granularity::PerRow) << 0 << 127.0;
+            QTest::addRow("%s %s g64", x, d) << bf << dt << int(Granularity::PerGroup) << 64 << 127.0;
+            QTest::addRow("%s %s g128 partial", x, d) << bf << dt << int(Granularity::PerGroup) << 128 << 127.0;
+            QTest::addRow("%s %s g512 >= in", x, d) << bf << dt << int(Granularity::PerGroup) << 512 << 127.0;
+        }
+    QTest::newRow("f32 int8 row 127.5") << false << int(QDType::INT8) << int(Granularity::PerRow) << 0 << 127.5;
+}
+
+// fakeQuantWeight / fakeQuantActivation take the kernels on CPU; the libtorch formulation is the
+// reference, and the result (dtype included) must be the same to the bit.
+void TestQuant::fakeQuantKernelPathEqualsTorch()
+{
+    QFETCH(bool, bf16);
+    QFETCH(int, dtype);
+    QFETCH(int, gran);
+    QFETCH(int, group);
+    QFETCH(double, divisor);
+    torch::manual_seed(11);
+    auto w = torch::randn({37, 300}) * torch::rand({37, 1}) * 3;
+    w[5].zero_();
+    w[7][3] = 1e-30f;                                  // tiny values, and a row of them below
+    w[8] = torch::full({300}, 1e-39f);
+    if (bf16)
+        w = w.to(torch::kBFloat16);
+    const auto dt = QDType(dtype);
+    const auto g = Granularity(gran);
+    const auto fast = fakeQuantWeight(w, dt, g, group, divisor);
+    const auto ref = fakeQuantWeightTorch(w, dt, g, group, divisor);
+    QCOMPARE(fast.scalar_type(), w.scalar_type());
+    QVERIFY(torch::equal(fast, ref));
+    QVERIFY(!torch::equal(fast, w));                   // it did quantize
+    // Activations: a 3-D batch with an outlier token, per token and per tensor; a non-contiguous view.
+    auto x = torch::randn({2, 5, 64});
+    x[1][2] *= 50;
+    if (bf16)
+        x = x.to(torch::kBFloat16);
+    for (ActQuant a : {ActQuant::PerToken, ActQuant::PerTensor}) {
+        const auto fx = fakeQuantActivation(x, dt, a, divisor);
+        QCOMPARE(fx.sizes(), x.sizes());
+        QVERIFY(torch::equal(fx, fakeQuantActivationTorch(x, dt, a, divisor)));
+        const auto xt = x.transpose(0, 1);
+        QVERIFY(torch::equal(fakeQuantActivation(xt, dt, a, divisor), fakeQuantActivationTorch(xt, dt, a, divisor)));
+    }
 }
 
 // The libtorch fake quantizer and the raw-pointer kernels implement one semantics: same codes

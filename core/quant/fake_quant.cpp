@@ -1,6 +1,7 @@
 #include "core/quant/fake_quant.h"
 
 #include "core/util/error.h"
+#include "kernels/quant.h"
 
 namespace qb {
 
@@ -35,6 +36,25 @@ at::Tensor codesFromScaled(const at::Tensor& v, QDType dt, double int8Divisor)
         return at::clamp(at::round(v), lo, 127.0); // at::round is round-half-even
     }
     return roundToE4M3(v);
+}
+
+// quantize -> dequantize of rows of a CPU float32/bfloat16 tensor [rows, cols] with the raw-pointer
+// kernels (vectorized, threaded; bit-identical to the libtorch formulation below, which
+// tst_quant holds them to). Returns an undefined tensor where the kernels do not apply.
+at::Tensor fakeQuantKernels(const at::Tensor& x2d, QDType dt, kernels::Gran g, int64_t group, double int8Divisor)
+{
+    namespace k = qb::kernels;
+    const auto st = x2d.scalar_type();
+    if (!x2d.device().is_cpu() || (st != at::kFloat && st != at::kBFloat16) || x2d.dim() != 2 || x2d.numel() == 0)
+        return {};
+    const at::Tensor x = x2d.contiguous();
+    const int64_t rows = x.size(0), cols = x.size(1);
+    const k::DType kt = st == at::kFloat ? k::DType::F32 : k::DType::BF16;
+    const k::QuantSpec spec{dt == QDType::INT8 ? k::QType::INT8 : k::QType::FP8_E4M3, g, g == k::Gran::Group ? group : 0,
+                            float(int8Divisor)};
+    at::Tensor out = at::empty({rows, cols}, x.options());
+    k::fake_quantize(x.data_ptr(), kt, rows, cols, cols, spec, out.data_ptr(), kt, cols);
+    return out;
 }
 
 } // namespace
@@ -92,6 +112,19 @@ at::Tensor quantizeCodes(const at::Tensor& wIn, const at::Tensor& scales, QDType
 
 at::Tensor fakeQuantWeight(const at::Tensor& w, QDType dt, Granularity g, int groupSize, double int8Divisor)
 {
+    if (w.dim() == 2 && (g != Granularity::PerGroup || groupSize > 0)) {
+        const auto kg = g == Granularity::PerTensor ? kernels::Gran::Tensor
+                        : g == Granularity::PerRow || groupSize >= w.size(1) ? kernels::Gran::Row
+                                                                             : kernels::Gran::Group;
+        at::Tensor r = fakeQuantKernels(w, dt, kg, groupSize, int8Divisor);
+        if (r.defined())
+            return r;
+    }
+    return fakeQuantWeightTorch(w, dt, g, groupSize, int8Divisor);
+}
+
+at::Tensor fakeQuantWeightTorch(const at::Tensor& w, QDType dt, Granularity g, int groupSize, double int8Divisor)
+{
     auto scales = weightScales(w, dt, g, groupSize, int8Divisor);
     auto codes = quantizeCodes(w, scales, dt, g, groupSize, int8Divisor);
     at::Tensor deq;
@@ -105,6 +138,20 @@ at::Tensor fakeQuantWeight(const at::Tensor& w, QDType dt, Granularity g, int gr
 }
 
 at::Tensor fakeQuantActivation(const at::Tensor& x, QDType dt, ActQuant a, double int8Divisor)
+{
+    if (a == ActQuant::None)
+        return x;
+    if (x.dim() >= 1 && x.size(-1) > 0) {
+        const at::Tensor x2d = x.reshape({-1, x.size(-1)});
+        at::Tensor r = fakeQuantKernels(x2d, dt, a == ActQuant::PerToken ? kernels::Gran::Row : kernels::Gran::Tensor, 0,
+                                        int8Divisor);
+        if (r.defined())
+            return r.view(x.sizes());
+    }
+    return fakeQuantActivationTorch(x, dt, a, int8Divisor);
+}
+
+at::Tensor fakeQuantActivationTorch(const at::Tensor& x, QDType dt, ActQuant a, double int8Divisor)
 {
     if (a == ActQuant::None)
         return x;

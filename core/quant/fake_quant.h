@@ -28,4 +28,10 @@ at::Tensor fakeQuantWeight(const at::Tensor& w, QDType dt, Granularity g, int gr
 // Dynamic activation quantize -> dequantize: x (..., K), per token (last dim) or per tensor.
 at::Tensor fakeQuantActivation(const at::Tensor& x, QDType dt, ActQuant a, double int8Divisor);
 
+// The two above run the kernels (kernels/quant.h) for CPU float32/bfloat16 tensors, ~10x faster
+// than libtorch elementwise ops; these are the libtorch-only formulations (any device and dtype),
+// used elsewhere and held bit-identical to the kernel path by tst_quant.
+at::Tensor fakeQuantWeightTorch(const at::Tensor& w, QDType dt, Granularity g, int groupSize, double int8Divisor);
+at::Tensor fakeQuantActivationTorch(const at::Tensor& x, QDType dt, ActQuant a, double int8Divisor);
+
 } // namespace qb
