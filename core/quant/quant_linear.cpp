@@ -6,6 +6,9 @@
 #include "kernels/gemm_int8.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/quant.h"
+#ifdef QB_HAVE_CUDA_KERNELS
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace qb {
 
@@ -233,6 +236,72 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
     k::gemm_wo(a);
     return y;
 }
+
+#ifdef QB_HAVE_CUDA_KERNELS
+// The CUDA path of forwardCpu, on device pointers and the default stream (libtorch's current
+// stream unless a caller changes it): weight-only -> cuda::gemm_wo; INT8 W8A8 -> per-token (or
+// per-tensor) int8 activations on the device, then cuda::gemm_int8 (dp4a, int32 per group);
+// FP8 W8A8 with per-row/per-tensor weights -> E4M3 activations, then cuda::gemm_fp8 (cuBLASLt on
+// sm_89+). FP8 with per-group weights keeps the CPU formulation (E4M3-rounded activations into
+// the weight-only kernel), which Fp8GemmArgs has no scales for. fp16 activations run in float.
+at::Tensor RealQuantLinear::forwardCuda(const at::Tensor& x2d) const
+{
+    namespace kc = k::cuda;
+    const at::ScalarType dt = x2d.scalar_type();
+    const at::Tensor x = dt == at::kFloat || dt == at::kBFloat16 ? x2d : x2d.to(at::kFloat).contiguous();
+    const int64_t M = x.size(0);
+    const k::DType xt = kernelDType(x.scalar_type());
+    const k::Gran wGran = scales_.size(1) > 1 ? k::Gran::Group : (scales_.size(0) == 1 ? k::Gran::Tensor : k::Gran::Row);
+    const int64_t group = wGran == k::Gran::Group ? scheme_.group_size : 0;
+    const float* bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
+    const bool int8 = scheme_.dtype == QDType::INT8;
+    if (scheme_.activation != ActQuant::None && (int8 || wGran != k::Gran::Group)) {
+        const bool perTensor = scheme_.activation == ActQuant::PerTensor;
+        const k::QuantSpec spec{int8 ? k::QType::INT8 : k::QType::FP8_E4M3, perTensor ? k::Gran::Tensor : k::Gran::Row, 0,
+                                float(scheme_.int8_divisor)};
+        at::Tensor xq = at::empty({M, in_}, x.options().dtype(int8 ? at::kChar : at::kByte));
+        at::Tensor xs = at::empty({perTensor ? 1 : M}, x.options().dtype(at::kFloat));
+        if (perTensor) {
+            kc::quantize(x.data_ptr(), xt, M, in_, in_, spec, xq.data_ptr(), in_, xs.data_ptr<float>());
+        } else {
+            constexpr int64_t kRows = 32768;                   // one launch handles < 65536 rows
+            const int64_t xb = x.element_size();
+            for (int64_t m0 = 0; m0 < M; m0 += kRows)
+                kc::quantize(static_cast<const char*>(x.data_ptr()) + m0 * in_ * xb, xt, std::min(kRows, M - m0), in_, in_, spec,
+                             static_cast<char*>(xq.data_ptr()) + m0 * in_, in_, xs.data_ptr<float>() + m0);
+        }
+        at::Tensor y = at::empty({M, out_}, x.options().dtype(at::kFloat));
+        if (int8) {
+            k::Int8GemmArgs a;
+            a.M = M; a.N = out_; a.K = in_;
+            a.x = xq.data_ptr<int8_t>(); a.ldx = in_; a.x_scales = xs.data_ptr<float>(); a.x_per_tensor = perTensor;
+            a.w = codes_.data_ptr<int8_t>(); a.ldw = in_; a.w_scales = scales_.data_ptr<float>(); a.w_gran = wGran; a.group = group;
+            a.bias = bias; a.y = y.data_ptr<float>(); a.ldy = out_;
+            kc::gemm_int8(a);
+        } else {
+            k::Fp8GemmArgs a;
+            a.M = M; a.N = out_; a.K = in_;
+            a.x = xq.data_ptr<uint8_t>(); a.ldx = in_; a.x_scales = xs.data_ptr<float>(); a.x_per_tensor = perTensor;
+            a.w = codes_.data_ptr<uint8_t>(); a.ldw = in_; a.w_scales = scales_.data_ptr<float>(); a.w_per_tensor = wGran == k::Gran::Tensor;
+            a.bias = bias; a.y = y.data_ptr<float>(); a.ldy = out_;
+            kc::gemm_fp8(a);
+        }
+        return y.to(dt);
+    }
+    const at::Tensor xin = scheme_.activation == ActQuant::None
+                               ? x
+                               : fakeQuantActivation(x, scheme_.dtype, scheme_.activation, scheme_.int8_divisor).contiguous();
+    at::Tensor y = at::empty({M, out_}, x.options());
+    k::WoGemmArgs a;
+    a.M = M; a.N = out_; a.K = in_;
+    a.x = xin.data_ptr(); a.x_type = xt; a.ldx = in_;
+    a.w = codes_.data_ptr(); a.w_type = int8 ? k::QType::INT8 : k::QType::FP8_E4M3; a.ldw = in_;
+    a.w_scales = scales_.data_ptr<float>(); a.w_gran = wGran; a.group = group;
+    a.bias = bias; a.y = y.data_ptr(); a.y_type = xt; a.ldy = out_;
+    kc::gemm_wo(a);
+    return y.scalar_type() == dt ? y : y.to(dt);
+}
+#endif
 
 at::Tensor RealQuantLinear::forwardFallback(const at::Tensor& x2d) const
 {
