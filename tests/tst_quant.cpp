@@ -37,6 +37,8 @@ private Q_SLOTS:
     void fakeQuantKernelPathEqualsTorch();
     void realEqualsFake_data();
     void realEqualsFake();
+    void realOnCudaEqualsCpu_data() { realEqualsFake_data(); }
+    void realOnCudaEqualsCpu();
     void modelSchemesApplyAndRestore();
     void smoothQuantFoldingKeepsLogits();
     void smoothQuantBeatsPlainW8A8OnOutliers();
@@ -482,6 +484,33 @@ void TestQuant::realEqualsFake()
     // Real stores 1 byte per weight + scales: a quarter of float32, half of bf16 (less saving
     // here because K = 300 pads the packed per-group layout to whole groups).
     QVERIFY(real->weightBytes() < base->weightBytes() / (bf16 ? 1.25 : 2.5));
+}
+
+// The real quantized linear on a CUDA tensor (CUDA kernels when built, the decode fallback
+// otherwise) against the same scheme on the CPU kernels: same codes and scales, so only the
+// summation order differs. Skips without a CUDA libtorch and a GPU.
+void TestQuant::realOnCudaEqualsCpu()
+{
+    if (!torch::cuda::is_available())
+        QSKIP("no CUDA device (or a CPU-only libtorch): the CUDA path of RealQuantLinear is not run");
+    QFETCH(QString, scheme);
+    QFETCH(bool, bf16);
+    auto s = QuantScheme::parse(scheme.toStdString());
+    torch::manual_seed(12);
+    auto dt = bf16 ? at::kBFloat16 : at::kFloat;
+    auto w = (torch::randn({96, 320}) * 0.05).to(dt);
+    auto b = torch::randn({96}).to(dt);
+    auto cpu = makeQuantLinear(std::make_shared<DenseLinear>(w, b), s);
+    auto gpu = makeQuantLinear(std::make_shared<DenseLinear>(w.to(torch::kCUDA), b.to(torch::kCUDA)), s);
+    for (int64_t M : {1, 5, 70}) {
+        auto x = torch::randn({M, 320}).to(dt);
+        auto yc = cpu->forward(x).to(at::kFloat);
+        auto yg = gpu->forward(x.to(torch::kCUDA)).to(torch::kCPU, at::kFloat);
+        QCOMPARE(yg.sizes(), yc.sizes());
+        const double rel = ((yg - yc).norm() / yc.norm()).item<double>();
+        QVERIFY2(rel < (bf16 ? 1e-2 : 1e-5), qPrintable(QStringLiteral("M=%1: relative difference %2").arg(M).arg(rel)));
+    }
+    QVERIFY(gpu->weightBytes() < uint64_t(w.numel() * w.element_size()));   // codes at rest on the device
 }
 
 void TestQuant::modelSchemesApplyAndRestore()
