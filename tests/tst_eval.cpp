@@ -15,12 +15,9 @@
 #include <set>
 #include <QTemporaryDir>
 
-#if __has_include("core/quant/model_quantizer.h")
-#define QB_HAVE_MODEL_BACKEND 1
 #include "core/report/report.h"
 #include "core/results/store.h"
 #include "core/run/model_backend.h"
-#endif
 
 namespace fs = std::filesystem;
 using namespace qb;
@@ -355,9 +352,6 @@ private Q_SLOTS:
 
     void demoSweepEndToEnd()
     {
-#ifndef QB_HAVE_MODEL_BACKEND
-        QSKIP("needs core/quant/model_quantizer.h (quantization branch)");
-#else
         if (!fs::exists(qbtest::demoModelDir() / "config.json"))
             QSKIP("bundled demo model not present");
         QTemporaryDir tmp;
@@ -450,7 +444,6 @@ private Q_SLOTS:
                 QCOMPARE(o2->correct, r.correct);
         }
         QVERIFY(fs::exists(root / "b/report.md"));
-#endif
     }
 };
 QTEST_GUILESS_MAIN(TestEval)

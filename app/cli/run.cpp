@@ -1,5 +1,3 @@
-// Built only once core/quant/model_quantizer.h exists (the sweep needs ModelQuantizer).
-#if __has_include("core/quant/model_quantizer.h")
 // `quantbench-cli run --model DIR --scheme NAME --tasks ppl,mmlu_direct,... --out DIR`:
 // one scheme x tasks, written like a sweep (results.jsonl in the run folder, resumable).
 #include "app/cli/command.h"
@@ -76,4 +74,3 @@ int runRun(const std::vector<std::string>& argv)
 QB_CLI_COMMAND("run", "evaluate one scheme on a set of tasks (results like a sweep)", runRun);
 
 } // namespace
-#endif

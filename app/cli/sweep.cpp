@@ -1,5 +1,3 @@
-// Built only once core/quant/model_quantizer.h exists (the sweep needs ModelQuantizer).
-#if __has_include("core/quant/model_quantizer.h")
 // `quantbench-cli sweep SWEEP.json --out DIR [--shard I/N] [--config NAME]` and
 // `quantbench-cli sweep --demo --out DIR`: runs a sweep file, appending each finished
 // (config, task) record to DIR/results.jsonl; rerunning the same command resumes. Ctrl-C
@@ -61,4 +59,3 @@ int runSweepCmd(const std::vector<std::string>& argv)
 QB_CLI_COMMAND("sweep", "run a sweep file (or the built-in demo), resumable, shardable", runSweepCmd);
 
 } // namespace
-#endif

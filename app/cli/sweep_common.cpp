@@ -1,5 +1,3 @@
-// Built only once core/quant/model_quantizer.h exists (the sweep needs ModelQuantizer).
-#if __has_include("core/quant/model_quantizer.h")
 #include "app/cli/sweep_common.h"
 
 #include "core/report/report.h"
@@ -97,4 +95,3 @@ int finishSweep(const SweepSummary& sum, const std::filesystem::path& outDir)
 }
 
 } // namespace qb::cli
-#endif

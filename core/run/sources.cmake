@@ -1,6 +1,7 @@
 list(APPEND QB_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/runner.cpp
   ${CMAKE_CURRENT_LIST_DIR}/sweep.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/model_backend.cpp
 )
 # These sources do not use libtorch: skipping the libtorch precompiled header makes them compile
 # in seconds instead of loading a ~700 MB PCH per file.
@@ -9,8 +10,3 @@ foreach(_f IN ITEMS ${QB_CORE_SOURCES})
     set_source_files_properties(${_f} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
   endif()
 endforeach()
-# The model-backed runner needs core/quant/model_quantizer.h (quantization branch); until it is
-# merged, the model-free runner above builds alone.
-if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/../quant/model_quantizer.h)
-  list(APPEND QB_CORE_SOURCES ${CMAKE_CURRENT_LIST_DIR}/model_backend.cpp)
-endif()
