@@ -71,8 +71,8 @@ int runApp(int argc, char** argv)
     w.setQuietDialogs(automated);
     if (p.isSet(shot))
         w.resize(1500, 950); // deterministic screenshot size, whatever the saved geometry
-    if (p.isSet(demo))
-        w.setupPanel()->useDemo();
+    if (p.isSet(demo) && !w.setupPanel()->useDemo() && automated)
+        return 1;
     if (p.isSet(sweep) && !w.loadSweep(p.value(sweep)) && automated)
         return 1;
     QStringList toOpen = p.values(open) + p.positionalArguments();

@@ -83,6 +83,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     createMenus();
     connectController();
     connect(setup_, &SetupPanel::changed, this, &MainWindow::updateRunEnabled);
+    connect(setup_, &SetupPanel::error, this, &MainWindow::showError);
     connect(setup_, &SetupPanel::modelChosen, this, [this](const QString& d) { addRecent(QStringLiteral("recentModels"), d); });
     connect(runPanel_->runButton(), &QPushButton::clicked, this, &MainWindow::startRun);
     connect(runPanel_->cancelButton(), &QPushButton::clicked, this, &MainWindow::cancelRun);

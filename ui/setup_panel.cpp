@@ -307,10 +307,16 @@ void SetupPanel::setSetup(const SweepSetup& s)
     refresh();
 }
 
-void SetupPanel::useDemo()
+bool SetupPanel::useDemo()
 {
-    setSetup(demoSweep());
+    try {
+        setSetup(demoSweep());
+    } catch (const std::exception& e) {
+        Q_EMIT error(tr("Cannot use the demo"), QString::fromUtf8(e.what()));
+        return false;
+    }
     Q_EMIT modelChosen(model_->currentText());
+    return true;
 }
 
 void SetupPanel::setRecentModels(const QStringList& dirs)

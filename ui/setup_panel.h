@@ -27,7 +27,7 @@ public:
 
     SweepSetup setup() const;
     void setSetup(const SweepSetup& s);
-    void useDemo();                       // demo model + demo sweep
+    bool useDemo();                       // demo model + demo sweep; false (and error()) if missing
     void setRecentModels(const QStringList& dirs);
     QStringList recentModels() const;
     QStringList problems() const;         // blocking problems (Run is disabled while any)
@@ -36,6 +36,7 @@ public:
 Q_SIGNALS:
     void changed();
     void modelChosen(const QString& dir); // for the recent-models list
+    void error(const QString& title, const QString& text);
 
 private:
     QWidget* buildModelGroup();

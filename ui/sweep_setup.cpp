@@ -264,20 +264,11 @@ SweepSetup demoSweep()
             s.model_dir = model.string(); // QB_DEMO_MODEL may point elsewhere
             return s;
         }
-    // No sweep file next to the model (QB_DEMO_MODEL elsewhere, no source tree): the same sweep.
-    SweepSetup s;
-    s.model_dir = model.string();
-    s.device = "cpu";
-    using G = qb::Granularity;
-    s.schemes = qb::schemeMatrix({qb::QDType::INT8, qb::QDType::FP8_E4M3},
-                                 {{G::PerTensor, 0}, {G::PerRow, 0}, {G::PerGroup, 64}, {G::PerGroup, 128}},
-                                 {qb::QuantMode::Real, qb::QuantMode::Fake});
-    s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, 0.5));
-    s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, 0.5));
-    const fs::path text = model.parent_path() / "tinystories_sample.txt";
-    s.evals.ppl_dataset = s.evals.calib_dataset = text.string();
-    s.evals.throughput = s.evals.matmul = true;
-    return s;
+    std::string tried;
+    for (const auto& f : candidates)
+        tried += "\n  " + f.string();
+    throw qb::Error("the demo sweep (demo_sweep.json) was not found; looked for:" + tried +
+                    "\nReinstall QuantBench, or set QB_DEMO_MODEL to a demo model folder that has demo_sweep.json beside it.");
 }
 
 } // namespace qb::ui

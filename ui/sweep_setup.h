@@ -67,6 +67,6 @@ struct SweepSetup {
 std::string demoModelDir();
 // The demo sweep: resources/demo/demo_sweep.json next to the demo model (the file
 // `quantbench-cli sweep --demo` runs); a built-in equivalent if that file is missing.
-SweepSetup demoSweep();
+SweepSetup demoSweep();   // resources/demo/demo_sweep.json with the demo model; throws qb::Error if missing
 
 } // namespace qb::ui
