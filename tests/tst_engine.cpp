@@ -630,7 +630,8 @@ void TestEngine::tokenizerEndToEnd()
     auto imp = qb::readLlama2cCheckpoint(dir / "stories260K.bin");
     Weights w(imp.tensors.begin(), imp.tensors.end());
     auto m = makeModel(imp.config, w);
-    for (const auto& gen : golden()["generations"]) {
+    const auto goldens = golden();   // a range-for over golden()["..."] would outlive the temporary
+    for (const auto& gen : goldens["generations"]) {
         const std::string prompt = gen["prompt"];
         auto ids = tok.encode(prompt, /*addSpecial=*/true);
         QCOMPARE(std::vector<int64_t>(ids.begin(), ids.end()), gen["prompt_token_ids"].get<std::vector<int64_t>>());
