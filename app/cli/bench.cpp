@@ -2,6 +2,8 @@
 #include "app/cli/bench.h"
 #include "app/cli/command.h"
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <map>
 
@@ -38,6 +40,30 @@ QB_CLI_COMMAND("bench", "micro-benchmarks (bench gemm, ...)", runBench);
 void registerBench(const std::string& name, const std::string& summary, BenchFn fn)
 {
     benches()[name] = Entry{summary, std::move(fn)};
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double medianSeconds(const std::function<void()>& fn, int maxReps, const std::function<void()>& sync)
+{
+    using Clock = std::chrono::steady_clock;
+    fn();                                                      // warm-up (first touch, caches, packing)
+    if (sync) sync();
+    std::vector<double> t;
+    const auto start = Clock::now();
+    while (int(t.size()) < maxReps) {
+        const auto t0 = Clock::now();
+        fn();
+        if (sync) sync();
+        t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        if (t.size() >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > 0.25) break;
+    }
+    return median(std::move(t));
 }
 
 } // namespace qb::cli

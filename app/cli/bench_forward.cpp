@@ -16,12 +16,7 @@
 
 namespace {
 
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using qb::cli::median;
 
 nlohmann::json benchOne(const std::string& dir, at::ScalarType dt, torch::Device dev, int64_t B, int64_t L,
                         int64_t T, int64_t repeats)

@@ -25,21 +25,7 @@ namespace {
 
 namespace qk = qb::kernels;
 using Clock = std::chrono::steady_clock;
-
-double medianSeconds(const std::function<void()>& fn, int maxReps)
-{
-    fn();                                                      // warm-up (first-touch, caches, packing)
-    std::vector<double> t;
-    const auto start = Clock::now();
-    while (int(t.size()) < maxReps) {
-        const auto t0 = Clock::now();
-        fn();
-        t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-        if (t.size() >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > 0.25) break;
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
+using qb::cli::medianSeconds;
 
 // Streaming read of `bytes` (a multiple of 64) by all threads, 8 independent lanes per thread.
 uint64_t streamRead(const uint8_t* p, size_t bytes)

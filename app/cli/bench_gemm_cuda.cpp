@@ -30,24 +30,7 @@ namespace {
 #ifdef QB_HAVE_CUDA_KERNELS
 namespace qk = qb::kernels;
 namespace kc = qb::kernels::cuda;
-using Clock = std::chrono::steady_clock;
-
-double medianSeconds(const std::function<void()>& fn, const std::function<void()>& sync, int maxReps)
-{
-    fn();
-    sync();
-    std::vector<double> t;
-    const auto start = Clock::now();
-    while (int(t.size()) < maxReps) {
-        const auto t0 = Clock::now();
-        fn();
-        sync();
-        t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-        if (t.size() >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > 0.25) break;
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
+using qb::cli::medianSeconds;
 
 // A device buffer that frees itself.
 struct DevBuf {
@@ -114,9 +97,9 @@ int runGemmCuda(const std::vector<std::string>& argv)
                 if (torchCuda) {
                     auto xc = xT.to(torch::kCUDA), wc = wT.to(torch::kCUDA), xbc = xB.to(torch::kCUDA), wbc = wc.to(torch::kBFloat16);
                     auto tsync = [] { torch::cuda::synchronize(); };
-                    tF32 = medianSeconds([&] { auto r = torch::matmul(xc, wc.t()); }, tsync, reps);
+                    tF32 = medianSeconds([&] { auto r = torch::matmul(xc, wc.t()); }, reps, tsync);
                     add("torch fp32 (cuBLAS)", tF32, 4.0 * N * K, (torch::matmul(xc, wc.t()).cpu() - yRef).norm().item<double>() / refNorm);
-                    tBf16 = medianSeconds([&] { auto r = torch::matmul(xbc, wbc.t()); }, tsync, reps);
+                    tBf16 = medianSeconds([&] { auto r = torch::matmul(xbc, wbc.t()); }, reps, tsync);
                     add("torch bf16 (cuBLAS)", tBf16, 2.0 * N * K,
                         (torch::matmul(xbc, wbc.t()).to(torch::kFloat).cpu() - yRef).norm().item<double>() / refNorm);
                 }
@@ -128,7 +111,7 @@ int runGemmCuda(const std::vector<std::string>& argv)
                         a.w = dCodes[i]->p; a.w_type = wq[i].spec.qtype; a.ldw = K;
                         a.w_scales = dScales[i]->as<float>(); a.w_gran = wq[i].spec.gran; a.group = wq[i].spec.group;
                         a.y = dy.p; a.y_type = qk::DType::F32; a.ldy = N;
-                        const double t = medianSeconds([&] { kc::gemm_wo(a); }, sync, reps);
+                        const double t = medianSeconds([&] { kc::gemm_wo(a); }, reps, sync);
                         add(std::string("wo ") + wq[i].name + (xbf ? " (x bf16)" : ""), t, double(N * K) + 4.0 * double(wq[i].scales.size()), errOfDevice());
                     }
                 // W8A8: dynamic per-token activations quantized on the device, inside the timing.
@@ -152,10 +135,10 @@ int runGemmCuda(const std::vector<std::string>& argv)
                     }
                     const std::string name = std::string("w8a8 ") + wq[i].name;
                     const double wbytes = double(N * K) + 4.0 * double(wq[i].scales.size());
-                    const double t = medianSeconds([&] { quantX(); gemm(); }, sync, reps);
+                    const double t = medianSeconds([&] { quantX(); gemm(); }, reps, sync);
                     add(name + " (+quant x)", t, wbytes, errOfDevice());
                     if (fp8) {
-                        const double tf = medianSeconds([&] { quantX(); kc::gemm_fp8(fa, nullptr, false); }, sync, reps);
+                        const double tf = medianSeconds([&] { quantX(); kc::gemm_fp8(fa, nullptr, false); }, reps, sync);
                         add(name + " (no cuBLASLt)", tf, wbytes, errOfDevice());
                     }
                 }
