@@ -48,6 +48,37 @@ Granularity effectiveGranularity(const QuantScheme& s, int64_t in)
     return s.granularity;
 }
 
+// Granularity of stored scales: (1,1) per tensor, (out,1) per row, (out, ngroups) per group.
+k::Gran storedGran(const at::Tensor& scales)
+{
+    return scales.size(1) > 1 ? k::Gran::Group : (scales.size(0) == 1 ? k::Gran::Tensor : k::Gran::Row);
+}
+
+// Weight-only GEMM arguments for x2d (M, in) -> y (M, out) over the stored codes, CPU or CUDA
+// pointers alike; x and y share one dtype (float32 or bfloat16).
+k::WoGemmArgs woArgs(const QuantScheme& scheme, const at::Tensor& codes, const at::Tensor& scales, const at::Tensor& bias,
+                     const at::Tensor& x2d, const at::Tensor& y)
+{
+    k::WoGemmArgs a;
+    a.M = x2d.size(0);
+    a.N = codes.size(0);
+    a.K = codes.size(1);
+    a.x = x2d.data_ptr();
+    a.x_type = kernelDType(x2d.scalar_type());
+    a.ldx = a.K;
+    a.w = codes.data_ptr();
+    a.w_type = scheme.dtype == QDType::INT8 ? k::QType::INT8 : k::QType::FP8_E4M3;
+    a.ldw = a.K;
+    a.w_scales = scales.data_ptr<float>();
+    a.w_gran = storedGran(scales);
+    a.group = a.w_gran == k::Gran::Group ? scheme.group_size : 0;
+    a.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
+    a.y = y.data_ptr();
+    a.y_type = kernelDType(y.scalar_type());
+    a.ldy = a.N;
+    return a;
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------- fake
@@ -216,24 +247,7 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
     if (scheme_.activation != ActQuant::None)
         xin = fakeQuantActivation(x2d, scheme_.dtype, scheme_.activation, scheme_.int8_divisor).contiguous();
     at::Tensor y = at::empty({M, out_}, x2d.options());
-    k::WoGemmArgs a;
-    a.M = M;
-    a.N = out_;
-    a.K = in_;
-    a.x = xin.data_ptr();
-    a.x_type = kernelDType(dt);
-    a.ldx = in_;
-    a.w = codes_.data_ptr();
-    a.w_type = scheme_.dtype == QDType::INT8 ? k::QType::INT8 : k::QType::FP8_E4M3;
-    a.ldw = in_;
-    a.w_scales = scales_.data_ptr<float>();
-    a.w_gran = scales_.size(1) > 1 ? k::Gran::Group : (scales_.size(0) == 1 ? k::Gran::Tensor : k::Gran::Row);
-    a.group = a.w_gran == k::Gran::Group ? scheme_.group_size : 0;
-    a.bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
-    a.y = y.data_ptr();
-    a.y_type = kernelDType(dt);
-    a.ldy = out_;
-    k::gemm_wo(a);
+    k::gemm_wo(woArgs(scheme_, codes_, scales_, bias_, xin, y));
     return y;
 }
 
@@ -251,7 +265,7 @@ at::Tensor RealQuantLinear::forwardCuda(const at::Tensor& x2d) const
     const at::Tensor x = dt == at::kFloat || dt == at::kBFloat16 ? x2d : x2d.to(at::kFloat).contiguous();
     const int64_t M = x.size(0);
     const k::DType xt = kernelDType(x.scalar_type());
-    const k::Gran wGran = scales_.size(1) > 1 ? k::Gran::Group : (scales_.size(0) == 1 ? k::Gran::Tensor : k::Gran::Row);
+    const k::Gran wGran = storedGran(scales_);
     const int64_t group = wGran == k::Gran::Group ? scheme_.group_size : 0;
     const float* bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
     const bool int8 = scheme_.dtype == QDType::INT8;
@@ -292,13 +306,7 @@ at::Tensor RealQuantLinear::forwardCuda(const at::Tensor& x2d) const
                                ? x
                                : fakeQuantActivation(x, scheme_.dtype, scheme_.activation, scheme_.int8_divisor).contiguous();
     at::Tensor y = at::empty({M, out_}, x.options());
-    k::WoGemmArgs a;
-    a.M = M; a.N = out_; a.K = in_;
-    a.x = xin.data_ptr(); a.x_type = xt; a.ldx = in_;
-    a.w = codes_.data_ptr(); a.w_type = int8 ? k::QType::INT8 : k::QType::FP8_E4M3; a.ldw = in_;
-    a.w_scales = scales_.data_ptr<float>(); a.w_gran = wGran; a.group = group;
-    a.bias = bias; a.y = y.data_ptr(); a.y_type = xt; a.ldy = out_;
-    kc::gemm_wo(a);
+    kc::gemm_wo(woArgs(scheme_, codes_, scales_, bias_, xin, y));
     return y.scalar_type() == dt ? y : y.to(dt);
 }
 #endif
