@@ -57,6 +57,12 @@ Isa isa();
 void set_isa(Isa i);                 // tests and benchmarks: cap the level (clamped to the CPU)
 void reset_isa();                    // back to the environment / CPU default
 
+// Threads of every parallel kernel (OpenMP `num_threads`), set once by the process's thread policy
+// (core/util/threads.h). Explicit because OpenMP's default is a per-thread setting: a kernel called
+// from a worker thread would otherwise not see what the main thread set. 0 (the default): OpenMP's.
+int num_threads();
+void set_num_threads(int n);
+
 // True when the CPU has the AVX-512 subsets the Avx512 paths use (F, BW, VL, VNNI).
 bool cpu_has_avx512_vnni();
 // Fast paths can be switched off (tests, benchmarks): QB_KERNELS_NO_SIMD=1 or this call

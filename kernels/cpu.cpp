@@ -3,6 +3,8 @@
 // CPU. The level in use can be capped (tests force Avx2 on an AVX-512 machine to test that path).
 #include "kernels/common.h"
 
+#include <omp.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +13,7 @@ namespace qb::kernels {
 namespace {
 
 std::atomic<int> g_forced{-2};   // -2: not read yet, -1: no cap, else an Isa
+std::atomic<int> g_threads{0};   // 0: OpenMP's default
 
 bool detect(Isa i)
 {
@@ -77,6 +80,14 @@ Isa isa()
 
 void set_isa(Isa i) { g_forced = int(i); }
 void reset_isa() { g_forced = fromEnv(); }
+
+int num_threads()
+{
+    const int n = g_threads.load(std::memory_order_relaxed);
+    return n > 0 ? n : omp_get_max_threads();
+}
+
+void set_num_threads(int n) { g_threads = n > 0 ? n : 0; }
 
 bool cpu_has_avx512_vnni() { return cpu_supports(Isa::Avx512); }
 

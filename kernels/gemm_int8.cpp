@@ -58,7 +58,7 @@ PackedInt8Weight pack_int8_weight(const int8_t* w, int64_t N, int64_t K, int64_t
     p.data.assign(size_t(p.nblocks * p.ngroups * p.kq * 64), 0);
     p.corr.assign(size_t(p.nblocks * p.ngroups * 16), 0);
     p.scales.assign(size_t(p.nblocks * p.ngroups * 16), 0.0f);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(num_threads()) schedule(static)
     for (int64_t nb = 0; nb < p.nblocks; ++nb)
         for (int64_t g = 0; g < p.ngroups; ++g)
             for (int64_t j = 0; j < 16; ++j) {
@@ -118,7 +118,7 @@ void gemm_int8_packed(const PackedInt8Weight& p, const Int8GemmArgs& a)
     std::vector<uint8_t> xp(size_t(a.M * xps) * (wide ? 2 : 1));
     uint8_t* xb = xp.data();
     int16_t* xw = reinterpret_cast<int16_t*>(xp.data());
-#pragma omp parallel for schedule(static) if (a.M * a.K > (1 << 16))
+#pragma omp parallel for num_threads(num_threads()) schedule(static) if (a.M * a.K > (1 << 16))
     for (int64_t m = 0; m < a.M; ++m)
         for (int64_t g = 0; g < p.ngroups; ++g) {
             const int8_t* src = a.x + m * a.ldx + g * p.G;
@@ -134,7 +134,7 @@ void gemm_int8_packed(const PackedInt8Weight& p, const Int8GemmArgs& a)
     // Blocks: 128 rows of X (stays in L2) x 2 n-blocks (32 columns of W).
     constexpr int64_t MB = 128, NBB = 2;
     const int64_t mblocks = ceil_div(a.M, MB), nbb = ceil_div(p.nblocks, NBB);
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for num_threads(num_threads()) collapse(2) schedule(static)
     for (int64_t mb = 0; mb < mblocks; ++mb)
         for (int64_t j = 0; j < nbb; ++j) {
             const int64_t m0 = mb * MB, m1 = std::min(a.M, mb * MB + MB), nb0 = j * NBB, nb1 = std::min(p.nblocks, j * NBB + NBB);
@@ -154,7 +154,7 @@ void gemm_int8(const Int8GemmArgs& a)
     checkArgs("gemm_int8", a, true);
     if (!simd_enabled()) {
         // Reference split over rows of X so the fallback still uses every core.
-#pragma omp parallel for schedule(static) if (a.M > 1)
+#pragma omp parallel for num_threads(num_threads()) schedule(static) if (a.M > 1)
         for (int64_t m = 0; m < a.M; ++m) {
             Int8GemmArgs r = a;
             r.M = 1; r.x = a.x + m * a.ldx; r.y = a.y + m * a.ldy;

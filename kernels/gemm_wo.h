@@ -16,7 +16,10 @@
 //     k order (X fp32: fp32 FMA; X bf16 with AVX512_BF16: vdpbf16ps, which adds k pairs and
 //     flushes denormal inputs/outputs), then s = s + p * sw (fused), sw being the chunk's group
 //     scale (per row / per tensor: the one scale, applied per chunk).
-//   AVX2 (no AVX-512): 8 k-lanes, as the GEMV above, for every M.
+//   AVX2 (no AVX-512): M <= gemm_wo_gemv_rows(): 8 k-lanes, as the GEMV above; larger M: the AVX2
+//     panel GEMM (gemm_panel_avx2.cpp, shared with gemm_dense): codes of 64 columns x a chunk of up to
+//     256 k within one scale group decoded into fp32 panels, 6 x 16 fp32 FMA micro-kernel, the chunk's
+//     scale applied as above (per row / per tensor: once at the end).
 // All group sizes work on every path (G need not be a multiple of 16). No float copy of W or X
 // is made; the GEMM uses per-thread scratch of 128 x (256 + rows of a task (<= 128)) floats.
 #include "kernels/common.h"
@@ -34,5 +37,6 @@ struct WoGemmArgs {
 
 void gemm_wo_ref(const WoGemmArgs& a);
 void gemm_wo(const WoGemmArgs& a);
+int64_t gemm_wo_gemv_rows(); // AVX2: register-decode tiles up to this many rows of X
 
 } // namespace qb::kernels

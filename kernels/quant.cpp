@@ -102,7 +102,7 @@ void quantize(const void* x, DType xt, int64_t rows, int64_t cols, int64_t ldx,
     // Rows are independent for per-row / per-group scales: the reference on row chunks, in parallel.
     const int64_t ng = groups_per_row(s.gran, s.group, cols), chunk = 16;
     const size_t esz = xt == DType::F32 ? 4 : 2;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(num_threads()) schedule(static)
     for (int64_t r0 = 0; r0 < rows; r0 += chunk)
         quantize_ref(static_cast<const char*>(x) + size_t(r0 * ldx) * esz, xt, std::min(chunk, rows - r0), cols, ldx, s,
                      static_cast<char*>(codes) + r0 * ldc, ldc, scales + r0 * ng);
@@ -145,7 +145,7 @@ void dequantize(const void* codes, int64_t rows, int64_t cols, int64_t ldc, cons
     QB_KCHECK(s.gran != Gran::Group || s.group > 0, "dequantize", "group must be > 0");
     const int64_t ng = s.gran == Gran::Tensor ? 0 : groups_per_row(s.gran, s.group, cols), chunk = 16;
     const size_t osz = ot == DType::F32 ? 4 : 2;
-#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+#pragma omp parallel for num_threads(num_threads()) schedule(static) if (rows * cols > (1 << 16))
     for (int64_t r0 = 0; r0 < rows; r0 += chunk)
         dequantizeRows(static_cast<const char*>(codes) + r0 * ldc, std::min(chunk, rows - r0), cols, ldc, s, scales + r0 * ng,
                        static_cast<char*>(out) + size_t(r0 * ldo) * osz, ot, ldo);
@@ -160,7 +160,7 @@ void fake_quantize(const void* x, DType xt, int64_t rows, int64_t cols, int64_t 
     float tensorScale = 1.0f;
     if (s.gran == Gran::Tensor) {
         float amax = 0.0f;
-#pragma omp parallel for schedule(static) reduction(max : amax) if (rows * cols > (1 << 16))
+#pragma omp parallel for num_threads(num_threads()) schedule(static) reduction(max : amax) if (rows * cols > (1 << 16))
         for (int64_t r = 0; r < rows; ++r)
             for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, std::fabs(loadx(x, xt, r * ldx + c)));
         tensorScale = s.qtype == QType::INT8 ? int8_scale(amax, s.int8_divisor) : fp8_scale(amax);
@@ -169,7 +169,7 @@ void fake_quantize(const void* x, DType xt, int64_t rows, int64_t cols, int64_t 
                           isa() >= Isa::Avx512;
     const int qmin = int8_qmin(s.int8_divisor);
     // Chunks of rows: codes and scales in a small per-chunk buffer, then decoded straight into out.
-#pragma omp parallel if (rows * cols > (1 << 16))
+#pragma omp parallel num_threads(num_threads()) if (rows * cols > (1 << 16))
     {
         std::vector<uint8_t> codes(size_t(chunk * cols));
         std::vector<float> scales(size_t(chunk * ng));
@@ -209,7 +209,7 @@ void quantize_rows_int8(const void* x, DType xt, int64_t rows, int64_t cols, int
     QuantSpec s{QType::INT8, Gran::Row, 0, divisor};
     check("quantize_rows_int8", x, rows, cols, ldx, s, codes, ldc, scales);
     if (isa() < Isa::Avx512) return quantize_rows_int8_ref(x, xt, rows, cols, ldx, divisor, codes, ldc, scales);
-#pragma omp parallel for schedule(static) if (rows * cols > (1 << 16))
+#pragma omp parallel for num_threads(num_threads()) schedule(static) if (rows * cols > (1 << 16))
     for (int64_t r = 0; r < rows; ++r) {
         const void* xr = xt == DType::F32 ? static_cast<const void*>(static_cast<const float*>(x) + r * ldx)
                                           : static_cast<const void*>(static_cast<const uint16_t*>(x) + r * ldx);

@@ -1,11 +1,14 @@
 #pragma once
 // Internal: entry points of the translation units compiled with -mavx512* / -mavx2 flags. Only
 // call them when isa() (common.h) is at least their level; their signatures use no SIMD types.
+#include "kernels/common.h"
+
 #include <cstdint>
 
 namespace qb::kernels {
 struct PackedInt8Weight;
 struct WoGemmArgs;
+struct DenseGemmArgs;
 namespace avx512 {
 // One row: returns the scale, writes cols codes. Bit-identical to quantize_rows_int8_ref.
 float quantize_row_int8(const void* x, bool bf16, int64_t cols, float divisor, int8_t* codes);
@@ -29,7 +32,17 @@ namespace avx2 {     // AVX2 + FMA + F16C; xp: int16 (x + 128), same layout
 void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int64_t m0, int64_t m1,
                      int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
                      const float* bias, float* y, int64_t ldy);
-// Weight-only, rows [m0, m1) x columns [n0, n1); writes a.y directly.
+// Register-decode tiles (few rows of X), rows [m0, m1) x columns [n0, n1); write a.y directly.
 void gemm_wo_block(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+void gemm_dense_block(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+// Panel GEMM (gemm_panel_avx2.cpp): W row-major as codes with scales (I8, E4M3: scales per tensor /
+// row / group as in WoGemmArgs) or values (BF16, F32: scales unused); threaded over `threads`.
+enum class PanelW : uint8_t { I8, E4M3, BF16, F32 };
+struct PanelWeights {
+    const void* w; PanelW type; int64_t ldw;
+    const float* scales; Gran gran; int64_t group;
+};
+void panel_gemm(int64_t M, int64_t N, int64_t K, const void* x, bool xbf16, int64_t ldx, const PanelWeights& w,
+                const float* bias, void* y, bool ybf16, int64_t ldy, int threads);
 } // namespace avx2
 } // namespace qb::kernels

@@ -1,12 +1,13 @@
 // Kernel tests: FP8 codecs against the OCP spec (computed independently here), quantization
 // error bounds and granularity ordering, fast paths against the scalar references
 // (INT8 GEMM: bit-exact; weight-only GEMM: NMSE = mse(a,b)/mse(a,0) below a per-output bound),
-// argument checks. Every fast path (weight-only: GEMV, panel GEMM fp32 / bf16, AVX2 tiles) runs at
+// dense GEMM (bf16 / fp32 weights) against its reference, argument checks. Every fast path (weight-only: GEMV, panel GEMM fp32 / bf16, AVX2 tiles) runs at
 // every ISA level this CPU supports (set_isa: AVX-512 with and without BF16, AVX-VNNI, AVX2,
 // scalar). The CUDA kernels are tested in tst_kernels_cuda.cpp.
 #include <QtTest/QtTest>
 
 #include "kernels/fp8.h"
+#include "kernels/gemm_dense.h"
 #include "kernels/gemm_fp8.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/gemm_wo.h"
@@ -79,6 +80,9 @@ private Q_SLOTS:
     void gemmWoMatchesRef();
     void gemmWoRefMatchesDequantMatmul();
     void gemmWoDecodesEveryCode();
+    void gemmDenseMatchesRef_data();
+    void gemmDenseMatchesRef();
+    void gemmDenseRefIsDoubleDot();
 
     void argumentChecks();
     void isaControl();
@@ -576,6 +580,88 @@ void TestKernels::gemmWoDecodesEveryCode()
             }
 }
 
+void TestKernels::gemmDenseMatchesRef_data()
+{
+    QTest::addColumn<int>("M");
+    QTest::addColumn<int>("N");
+    QTest::addColumn<int>("K");
+    QTest::addColumn<bool>("wbf16");
+    QTest::addColumn<bool>("xbf16");
+    QTest::addColumn<bool>("ybf16");
+    struct S { int M, N, K; };
+    // M = 1..4: register tiles; M >= 5: panel GEMM (6-row tiles, 64-column blocks, 256-k chunks; tails
+    // in every dimension, and a column count too small to split so rows are split instead).
+    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512}, S{6, 3, 1},
+                S{7, 17, 9}, S{16, 200, 384}, S{33, 130, 200}, S{130, 70, 600}, S{520, 16, 48}})
+        for (bool wb : {true, false})
+            for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})
+                QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-w%4%5%6").arg(s.M).arg(s.N).arg(s.K).arg(wb ? "bf16" : "f32")
+                                             .arg(xb ? "-xbf16" : "").arg(yb ? "-ybf16" : "")))
+                    << s.M << s.N << s.K << wb << xb << yb;
+}
+
+void TestKernels::gemmDenseMatchesRef()
+{
+    QFETCH(int, M); QFETCH(int, N); QFETCH(int, K); QFETCH(bool, wbf16); QFETCH(bool, xbf16); QFETCH(bool, ybf16);
+    const int64_t ldw = K + 3, ldx = K + 2, ldy = N + 1;   // strided W, X and Y
+    auto wf = randn(size_t(N * ldw), uint32_t(N + 7 * K), 0.05f);
+    auto xf = randn(size_t(M * ldx), uint32_t(M + 3 * K));
+    for (int64_t m = 0; m < M; ++m)                          // a read past K would poison y
+        for (int64_t k = K; k < ldx; ++k) xf[size_t(m * ldx + k)] = std::numeric_limits<float>::quiet_NaN();
+    for (int64_t n = 0; n < N; ++n)
+        for (int64_t k = K; k < ldw; ++k) wf[size_t(n * ldw + k)] = std::numeric_limits<float>::quiet_NaN();
+    auto wb = toBf16(wf), xb = toBf16(xf);
+    auto bias = randn(size_t(N), 11);
+    DenseGemmArgs a;
+    a.M = M; a.N = N; a.K = K;
+    a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
+    a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = ldx;
+    a.w = wbf16 ? static_cast<const void*>(wb.data()) : static_cast<const void*>(wf.data());
+    a.w_type = wbf16 ? DType::BF16 : DType::F32; a.ldw = ldw;
+    a.bias = (M + N) % 2 ? bias.data() : nullptr; a.y_type = ybf16 ? DType::BF16 : DType::F32; a.ldy = ldy;
+    auto run = [&](bool ref) {
+        std::vector<float> y(static_cast<size_t>(M * ldy), 3.0f);
+        std::vector<uint16_t> b(y.size(), 0x4040);
+        a.y = ybf16 ? static_cast<void*>(b.data()) : static_cast<void*>(y.data());
+        if (ref) gemm_dense_ref(a);
+        else gemm_dense(a);
+        if (ybf16)
+            for (size_t i = 0; i < y.size(); ++i) y[i] = bf16_to_float(b[i]);
+        return y;
+    };
+    const auto want = run(true);
+    for (Isa level : {Isa::Avx512Bf16, Isa::Avx2, Isa::Scalar}) {
+        if (!cpu_supports(level)) continue;
+        set_isa(level);
+        const auto got = run(false);
+        reset_isa();
+        const double tol = ybf16 ? 1e-4 : 1e-10;
+        const double e = nmse(want, got);
+        QVERIFY2(e < tol, qPrintable(QStringLiteral("%1: NMSE %2").arg(isa_name(level)).arg(e)));
+        for (int64_t m = 0; m < M; ++m)                      // padding column untouched
+            QCOMPARE(got[size_t(m * ldy + N)], 3.0f);
+    }
+}
+
+void TestKernels::gemmDenseRefIsDoubleDot()
+{
+    // The reference against float64 dot products of the same (bf16-exact) inputs.
+    const int M = 3, N = 9, K = 700;
+    auto x = toBf16(randn(size_t(M * K), 21)), w = toBf16(randn(size_t(N * K), 22, 0.1f));
+    std::vector<float> y(size_t(M * N)), want(y.size());
+    DenseGemmArgs a;
+    a.M = M; a.N = N; a.K = K; a.x = x.data(); a.x_type = DType::BF16; a.ldx = K; a.w = w.data(); a.ldw = K;
+    a.y = y.data(); a.ldy = N;
+    gemm_dense_ref(a);
+    for (int m = 0; m < M; ++m)
+        for (int n = 0; n < N; ++n) {
+            double s = 0;
+            for (int k = 0; k < K; ++k) s += double(bf16_to_float(x[size_t(m * K + k)])) * bf16_to_float(w[size_t(n * K + k)]);
+            want[size_t(m * N + n)] = float(s);
+        }
+    QVERIFY(nmse(want, y) < 1e-10);
+}
+
 void TestKernels::argumentChecks()
 {
     std::vector<float> x(16, 1.0f), s(4);
@@ -599,6 +685,11 @@ void TestKernels::argumentChecks()
     b.M = 1; b.N = 4; b.K = 4; b.x = x.data(); b.ldx = 4; b.w = c.data(); b.ldw = 4; b.w_scales = s.data();
     b.y = nullptr; b.ldy = 4;
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_wo(b));
+    DenseGemmArgs d;
+    d.M = 2; d.N = 4; d.K = 4; d.x = x.data(); d.ldx = 4; d.w = x.data(); d.w_type = DType::F32; d.ldw = 3; d.y = y.data(); d.ldy = 4;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_dense(d));   // ldw < K
+    d.ldw = 4; d.K = 0;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_dense_ref(d));
 }
 
 void TestKernels::isaControl()

@@ -1,0 +1,69 @@
+// Dense GEMM: reference and dispatcher (register tiles for few rows, panel GEMM otherwise).
+#include "kernels/gemm_dense.h"
+#include "kernels/simd_decl.h"
+
+#include <algorithm>
+
+namespace qb::kernels {
+namespace {
+
+void checkArgs(const char* fn, const DenseGemmArgs& a)
+{
+    QB_KCHECK(a.M > 0 && a.N > 0 && a.K > 0, fn, "M, N, K must be > 0");
+    QB_KCHECK(a.x && a.w && a.y, fn, "null pointer");
+    QB_KCHECK(a.ldx >= a.K && a.ldw >= a.K && a.ldy >= a.N, fn, "leading dimension too small");
+}
+
+inline float load(const void* p, DType t, int64_t i)
+{
+    return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
+}
+
+} // namespace
+
+void gemm_dense_ref(const DenseGemmArgs& a)
+{
+    checkArgs("gemm_dense_ref", a);
+    for (int64_t m = 0; m < a.M; ++m)
+        for (int64_t n = 0; n < a.N; ++n) {
+            float s = 0.0f;
+            for (int64_t k = 0; k < a.K; ++k) s = s + load(a.x, a.x_type, m * a.ldx + k) * load(a.w, a.w_type, n * a.ldw + k);
+            if (a.bias) s = s + a.bias[n];
+            if (a.y_type == DType::F32) static_cast<float*>(a.y)[m * a.ldy + n] = s;
+            else static_cast<uint16_t*>(a.y)[m * a.ldy + n] = bf16_from_float(s);
+        }
+}
+
+// Measured on a 2-core Zen 3 (bench gemm, bf16 W, 4864 x 896 and 896 x 4864): the tiles read W once
+// per 4 rows, the panel GEMM decodes W once per call; the panel wins from M = 5 on.
+int64_t gemm_dense_gemv_rows() { return 4; }
+
+void gemm_dense(const DenseGemmArgs& a)
+{
+    checkArgs("gemm_dense", a);
+    const int threads = num_threads();
+    if (isa() == Isa::Scalar) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (a.M * a.N > 64)
+        for (int64_t n0 = 0; n0 < a.N; n0 += 16) {
+            DenseGemmArgs r = a;
+            r.N = std::min<int64_t>(16, a.N - n0);
+            const size_t ws = a.w_type == DType::F32 ? 4 : 2, ys = a.y_type == DType::F32 ? 4 : 2;
+            r.w = static_cast<const char*>(a.w) + size_t(n0 * a.ldw) * ws;
+            r.y = static_cast<char*>(a.y) + size_t(n0) * ys;
+            if (a.bias) r.bias = a.bias + n0;
+            gemm_dense_ref(r);
+        }
+        return;
+    }
+    if (a.M <= gemm_dense_gemv_rows()) {
+        constexpr int64_t NB = 64;
+        const int64_t ntasks = ceil_div(a.N, NB);
+#pragma omp parallel for schedule(static) num_threads(threads)
+        for (int64_t t = 0; t < ntasks; ++t) avx2::gemm_dense_block(a, 0, a.M, t * NB, std::min(a.N, t * NB + NB));
+        return;
+    }
+    const avx2::PanelWeights w{a.w, a.w_type == DType::BF16 ? avx2::PanelW::BF16 : avx2::PanelW::F32, a.ldw, nullptr, Gran::Row, 0};
+    avx2::panel_gemm(a.M, a.N, a.K, a.x, a.x_type == DType::BF16, a.ldx, w, a.bias, a.y, a.y_type == DType::BF16, a.ldy, threads);
+}
+
+} // namespace qb::kernels
