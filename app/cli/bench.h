@@ -15,8 +15,8 @@ void registerBench(const std::string& name, const std::string& summary, BenchFn 
 // Median of timings (mean of the middle two for an even count; 0 when empty).
 double median(std::vector<double> v);
 
-// One warm-up call, then timed calls until maxReps, or past ~0.25 s once there are 3; the median
-// in seconds. `sync` runs after every call inside the timing (a device synchronize for GPU work).
+// One warm-up call, then timed calls until maxReps, or past ~0.25 s once there are 3 (one only when
+// the warm-up took over 2 s); the median in seconds. `sync` runs after every call inside the timing (a device synchronize for GPU work).
 double medianSeconds(const std::function<void()>& fn, int maxReps, const std::function<void()>& sync = {});
 
 struct BenchRegistrar {

@@ -4,6 +4,7 @@
 #include "app/cli/bench.h"
 #include "app/cli/command.h"
 #include "core/util/build_info.h"
+#include "kernels/gemm_dense.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/quant.h"
@@ -146,6 +147,19 @@ int runGemm(const std::vector<std::string>& argv)
                 add("torch fp32", tF32, 4.0 * N * K, 0.0);
                 const double tBf16 = medianSeconds([&] { auto r = torch::matmul(xB, wB.t()); }, reps);
                 add("torch bf16", tBf16, 2.0 * N * K, errOf(torch::matmul(xB, wB.t())));
+                // Our dense GEMM on the bf16 weights (the bf16 baseline where core routes it): X and Y bf16,
+                // as in a bf16 model; and on the fp32 weights with fp32 X and Y.
+                if (qk::simd_enabled()) {
+                    std::vector<uint16_t> yb(size_t(M * N));
+                    qk::DenseGemmArgs d;
+                    d.M = M; d.N = N; d.K = K; d.x = xB.data_ptr(); d.x_type = qk::DType::BF16; d.ldx = K;
+                    d.w = wB.data_ptr(); d.w_type = qk::DType::BF16; d.ldw = K; d.y = yb.data(); d.y_type = qk::DType::BF16; d.ldy = N;
+                    const double tq = medianSeconds([&] { qk::gemm_dense(d); }, reps);
+                    add("qb dense bf16", tq, 2.0 * N * K, errOf(torch::from_blob(yb.data(), {M, N}, torch::kBFloat16)));
+                    d.x = xf; d.x_type = qk::DType::F32; d.w = wT.data_ptr(); d.w_type = qk::DType::F32; d.y = y.data(); d.y_type = qk::DType::F32;
+                    const double tf = medianSeconds([&] { qk::gemm_dense(d); }, reps);
+                    add("qb dense fp32", tf, 4.0 * N * K, yErr());
+                }
                 auto quantX = [&] { qk::quantize_rows_int8(xf, qk::DType::F32, M, K, K, 127.0f, xq.data(), K, xs.data()); };
                 quantX();
                 for (auto [p, name, sbytes] : {std::tuple{&pRow, "w8a8 int8 row", 4.0 * N}, std::tuple{&pGrp, "w8a8 int8 g128", 4.0 * N * ((K + 127) / 128)}}) {
