@@ -1,6 +1,7 @@
 #include "app/cli/command.h"
 
 #include "core/util/error.h"
+#include "core/util/threads.h"
 
 #include <cerrno>
 #include <cstdlib>
@@ -14,6 +15,7 @@ Args::Args(std::string command, std::string usage)
     : command_(std::move(command)), usage_(std::move(usage))
 {
     opts_.push_back({"help", false, "show this help", {}});
+    opts_.push_back({"threads", true, "CPU threads for libtorch and the kernels (0: the CPUs this process may use)", "0"});
 }
 
 Args& Args::option(const std::string& name, const std::string& help, const std::string& def)
@@ -164,6 +166,10 @@ int runParsed(Args& args, const std::vector<std::string>& argv, const std::funct
         return 0;
     }
     try {
+        const long long threads = args.getInt("threads");
+        if (threads < 0 || threads > 4096)
+            throw Error("option --threads: must be between 0 and 4096");
+        applyThreadPolicy(int(threads));
         return body();
     } catch (const Error& e) {
         std::cerr << "quantbench-cli: error: " << e.what() << '\n';

@@ -1,0 +1,99 @@
+#include "core/util/threads.h"
+
+#include "kernels/common.h"
+
+#include <ATen/Parallel.h>
+
+#include <dlfcn.h>
+#include <omp.h>
+#include <sched.h>
+
+#include <cstdlib>
+#include <mutex>
+
+namespace qb {
+
+namespace {
+
+std::mutex g_mutex;
+bool g_applied = false;
+ThreadPolicy g_policy;
+
+// The BLAS that libtorch links, found by its thread-setting entry point (no link-time dependency:
+// the symbol is looked up in the process).
+int setBlasThreads(int n, std::string& which)
+{
+    using SetFn = void (*)(int);
+    using GetFn = int (*)();
+    if (auto set = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+        set(n);
+        which = "openblas";
+        auto get = reinterpret_cast<GetFn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+        return get ? get() : n;
+    }
+    if (auto set = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "MKL_Set_Num_Threads"))) {
+        set(n);
+        which = "mkl";
+        return n;
+    }
+    which = "unknown";
+    return -1;
+}
+
+} // namespace
+
+nlohmann::json ThreadPolicy::toJson() const
+{
+    return {{"threads", threads}, {"cpus_allowed", cpus_allowed}, {"blas", blas}, {"blas_threads", blas_threads},
+            {"source", source}};
+}
+
+int allowedCpus()
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int n = CPU_COUNT(&set);
+        if (n > 0)
+            return n;
+    }
+    return std::max(1, omp_get_num_procs());
+}
+
+ThreadPolicy applyThreadPolicy(int requested)
+{
+    std::lock_guard<std::mutex> lock(g_mutex);
+    ThreadPolicy p;
+    p.cpus_allowed = allowedCpus();
+    if (requested > 0) {
+        p.threads = requested;
+        p.source = "requested";
+    } else if (const char* e = std::getenv("QB_THREADS"); e && std::atoi(e) > 0) {
+        p.threads = std::atoi(e);
+        p.source = "QB_THREADS";
+    } else {
+        p.threads = p.cpus_allowed;
+        p.source = "affinity";
+    }
+    at::set_num_threads(p.threads);      // also omp_set_num_threads for this thread
+    omp_set_num_threads(p.threads);
+    kernels::set_num_threads(p.threads);
+    // QB_BLAS_THREADS: for benchmarking the policy itself (bench e2e shows the combinations).
+    const char* b = std::getenv("QB_BLAS_THREADS");
+    p.blas_threads = setBlasThreads(b && std::atoi(b) > 0 ? std::atoi(b) : 1, p.blas);
+    g_policy = p;
+    g_applied = true;
+    return p;
+}
+
+ThreadPolicy currentThreadPolicy()
+{
+    {
+        std::lock_guard<std::mutex> lock(g_mutex);
+        if (g_applied)
+            return g_policy;
+    }
+    return applyThreadPolicy(0);
+}
+
+} // namespace qb

@@ -1,0 +1,36 @@
+#pragma once
+// One thread policy per process: libtorch's intra-op threads, our kernels' threads and the BLAS
+// library's own threads, set together so that nothing nests. Debian's libtorch starts with one
+// intra-op thread while its OpenBLAS runs a pool of its own; both spinning on the same cores is
+// what made MMLU drop from 43 to 13 questions/s with OMP_NUM_THREADS=2. The policy (measured on a
+// 2-core Zen 3, see core/README.md): libtorch and the kernels get N threads (the CPUs this process may
+// use, sched_getaffinity, unless asked otherwise), the BLAS gets 1, because every large GEMM runs in
+// our kernels or inside a libtorch parallel region that already uses the N threads.
+// Recorded in every result's provenance.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace qb {
+
+struct ThreadPolicy {
+    int threads = 1;         // libtorch intra-op and kernel threads
+    int cpus_allowed = 1;    // CPUs in this process's affinity mask
+    int blas_threads = -1;   // -1: the BLAS offers no call to set it (then left alone)
+    std::string blas;        // "openblas", "mkl" or "unknown"
+    std::string source;      // "requested", "QB_THREADS" or "affinity"
+    nlohmann::json toJson() const;
+};
+
+// CPUs this process may run on (sched_getaffinity), at least 1.
+int allowedCpus();
+
+// Applies the policy for `requested` threads (<= 0: QB_THREADS from the environment, else the
+// allowed CPUs) and returns it. Call once at start-up, and again at the start of a worker thread
+// (OpenMP keeps some settings per thread). Thread-safe; the last call wins.
+ThreadPolicy applyThreadPolicy(int requested = 0);
+
+// The policy in force (applies the default one on first use).
+ThreadPolicy currentThreadPolicy();
+
+} // namespace qb
