@@ -1,5 +1,6 @@
 #include "core/model/linear.h"
 
+#include "core/model/dense_gemm.h"
 #include "core/util/error.h"
 
 namespace qb {
@@ -11,16 +12,18 @@ DenseLinear::DenseLinear(at::Tensor weight, at::Tensor bias)
         throw Error("DenseLinear: weight must be a 2-D (out, in) tensor");
     if (bias_.defined() && (bias_.dim() != 1 || bias_.size(0) != weight_.size(0)))
         throw Error("DenseLinear: bias must be 1-D with out_features elements");
-    // at::linear hands a contiguous (out, in) weight straight to the BLAS as a transposed
-    // operand; a non-contiguous one would be copied on every call.
+    // Both paths take a contiguous (out, in) weight as it is; a non-contiguous one would be copied
+    // on every call.
     weight_ = weight_.contiguous();
-    if (bias_.defined())
+    if (bias_.defined()) {
         bias_ = bias_.to(weight_.scalar_type()).contiguous();
+        biasF32_ = bias_.to(at::kCPU, at::kFloat).contiguous();
+    }
 }
 
 at::Tensor DenseLinear::forward(const at::Tensor& x) const
 {
-    return at::linear(x, weight_, bias_);
+    return denseMatmul(x, weight_, bias_, weight_.device().is_cpu() ? biasF32_ : at::Tensor());
 }
 
 uint64_t DenseLinear::weightBytes() const

@@ -20,7 +20,8 @@ public:
     virtual std::string describe() const = 0; // e.g. "dense bf16", "INT8 per-row real"
 };
 
-// y = x W^T (+ b). weight: (out, in), bias: (out) or undefined.
+// y = x W^T (+ b). weight: (out, in), bias: (out) or undefined. Runs through denseMatmul
+// (core/model/dense_gemm.h): our kernels or libtorch, whichever is faster on this CPU.
 class DenseLinear final : public LinearOp {
 public:
     DenseLinear(at::Tensor weight, at::Tensor bias = {});
@@ -33,8 +34,9 @@ public:
     const at::Tensor& bias() const { return bias_; }
 
 private:
-    at::Tensor weight_; // (out, in)
-    at::Tensor bias_;   // (out) or undefined
+    at::Tensor weight_;  // (out, in)
+    at::Tensor bias_;    // (out) or undefined
+    at::Tensor biasF32_; // bias_ as float32 for the kernels
 };
 
 using LinearPtr = std::shared_ptr<const LinearOp>;
