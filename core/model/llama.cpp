@@ -1,5 +1,6 @@
 #include "core/model/llama.h"
 
+#include "core/model/dense_gemm.h"
 #include "core/util/error.h"
 #include "core/util/torch_compat.h"
 
@@ -22,7 +23,7 @@ std::string shapeStr(at::IntArrayRef s)
 }
 
 // Fetches a tensor, checks its shape, copies it into the model's dtype/device.
-at::Tensor take(const LlamaModel::TensorSource& src, const std::string& name,
+at::Tensor take(const LlamaModel::TensorSource& src, const LlamaModel::TensorFill& fill, const std::string& name,
                 std::vector<int64_t> shape, at::ScalarType dtype, torch::Device device,
                 bool required = true)
 {
@@ -37,6 +38,11 @@ at::Tensor take(const LlamaModel::TensorSource& src, const std::string& name,
                     shapeStr(shape));
     if (!at::isFloatingType(t.scalar_type()))
         throw Error("model weights: " + name + " is not a floating-point tensor");
+    if (fill) {
+        at::Tensor dst = at::empty(shape, at::TensorOptions().dtype(dtype).device(device));
+        fill(name, dst);
+        return dst;
+    }
     // copy=true: sources may be views of a memory-mapped file that will be closed.
     return t.to(device, dtype, /*non_blocking=*/false, /*copy=*/true).contiguous();
 }
@@ -111,7 +117,8 @@ void KVCache::reset()
 
 // ---------------------------------------------------------------------------------------------
 
-LlamaModel::LlamaModel(ModelConfig cfg, const TensorSource& src, at::ScalarType dtype, torch::Device device)
+LlamaModel::LlamaModel(ModelConfig cfg, const TensorSource& src, at::ScalarType dtype, torch::Device device,
+                       const TensorFill& fill)
     : cfg_(std::move(cfg)), dtype_(dtype), device_(device)
 {
     checkConfig(cfg_);
@@ -121,7 +128,7 @@ LlamaModel::LlamaModel(ModelConfig cfg, const TensorSource& src, at::ScalarType 
     const int64_t hid = cfg_.hidden_size, H = cfg_.num_attention_heads, kvH = cfg_.num_key_value_heads,
                   D = cfg_.head_dim, I = cfg_.intermediate_size, V = cfg_.vocab_size;
     auto get = [&](const std::string& n, std::vector<int64_t> shape, bool required = true) {
-        return take(src, n, std::move(shape), dtype_, device_, required);
+        return take(src, fill, n, std::move(shape), dtype_, device_, required);
     };
     auto lin = [&](const std::string& prefix, int64_t out, int64_t in, bool bias) -> LinearPtr {
         at::Tensor w = get(prefix + ".weight", {out, in});
@@ -241,8 +248,19 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 
 } // namespace
 
-at::Tensor LlamaModel::forward(const at::Tensor& idsIn, KVCache* cache, const at::Tensor& maskIn,
-                               bool lastOnly) const
+at::Tensor LlamaModel::forward(const at::Tensor& ids, KVCache* cache, const at::Tensor& mask, bool lastOnly) const
+{
+    return logits(forwardHidden(ids, cache, mask, lastOnly));
+}
+
+at::Tensor LlamaModel::logits(const at::Tensor& hidden) const
+{
+    compat::InferenceGuard guard;
+    return denseMatmul(hidden, lm_head, {}).to(at::kFloat);
+}
+
+at::Tensor LlamaModel::forwardHidden(const at::Tensor& idsIn, KVCache* cache, const at::Tensor& maskIn,
+                                     bool lastOnly) const
 {
     compat::InferenceGuard guard;
     if (idsIn.dim() != 2 || idsIn.size(1) == 0)
@@ -359,8 +377,7 @@ at::Tensor LlamaModel::forward(const at::Tensor& idsIn, KVCache* cache, const at
     }
     if (lastOnly)
         h = h.narrow(1, T - 1, 1);
-    h = rmsNorm(h, norm);
-    return at::linear(h, lm_head).to(at::kFloat);
+    return rmsNorm(h, norm);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -59,10 +59,15 @@ public:
     // Returns the named tensor (any dtype, CPU) or an undefined tensor when absent.
     using TensorSource = std::function<at::Tensor(const std::string& name)>;
 
+    // Writes the named tensor straight into `dst` (the checked shape, the model's dtype and device).
+    using TensorFill = std::function<void(const std::string& name, at::Tensor& dst)>;
+
     // Builds from HF-named tensors ("model.layers.0.self_attn.q_proj.weight", ...), checking
-    // every shape; weights are copied, converted to `dtype` and moved to `device`.
+    // every shape; weights are copied, converted to `dtype` and moved to `device`. With `fill`,
+    // `tensors` only supplies shapes and dtypes (views touch no data) and `fill` the values, so a
+    // loader can read the file into the weights without faulting a mapping in beside them.
     LlamaModel(ModelConfig cfg, const TensorSource& tensors, at::ScalarType dtype = at::kFloat,
-               torch::Device device = torch::kCPU);
+               torch::Device device = torch::kCPU, const TensorFill& fill = {});
     // config.json + safetensors folder.
     static std::shared_ptr<LlamaModel> load(const std::filesystem::path& dir,
                                             at::ScalarType dtype = at::kFloat,
@@ -78,6 +83,13 @@ public:
     // Returns float32 logits (B, T, V) on the model's device.
     at::Tensor forward(const at::Tensor& ids, KVCache* cache = nullptr,
                        const at::Tensor& attentionMask = {}, bool lastOnly = false) const;
+    // forward() in two steps: the hidden states after the final RMSNorm (B, T|1, hidden) in the
+    // model's dtype, and the float32 logits of any rows of them (..., V). Evaluations that only need
+    // a reduction of the logits (PPL, KL) take them a few rows at a time: full (T, V) float32
+    // logits are 311 MB for 512 tokens of a 151,936-token vocabulary.
+    at::Tensor forwardHidden(const at::Tensor& ids, KVCache* cache = nullptr, const at::Tensor& attentionMask = {},
+                             bool lastOnly = false) const;
+    at::Tensor logits(const at::Tensor& hidden) const;
 
     KVCache makeCache(int64_t batch, int64_t capacity) const;
 

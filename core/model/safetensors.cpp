@@ -317,6 +317,60 @@ const StTensorInfo* SafetensorsFile::find(const std::string& name) const
 
 const uint8_t* SafetensorsFile::data(const StTensorInfo& t) const { return data_ + t.begin; }
 
+void SafetensorsFile::readInto(const std::string& name, at::Tensor& dst) const
+{
+    const StTensorInfo* t = find(name);
+    if (!t)
+        fail(path_.string(), tensorWhere(name) + ": not in this file");
+    at::ScalarType st;
+    try {
+        st = toScalarType(t->dtype);
+    } catch (const Error& e) {
+        fail(path_.string(), tensorWhere(name) + ": " + e.what());
+    }
+    if (dst.sizes() != at::IntArrayRef(t->shape) || !dst.is_contiguous())
+        fail(path_.string(), tensorWhere(name) + ": readInto needs a contiguous destination of the tensor's shape");
+    const uint64_t bytes = t->end - t->begin, es = stDTypeSize(t->dtype);
+    if (bytes == 0)
+        return;
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail(path_.string(), std::string("cannot open: ") + std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    const uint64_t fileOffset = uint64_t(data_ - map_->bytes()) + t->begin;
+    const bool direct = dst.device().is_cpu() && dst.scalar_type() == st;
+    const uint64_t piece = std::max<uint64_t>(es, (uint64_t(16) << 20) / es * es);
+    at::Tensor flat = dst.view({-1});
+    at::Tensor staging;
+    for (uint64_t done = 0; done < bytes;) {
+        const uint64_t n = std::min(piece, bytes - done);
+        uint8_t* target;
+        if (direct) {
+            target = static_cast<uint8_t*>(dst.data_ptr()) + done;
+        } else {
+            if (!staging.defined())
+                staging = at::empty({int64_t(piece / es)}, at::TensorOptions().dtype(st));
+            target = static_cast<uint8_t*>(staging.data_ptr());
+        }
+        for (uint64_t got = 0; got < n;) {
+            const ssize_t r = ::pread(fd, target + got, n - got, off_t(fileOffset + done + got));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                fail(path_.string(), tensorWhere(name) + ": " +
+                                         (r < 0 ? std::string("read failed: ") + std::strerror(errno)
+                                                : std::string("file ends early (was it changed while loading?)")));
+            got += uint64_t(r);
+        }
+        if (!direct)
+            flat.narrow(0, int64_t(done / es), int64_t(n / es)).copy_(staging.narrow(0, 0, int64_t(n / es)));
+        done += n;
+    }
+}
+
 at::Tensor SafetensorsFile::view(const std::string& name) const
 {
     const StTensorInfo* t = find(name);
@@ -406,6 +460,12 @@ const StTensorInfo& Checkpoint::info(const std::string& name) const
         fail(files_.empty() ? std::string() : files_[0]->path().parent_path().string(),
              tensorWhere(name) + ": not in the checkpoint");
     return *files_[it->second]->find(name);
+}
+
+void Checkpoint::readInto(const std::string& name, at::Tensor& dst) const
+{
+    info(name);
+    files_[where_.at(name)]->readInto(name, dst);
 }
 
 at::Tensor Checkpoint::view(const std::string& name) const

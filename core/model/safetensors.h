@@ -51,6 +51,10 @@ public:
     // file), except under strict overcommit where it is read-only: do not modify views in
     // place — use .clone() or .to() to own a tensor.
     at::Tensor view(const std::string& name) const;
+    // Copies the named tensor into `dst` (its shape; any floating dtype, any device) by reading the
+    // file (pread) in pieces of at most 16 MiB converted one by one: only `dst` and one piece are
+    // ever resident, where a copy from the mapping would also fault the whole source in.
+    void readInto(const std::string& name, at::Tensor& dst) const;
 
 private:
     std::filesystem::path path_;
@@ -69,6 +73,7 @@ public:
     bool has(const std::string& name) const;
     const StTensorInfo& info(const std::string& name) const; // throws naming file+tensor
     at::Tensor view(const std::string& name) const;          // zero-copy CPU view
+    void readInto(const std::string& name, at::Tensor& dst) const; // see SafetensorsFile::readInto
     std::vector<std::string> names() const;
     std::filesystem::path fileOf(const std::string& name) const;
     uint64_t totalBytes() const;
