@@ -1,5 +1,6 @@
 #include "core/eval/ppl.h"
 
+#include "core/eval/ppl_ref.h"
 #include "core/util/error.h"
 #include "core/util/torch_compat.h"
 
@@ -49,14 +50,34 @@ PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens
     double sum = 0, sumSq = 0;
     int64_t count = 0;
     at::Tensor all = at::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), at::kLong);
+    const PplReference* ref = opts.reference;
+    if (ref && !ref->empty() && ref->ctx != ctx)
+        throw Error("perplexity: the KL reference was made with ctx " + std::to_string(ref->ctx) + ", not " +
+                    std::to_string(ctx));
     for (int64_t w = 0; w < total; ++w) {
         const int64_t start = w * ctx, len = std::min(ctx, n - start);
         auto ids = all.narrow(0, start, len).view({1, len});
-        auto logits = model.forward(ids)[0].narrow(0, 0, len - 1); // (len-1, V), predicts ids[1:]
-        auto target = ids[0].narrow(0, 1, len - 1).to(logits.device());
-        auto nll = -logits.log_softmax(-1).gather(1, target.unsqueeze(1)).squeeze(1).to(at::kDouble).cpu();
-        sum += nll.sum().item<double>();
-        sumSq += nll.pow(2).sum().item<double>();
+        at::Tensor hidden = model.forwardHidden(ids)[0]; // (len, hidden); rows 0..len-2 predict ids[1:]
+        const bool withKl = ref && w < int64_t(ref->logp.size());
+        for (int64_t r0 = 0; r0 < len - 1; r0 += kLogitRows) {
+            const int64_t rows = std::min(kLogitRows, len - 1 - r0);
+            at::Tensor lp = model.logits(hidden.narrow(0, r0, rows)).log_softmax(-1); // (rows, V) float32
+            auto target = ids[0].narrow(0, 1 + r0, rows).to(lp.device());
+            auto nll = -lp.gather(1, target.unsqueeze(1)).squeeze(1).to(at::kDouble).cpu();
+            sum += nll.sum().item<double>();
+            sumSq += nll.pow(2).sum().item<double>();
+            if (withKl) {
+                auto [kl, top1] = klPerToken(ref->logp[size_t(w)].narrow(0, r0, rows), ref->ids[size_t(w)].narrow(0, r0, rows),
+                                             lp.cpu());
+                const double* kp = kl.data_ptr<double>();
+                r.klPerToken.insert(r.klPerToken.end(), kp, kp + rows);
+                const bool* tp = top1.data_ptr<bool>();
+                for (int64_t i = 0; i < rows; ++i)
+                    r.top1Match.push_back(tp[i] ? 1 : 0);
+            }
+        }
+        if (withKl)
+            r.klWindows = w + 1;
         count += len - 1;
         r.windows = w + 1;
         if (progress && !progress(w + 1, total))

@@ -16,9 +16,14 @@
 
 namespace qb {
 
+struct PplReference;
+
 struct PplOptions {
     int64_t ctx = 2048;     // capped by the model's max_position_embeddings
     int64_t maxWindows = 0; // 0 = all
+    // With a baseline reference (core/eval/ppl_ref.h): KL and top-1 agreement on the windows it
+    // covers, from the same log-probs as the NLL (no second forward pass).
+    const PplReference* reference = nullptr;
 };
 
 struct PplResult {
@@ -28,11 +33,18 @@ struct PplResult {
     int64_t windows = 0;      // windows evaluated
     int64_t ctx = 0;          // window length actually used
     double seconds = 0;
+    // KL vs the reference (when PplOptions::reference is set): per predicted token of the covered
+    // windows; summarised by klSummary() (core/eval/ppl_ref.h).
+    std::vector<double> klPerToken;
+    std::vector<uint8_t> top1Match;
+    int64_t klWindows = 0;
     nlohmann::json toJson() const;
 };
 
 // progress(done, total) is called after each window (total = windows to run); returning
-// false cancels (throws qb::Cancelled).
+// false cancels (throws qb::Cancelled). The logits of a window are taken kLogitRows rows at a time
+// (log-softmax, NLL and KL per chunk), so memory is that many rows of the vocabulary, not the window.
+inline constexpr int64_t kLogitRows = 128;
 
 PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens, const PplOptions& opts = {},
                      const ProgressFn& progress = {});

@@ -1,5 +1,6 @@
 #include "core/eval/ppl_ref.h"
 
+#include "core/eval/ppl.h"
 #include "core/model/llama.h"
 #include "core/util/torch_compat.h"
 
@@ -32,55 +33,80 @@ PplReference makePplReference(const LlamaModel& model, const std::vector<int32_t
     ref.topk = std::min<int64_t>(topk, model.config().vocab_size);
     for (const auto& w : windowsOf(tokens, ref.ctx, windows, model.device())) {
         hooks.check();
-        at::Tensor lp = torch::log_softmax(model.forward(w)[0], -1); // (T, V)
-        lp = lp.slice(0, 0, lp.size(0) - 1);                         // positions that predict a token
-        auto tk = lp.topk(ref.topk, -1);
-        ref.logp.push_back(std::get<0>(tk).to(torch::kCPU, torch::kFloat));
-        ref.ids.push_back(std::get<1>(tk).to(torch::kCPU));
+        const int64_t T = w.size(1);
+        at::Tensor hidden = model.forwardHidden(w)[0]; // (T, hidden); the last row predicts nothing
+        std::vector<at::Tensor> lps, ids;
+        for (int64_t r0 = 0; r0 < T - 1; r0 += kLogitRows) {
+            const int64_t rows = std::min(kLogitRows, T - 1 - r0);
+            auto tk = model.logits(hidden.narrow(0, r0, rows)).log_softmax(-1).topk(ref.topk, -1);
+            lps.push_back(std::get<0>(tk).to(torch::kCPU, torch::kFloat));
+            ids.push_back(std::get<1>(tk).to(torch::kCPU));
+        }
+        ref.logp.push_back(torch::cat(lps));
+        ref.ids.push_back(torch::cat(ids));
     }
     return ref;
 }
 
-KlResult klFromTopK(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp)
+std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp)
 {
-    KlResult r;
     at::Tensor lb = baseLogp.to(torch::kDouble);                    // (T, k)
-    at::Tensor lq = logp.to(torch::kDouble);                        // (T, V)
-    at::Tensor lqk = lq.gather(1, baseIds);                         // (T, k)
+    at::Tensor lqk = logp.gather(1, baseIds).to(torch::kDouble);    // (T, k)
     at::Tensor pb = lb.exp();
     at::Tensor kl = (pb * (lb - lqk)).sum(1);                       // (T)
     at::Tensor tailB = (1.0 - pb.sum(1)).clamp_min(0.0);
     at::Tensor tailQ = (1.0 - lqk.exp().sum(1)).clamp_min(1e-30);
     at::Tensor tailTerm = torch::where(tailB > 1e-12, tailB * (tailB.clamp_min(1e-30).log() - tailQ.log()),
                                        torch::zeros_like(tailB));
-    kl = (kl + tailTerm).clamp_min(0.0); // rounding can make an exact zero slightly negative
-    r.tokens = kl.size(0);
-    r.mean_kl = kl.mean().item<double>();
-    at::Tensor sorted = std::get<0>(kl.sort());
-    int64_t idx = std::min<int64_t>(r.tokens - 1, int64_t(std::ceil(0.99 * double(r.tokens))) - 1);
-    r.p99_kl = sorted[std::max<int64_t>(0, idx)].item<double>();
-    r.top1_agreement = (lq.argmax(1) == baseIds.select(1, 0)).to(torch::kDouble).mean().item<double>();
-    r.exact = baseIds.size(1) >= logp.size(1);
+    kl = (kl + tailTerm).clamp_min(0.0).contiguous(); // rounding can make an exact zero slightly negative
+    at::Tensor top1 = (logp.argmax(1) == baseIds.select(1, 0)).contiguous();
+    return {kl, top1};
+}
+
+KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& top1, bool exact)
+{
+    KlResult r;
+    r.tokens = int64_t(kl.size());
+    r.exact = exact;
+    if (kl.empty())
+        return r;
+    double s = 0;
+    for (double v : kl)
+        s += v;
+    r.mean_kl = s / double(kl.size());
+    std::vector<double> sorted = kl;
+    std::sort(sorted.begin(), sorted.end());
+    const int64_t idx = std::min<int64_t>(r.tokens - 1, int64_t(std::ceil(0.99 * double(r.tokens))) - 1);
+    r.p99_kl = sorted[size_t(std::max<int64_t>(0, idx))];
+    int64_t agree = 0;
+    for (uint8_t t : top1)
+        agree += t;
+    r.top1_agreement = top1.empty() ? 0.0 : double(agree) / double(top1.size());
     return r;
+}
+
+KlResult klFromTopK(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp)
+{
+    auto [kl, top1] = klPerToken(baseLogp, baseIds, logp.to(torch::kFloat));
+    std::vector<double> k(kl.data_ptr<double>(), kl.data_ptr<double>() + kl.numel());
+    std::vector<uint8_t> t(size_t(top1.numel()));
+    for (int64_t i = 0; i < top1.numel(); ++i)
+        t[size_t(i)] = top1.data_ptr<bool>()[i] ? 1 : 0;
+    return klSummary(k, t, baseIds.size(1) >= logp.size(1));
 }
 
 KlResult compareToReference(const LlamaModel& model, const std::vector<int32_t>& tokens, const PplReference& ref,
                             const EvalHooks& hooks)
 {
-    compat::InferenceGuard g;
-    std::vector<at::Tensor> lb, ib, lq;
-    auto ws = windowsOf(tokens, ref.ctx, int64_t(ref.logp.size()), model.device());
-    for (size_t i = 0; i < ws.size(); ++i) {
-        hooks.check();
-        at::Tensor lp = torch::log_softmax(model.forward(ws[i])[0], -1);
-        lq.push_back(lp.slice(0, 0, lp.size(0) - 1).to(torch::kCPU, torch::kFloat));
-        lb.push_back(ref.logp[i]);
-        ib.push_back(ref.ids[i]);
-    }
-    if (lq.empty())
+    if (ref.empty())
         return {};
-    KlResult r = klFromTopK(torch::cat(lb), torch::cat(ib), torch::cat(lq));
-    r.windows = int64_t(ws.size());
+    PplOptions o;
+    o.ctx = ref.ctx;
+    o.maxWindows = int64_t(ref.logp.size());
+    o.reference = &ref;
+    PplResult p = perplexity(model, tokens, o, [&](int64_t, int64_t) { return !hooks.cancelled(); });
+    KlResult r = klSummary(p.klPerToken, p.top1Match, ref.topk >= model.config().vocab_size);
+    r.windows = p.klWindows;
     return r;
 }
 

@@ -28,13 +28,21 @@ struct KlResult {
     bool exact = false; // k >= vocab
 };
 
-// Windows are the first `windows` disjoint windows of `ctx` tokens, as the PPL protocol cuts them.
+// Windows are the first `windows` disjoint windows of `ctx` tokens, as the PPL protocol cuts them
+// (ctx capped by the model's context, as perplexity() caps it).
 PplReference makePplReference(const LlamaModel& model, const std::vector<int32_t>& tokens, int64_t ctx,
                               int64_t windows, int64_t topk, const EvalHooks& hooks = {});
+// The KL of `model` on the reference's windows alone (perplexity() with PplOptions::reference gives
+// the same numbers during its own pass, which is what the sweep uses).
 KlResult compareToReference(const LlamaModel& model, const std::vector<int32_t>& tokens, const PplReference& ref,
                             const EvalHooks& hooks = {});
 
-// The math on logits, exposed for tests: base top-k (T, k) log-probs/ids vs full log-probs (T, V).
+// The math on logits: base top-k (T, k) log-probs/ids vs full log-probs (T, V) float32 ->
+// per-token KL (T) float64 and top-1 agreement (T) bool.
+std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp);
+// Summary of per-token values (mean, p99, agreement).
+KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& top1, bool exact);
+// Both at once on whole tensors (tests).
 KlResult klFromTopK(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp);
 
 } // namespace qb

@@ -15,7 +15,8 @@ struct PplTaskSettings {
     bool enabled = true;
     int64_t ctx = 2048;        // capped by the model
     int64_t max_windows = 0;   // 0 = all
-    // KL / top-1 agreement vs the baseline on the first kl_windows PPL windows; the baseline's
+    // KL / top-1 agreement vs the baseline on the first kl_windows PPL windows (computed in the PPL
+    // pass itself, so at most max_windows of them); the baseline's
     // top-k log-probs of those windows are kept in memory (kl_topk per token, the rest of the
     // distribution as one "tail" bucket, exact when kl_topk >= vocab).
     int64_t kl_windows = 4;

@@ -165,6 +165,9 @@ void ModelBackend::run(const QuantScheme& scheme, const std::string& task, Resul
         PplOptions o;
         o.ctx = t.ppl.ctx;
         o.maxWindows = t.ppl.max_windows;
+        const bool withKl = !d.ref.empty() && !scheme.isBaseline();
+        if (withKl)
+            o.reference = &d.ref; // KL from the same pass as the NLL
         PplResult p = perplexity(*d.model, d.pplTokens, o, progress);
         rec.metrics["ppl"] = p.ppl;
         rec.metrics["ppl_stderr"] = p.stderrPpl;
@@ -174,8 +177,9 @@ void ModelBackend::run(const QuantScheme& scheme, const std::string& task, Resul
         rec.metrics["ctx"] = double(p.ctx);
         rec.metrics["tokens_per_s"] = p.seconds > 0 ? double(p.nTokens) / p.seconds : 0.0;
         rec.details["ppl"] = p.toJson();
-        if (!d.ref.empty() && !scheme.isBaseline()) {
-            KlResult k = compareToReference(*d.model, d.pplTokens, d.ref, hooks);
+        if (withKl) {
+            KlResult k = klSummary(p.klPerToken, p.top1Match, d.ref.topk >= d.model->config().vocab_size);
+            k.windows = p.klWindows;
             rec.metrics["kl_mean"] = k.mean_kl;
             rec.metrics["kl_p99"] = k.p99_kl;
             rec.metrics["top1_agreement"] = k.top1_agreement;
