@@ -1,5 +1,6 @@
 #include "core/quant/model_quantizer.h"
 
+#include "core/model/dense_gemm.h"
 #include "core/model/linear.h"
 #include "core/model/llama.h"
 #include "core/quant/quant_linear.h"
@@ -7,6 +8,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 namespace qb {
 
@@ -33,7 +35,7 @@ private:
     mutable at::Tensor amax_;
 };
 
-// Keeps up to maxRows rows of its input (float32, CPU).
+// Keeps up to maxRows rows of its input (its dtype, CPU).
 class CaptureLinear final : public LinearOp {
 public:
     CaptureLinear(LinearPtr inner, int64_t maxRows) : inner_(std::move(inner)), maxRows_(maxRows) {}
@@ -42,7 +44,7 @@ public:
         int64_t have = rows_.empty() ? 0 : total_;
         if (have < maxRows_) {
             auto r = x.detach().reshape({-1, x.size(-1)});
-            r = r.narrow(0, 0, std::min<int64_t>(r.size(0), maxRows_ - have)).to(at::kCPU, at::kFloat);
+            r = r.narrow(0, 0, std::min<int64_t>(r.size(0), maxRows_ - have)).to(at::kCPU, /*non_blocking=*/false, /*copy=*/true);
             total_ += r.size(0);
             rows_.push_back(r);
         }
@@ -174,7 +176,7 @@ const ActivationStats& ModelQuantizer::calibrate(const std::vector<at::Tensor>& 
     return stats_;
 }
 
-std::vector<std::pair<at::Tensor, at::Tensor>> ModelQuantizer::smooth(double alpha)
+std::vector<std::pair<at::Tensor, at::Tensor>> ModelQuantizer::smoothingFactors(double alpha) const
 {
     if (!calibrated())
         throw Error("SmoothQuant: the model has not been calibrated");
@@ -182,8 +184,8 @@ std::vector<std::pair<at::Tensor, at::Tensor>> ModelQuantizer::smooth(double alp
     auto factor = [&](const at::Tensor& xmax, std::initializer_list<const char*> slots, size_t i) {
         at::Tensor wmax;
         for (const char* s : slots) {
-            auto w = base_.at(layerName(i, s))->weight().to(at::kCPU, at::kFloat);
-            auto m = std::get<0>(w.abs().max(0)); // per input channel
+            const at::Tensor& w = base_.at(layerName(i, s))->weight();
+            auto m = std::get<0>(w.abs().max(0)).to(at::kCPU, at::kFloat); // per input channel
             wmax = wmax.defined() ? at::maximum(wmax, m) : m;
         }
         // s_j = max|X_j|^alpha / max|W_j|^(1 - alpha); channels never seen or all-zero keep 1.
@@ -191,26 +193,43 @@ std::vector<std::pair<at::Tensor, at::Tensor>> ModelQuantizer::smooth(double alp
         s = at::where((xmax > 0).logical_and(wmax > 0), s, at::ones_like(s));
         return at::clamp_min(s, 1e-5);
     };
-    auto scaleColumns = [&](size_t i, const char* slot, const at::Tensor& s) {
-        const auto& base = base_.at(layerName(i, slot));
-        auto w = base->weight();
-        auto sw = (w.to(at::kFloat) * s.to(w.device()).unsqueeze(0)).to(w.scalar_type());
-        model_.setLinear(layerName(i, slot), std::make_shared<DenseLinear>(sw, base->bias()));
-    };
+    for (size_t i = 0; i < model_.layers.size(); ++i)
+        factors.emplace_back(factor(stats_.attn_in[i], {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, i),
+                             factor(stats_.mlp_in[i], {"mlp.gate_proj", "mlp.up_proj"}, i));
+    return factors;
+}
+
+std::shared_ptr<const DenseLinear> ModelQuantizer::smoothedLinear(const std::string& name,
+                                                                  const std::vector<std::pair<at::Tensor, at::Tensor>>& factors) const
+{
+    const auto& base = base_.at(name);
+    size_t layer = 0;
+    const int grp = smoothGroup(name, &layer);
+    if (grp < 0)
+        return base;
+    const at::Tensor& s = grp == 0 ? factors.at(layer).first : factors.at(layer).second;
+    const at::Tensor& w = base->weight();
+    auto sw = (w.to(at::kFloat) * s.to(w.device()).unsqueeze(0)).to(w.scalar_type());
+    return std::make_shared<DenseLinear>(sw, base->bias());
+}
+
+void ModelQuantizer::setSmoothedNorms(const std::vector<std::pair<at::Tensor, at::Tensor>>& factors)
+{
     for (size_t i = 0; i < model_.layers.size(); ++i) {
-        auto sa = factor(stats_.attn_in[i], {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, i);
-        auto sm = factor(stats_.mlp_in[i], {"mlp.gate_proj", "mlp.up_proj"}, i);
         auto& L = model_.layers[i];
         const auto& n1 = baseNorms_[i].first;
         const auto& n2 = baseNorms_[i].second;
-        L.input_layernorm = (n1.to(at::kFloat) / sa.to(n1.device())).to(n1.scalar_type());
-        L.post_attention_layernorm = (n2.to(at::kFloat) / sm.to(n2.device())).to(n2.scalar_type());
-        for (const char* s : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"})
-            scaleColumns(i, s, sa);
-        for (const char* s : {"mlp.gate_proj", "mlp.up_proj"})
-            scaleColumns(i, s, sm);
-        factors.emplace_back(sa, sm);
+        L.input_layernorm = (n1.to(at::kFloat) / factors[i].first.to(n1.device())).to(n1.scalar_type());
+        L.post_attention_layernorm = (n2.to(at::kFloat) / factors[i].second.to(n2.device())).to(n2.scalar_type());
     }
+}
+
+std::vector<std::pair<at::Tensor, at::Tensor>> ModelQuantizer::smooth(double alpha)
+{
+    auto factors = smoothingFactors(alpha);
+    setSmoothedNorms(factors);
+    for (const auto& n : names_)
+        model_.setLinear(n, smoothedLinear(n, factors));
     return factors;
 }
 
@@ -231,10 +250,15 @@ QuantizeReport ModelQuantizer::apply(const QuantScheme& scheme)
         return r;
     }
     try {
-        if (scheme.smoothing == Smoothing::SmoothQuant)
-            smooth(scheme.alpha);
+        // One linear at a time: the smoothed copy of a weight (SmoothQuant) lives only until its
+        // quantized op is built, and each op replaces its baseline slot before the next is made.
+        std::vector<std::pair<at::Tensor, at::Tensor>> factors;
+        if (scheme.smoothing == Smoothing::SmoothQuant) {
+            factors = smoothingFactors(scheme.alpha);
+            setSmoothedNorms(factors);
+        }
         for (const auto& n : names_) {
-            auto dense = std::dynamic_pointer_cast<const DenseLinear>(model_.linear(n));
+            auto dense = factors.empty() ? base_.at(n) : smoothedLinear(n, factors);
             auto op = makeQuantLinear(dense, scheme);
             r.linear_bytes_after += op->weightBytes();
             model_.setLinear(n, op);
@@ -253,11 +277,24 @@ QuantizeReport ModelQuantizer::apply(const QuantScheme& scheme)
 std::map<std::string, at::Tensor> captureLinearInputs(LlamaModel& model, const std::vector<at::Tensor>& windows,
                                                       int64_t maxRows, const ProgressFn& progress)
 {
+    // q/k/v see the same input, and so do gate/up: one capture each (q_proj's, gate_proj's), shared
+    // by the others, kept in the model's dtype (the exact values the linears receive).
+    auto source = [](const std::string& n) {
+        for (const char* s : {"self_attn.k_proj", "self_attn.v_proj"})
+            if (n.size() > std::strlen(s) && n.compare(n.size() - std::strlen(s), std::string::npos, s) == 0)
+                return n.substr(0, n.size() - std::strlen(s)) + "self_attn.q_proj";
+        const char* up = "mlp.up_proj";
+        if (n.size() > std::strlen(up) && n.compare(n.size() - std::strlen(up), std::string::npos, up) == 0)
+            return n.substr(0, n.size() - std::strlen(up)) + "mlp.gate_proj";
+        return n;
+    };
     auto names = model.linearNames();
     std::map<std::string, LinearPtr> saved;
     std::map<std::string, std::shared_ptr<CaptureLinear>> caps;
     for (const auto& n : names) {
         saved[n] = model.linear(n);
+        if (source(n) != n)
+            continue;
         caps[n] = std::make_shared<CaptureLinear>(saved[n], maxRows);
         model.setLinear(n, caps[n]);
     }
@@ -274,7 +311,7 @@ std::map<std::string, at::Tensor> captureLinearInputs(LlamaModel& model, const s
     putBack();
     std::map<std::string, at::Tensor> out;
     for (const auto& n : names)
-        out[n] = caps[n]->rows();
+        out[n] = caps.at(source(n))->rows();
     return out;
 }
 
@@ -286,13 +323,8 @@ MatmulAccuracy matmulAccuracy(ModelQuantizer& q, const QuantScheme& scheme,
     MatmulAccuracy acc;
     acc.scheme = scheme.name();
     std::vector<std::pair<at::Tensor, at::Tensor>> factors;
-    std::map<std::string, LinearPtr> smoothed;
-    if (scheme.smoothing == Smoothing::SmoothQuant) {
-        factors = q.smooth(scheme.alpha);
-        for (const auto& n : model.linearNames())
-            smoothed[n] = model.linear(n);
-        q.restore();
-    }
+    if (scheme.smoothing == Smoothing::SmoothQuant)
+        factors = q.smoothingFactors(scheme.alpha);
     double errSq = 0, refSq = 0, cosSum = 0, maxAbs = 0, worst = INFINITY;
     const int64_t total = static_cast<int64_t>(inputs.size());
     int64_t done = 0;
@@ -305,18 +337,17 @@ MatmulAccuracy matmulAccuracy(ModelQuantizer& q, const QuantScheme& scheme,
         auto base = std::dynamic_pointer_cast<const DenseLinear>(model.linear(name));
         if (!base)
             throw Error("matmul accuracy: the model must be in its baseline state");
-        auto w = base->weight().to(at::kCPU, at::kFloat);
-        auto yRef = at::matmul(x, w.t());
-        if (base->bias().defined())
-            yRef = yRef + base->bias().to(at::kCPU, at::kFloat);
+        auto w = base->weight().to(at::kCPU, at::kFloat).contiguous();
+        const at::Tensor bias = base->bias().defined() ? base->bias().to(at::kCPU, at::kFloat) : at::Tensor();
+        auto yRef = denseMatmul(x.to(at::kFloat), w, bias); // float32 reference
         at::Tensor xin = x;
         std::shared_ptr<const DenseLinear> src = base;
         size_t layer = 0;
         int grp = smoothGroup(name, &layer);
         if (!factors.empty() && grp >= 0) {
             const auto& s = grp == 0 ? factors[layer].first : factors[layer].second;
-            xin = x / s.unsqueeze(0);
-            src = std::dynamic_pointer_cast<const DenseLinear>(smoothed.at(name));
+            xin = x.to(at::kFloat) / s.unsqueeze(0);
+            src = q.smoothedLinear(name, factors);
         }
         auto op = makeQuantLinear(src, scheme);
         auto yq = op->forward(xin.to(model.device(), model.dtype())).to(at::kCPU, at::kFloat);

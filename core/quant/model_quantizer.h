@@ -61,12 +61,23 @@ public:
     const ActivationStats& stats() const { return stats_; }
 
     // Folds SmoothQuant scales for `alpha` into the norms and q/k/v, gate/up (no quantization).
-    // Returns the per-layer smoothing factors (attn, mlp). Used by apply() and by tests.
+    // Returns the per-layer smoothing factors (attn, mlp). Used by tests; apply() smooths one linear
+    // at a time (smoothingFactors + smoothedLinear) so no second copy of the weights is ever held.
     std::vector<std::pair<at::Tensor, at::Tensor>> smooth(double alpha);
+    // Per-layer factors s (attn, mlp) for `alpha`, from the calibration; changes nothing.
+    std::vector<std::pair<at::Tensor, at::Tensor>> smoothingFactors(double alpha) const;
+    // The baseline linear `name` with its input columns scaled by its group's factor (the linear
+    // itself when it is not smoothed: o_proj, down_proj).
+    std::shared_ptr<const DenseLinear> smoothedLinear(const std::string& name,
+                                                      const std::vector<std::pair<at::Tensor, at::Tensor>>& factors) const;
+    // The baseline (unsmoothed, unquantized) linear `name`.
+    std::shared_ptr<const DenseLinear> baseLinear(const std::string& name) const { return base_.at(name); }
 
     LlamaModel& model() { return model_; }
 
 private:
+    void setSmoothedNorms(const std::vector<std::pair<at::Tensor, at::Tensor>>& factors);
+
     LlamaModel& model_;
     std::vector<std::string> names_;
     std::map<std::string, std::shared_ptr<const DenseLinear>> base_;
@@ -94,7 +105,8 @@ struct MatmulAccuracy {
     double sqnr_db_min = 0; // worst layer
 };
 
-// Captured inputs of every decoder linear (up to `maxRows` token rows each, float32, CPU).
+// Captured inputs of every decoder linear (up to `maxRows` token rows each, in the model's dtype, CPU;
+// q/k/v and gate/up share one tensor, as they share the input).
 std::map<std::string, at::Tensor> captureLinearInputs(LlamaModel& model, const std::vector<at::Tensor>& windows,
                                                       int64_t maxRows = 512, const ProgressFn& progress = {});
 

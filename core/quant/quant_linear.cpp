@@ -1,5 +1,6 @@
 #include "core/quant/quant_linear.h"
 
+#include "core/model/dense_gemm.h"
 #include "core/quant/fake_quant.h"
 #include "core/util/error.h"
 #include "kernels/fp8.h"
@@ -83,22 +84,75 @@ k::WoGemmArgs woArgs(const QuantScheme& scheme, const at::Tensor& codes, const a
 
 // ---------------------------------------------------------------------------------- fake
 
-FakeQuantLinear::FakeQuantLinear(const DenseLinear& base, const QuantScheme& scheme)
-    : scheme_(scheme), bias_(base.bias())
+namespace {
+
+// The kernels' quantization spec of a scheme for a weight with `in` columns.
+k::QuantSpec weightSpec(const QuantScheme& scheme, int64_t in)
 {
-    weight_ = fakeQuantWeight(base.weight(), scheme.dtype, scheme.granularity, scheme.group_size,
-                              scheme.int8_divisor);
+    k::QuantSpec spec;
+    spec.qtype = scheme.dtype == QDType::INT8 ? k::QType::INT8 : k::QType::FP8_E4M3;
+    spec.gran = toKernel(effectiveGranularity(scheme, in));
+    spec.group = effectiveGroup(scheme, in);
+    if (spec.gran == k::Gran::Group && spec.group == 0)
+        spec.gran = k::Gran::Row;
+    spec.int8_divisor = float(scheme.int8_divisor);
+    return spec;
+}
+
+} // namespace
+
+FakeQuantLinear::FakeQuantLinear(const DenseLinear& base, const QuantScheme& scheme)
+    : scheme_(scheme), out_(base.outFeatures()), in_(base.inFeatures()), dtype_(base.weight().scalar_type()),
+      bias_(base.bias())
+{
+    const at::Tensor& w = base.weight();
+    const bool kernelPath = w.device().is_cpu() && (dtype_ == at::kFloat || dtype_ == at::kBFloat16) &&
+                            (scheme.granularity != Granularity::PerGroup || scheme.group_size > 0);
+    if (!kernelPath) {
+        weight_ = fakeQuantWeight(w, scheme.dtype, scheme.granularity, scheme.group_size, scheme.int8_divisor);
+        return;
+    }
+    const k::QuantSpec spec = weightSpec(scheme, in_);
+    const at::Tensor wc = w.contiguous();
+    codes_ = at::empty({out_, in_}, scheme.dtype == QDType::INT8 ? at::kChar : at::kByte);
+    scales_ = at::empty({k::num_scales(spec, out_, in_)}, at::kFloat);
+    k::quantize(wc.data_ptr(), kernelDType(dtype_), out_, in_, in_, spec, codes_.data_ptr(), in_, scales_.data_ptr<float>());
+    if (bias_.defined())
+        biasF32_ = bias_.to(at::kFloat).contiguous();
+}
+
+void FakeQuantLinear::dequantizeInto(at::Tensor& out) const
+{
+    k::dequantize(codes_.data_ptr(), out_, in_, in_, weightSpec(scheme_, in_), scales_.data_ptr<float>(), out.data_ptr(),
+                  kernelDType(dtype_), in_);
+}
+
+at::Tensor FakeQuantLinear::weight() const
+{
+    if (weight_.defined())
+        return weight_;
+    at::Tensor w = at::empty({out_, in_}, at::TensorOptions().dtype(dtype_));
+    dequantizeInto(w);
+    return w;
 }
 
 at::Tensor FakeQuantLinear::forward(const at::Tensor& x) const
 {
     at::Tensor xin = fakeQuantActivation(x, scheme_.dtype, scheme_.activation, scheme_.int8_divisor);
-    return at::linear(xin, weight_, bias_);
+    if (weight_.defined())
+        return denseMatmul(xin, weight_, bias_);
+    // One buffer per thread, reused by every fake linear: grows to the largest weight, never shrinks.
+    static thread_local at::Tensor buffer;
+    if (!buffer.defined() || buffer.scalar_type() != dtype_ || buffer.numel() < out_ * in_)
+        buffer = at::empty({out_ * in_}, at::TensorOptions().dtype(dtype_));
+    at::Tensor w = buffer.narrow(0, 0, out_ * in_).view({out_, in_});
+    dequantizeInto(w);
+    return denseMatmul(xin, w, bias_, biasF32_);
 }
 
 uint64_t FakeQuantLinear::weightBytes() const
 {
-    uint64_t b = weight_.numel() * weight_.element_size();
+    uint64_t b = weight_.defined() ? weight_.numel() * weight_.element_size() : codes_.numel() + scales_.numel() * 4;
     if (bias_.defined())
         b += bias_.numel() * bias_.element_size();
     return b;
@@ -117,19 +171,17 @@ RealQuantLinear::RealQuantLinear(const DenseLinear& base, const QuantScheme& sch
 {
     if (scheme.isBaseline())
         throw Error("RealQuantLinear: baseline scheme has nothing to quantize");
-    // Quantize on the CPU with the kernels (the reference semantics), then move to the device.
-    at::Tensor w = base.weight().to(at::kCPU, at::kFloat).contiguous();
-    k::QuantSpec spec;
-    spec.qtype = scheme.dtype == QDType::INT8 ? k::QType::INT8 : k::QType::FP8_E4M3;
-    spec.gran = toKernel(effectiveGranularity(scheme, in_));
-    spec.group = effectiveGroup(scheme, in_);
-    if (spec.gran == k::Gran::Group && spec.group == 0)
-        spec.gran = k::Gran::Row;
-    spec.int8_divisor = float(scheme.int8_divisor);
+    // Quantize on the CPU with the kernels (the reference semantics), then move to the device. CPU
+    // float32 / bfloat16 weights are read in place (widening bf16 is exact): no float copy.
+    at::Tensor w = base.weight();
+    if (!w.device().is_cpu() || (w.scalar_type() != at::kFloat && w.scalar_type() != at::kBFloat16))
+        w = w.to(at::kCPU, at::kFloat);
+    w = w.contiguous();
+    const k::QuantSpec spec = weightSpec(scheme, in_);
     int64_t nScales = k::num_scales(spec, out_, in_);
     codes_ = at::empty({out_, in_}, scheme.dtype == QDType::INT8 ? at::kChar : at::kByte);
     at::Tensor flatScales = at::empty({nScales}, at::kFloat);
-    k::quantize(w.data_ptr<float>(), k::DType::F32, out_, in_, in_, spec, codes_.data_ptr(), in_,
+    k::quantize(w.data_ptr(), kernelDType(w.scalar_type()), out_, in_, in_, spec, codes_.data_ptr(), in_,
                 flatScales.data_ptr<float>());
     if (spec.gran == k::Gran::Tensor)
         scales_ = flatScales.view({1, 1});

@@ -1,8 +1,13 @@
 #pragma once
 // Quantized replacements for the decoder's DenseLinear (see core/model/linear.h).
-//  FakeQuantLinear: the weight quantized -> dequantized once, stored in the baseline dtype;
-//                   activations (W8A8 schemes) quantized -> dequantized per call. Runs exactly
-//                   the baseline's matmul, so fake vs baseline differ only by quantization.
+//  FakeQuantLinear: the weight quantized once and kept as 8-bit codes + scales (CPU, float32 /
+//                   bfloat16 baselines), dequantized into the baseline dtype per call into a reused
+//                   per-thread buffer, so a fake scheme holds half (bf16) or a quarter (fp32) of the
+//                   baseline's linear bytes, not a full second copy (the sweep's memory budget);
+//                   other devices / dtypes keep the dequantized weight. Activations (W8A8 schemes)
+//                   quantized -> dequantized per call. The matmul is the baseline's (denseMatmul),
+//                   so fake vs baseline differ only by quantization; the dequantized weight is bit
+//                   for bit fakeQuantWeight(base weight).
 //  RealQuantLinear: the weight stored as 8-bit codes + float32 scales (the memory saving is
 //                   real and reported by weightBytes()); the matmul consumes the codes:
 //                   weight-only -> kernels::gemm_wo (dequantizes inside the kernel);
@@ -24,16 +29,22 @@ class FakeQuantLinear final : public LinearOp {
 public:
     FakeQuantLinear(const DenseLinear& base, const QuantScheme& scheme);
     at::Tensor forward(const at::Tensor& x) const override;
-    int64_t inFeatures() const override { return weight_.size(1); }
-    int64_t outFeatures() const override { return weight_.size(0); }
+    int64_t inFeatures() const override { return in_; }
+    int64_t outFeatures() const override { return out_; }
     uint64_t weightBytes() const override;
     std::string describe() const override;
-    const at::Tensor& weight() const { return weight_; }
+    at::Tensor weight() const; // (out, in) dequantized, baseline dtype (a new tensor when stored as codes)
 
 private:
+    // Writes the dequantized weight into `out` ((out, in), baseline dtype, CPU, contiguous).
+    void dequantizeInto(at::Tensor& out) const;
+
     QuantScheme scheme_;
-    at::Tensor weight_; // (out, in) dequantized, baseline dtype
-    at::Tensor bias_;
+    int64_t out_ = 0, in_ = 0;
+    at::ScalarType dtype_;
+    at::Tensor weight_;        // dequantized (other devices / dtypes), else undefined
+    at::Tensor codes_, scales_; // (out, in) int8 / uint8 and flat float32 scales (CPU path)
+    at::Tensor bias_, biasF32_;
 };
 
 class RealQuantLinear final : public LinearOp {
