@@ -6,6 +6,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <vector>
 
 namespace qb::cli {
 namespace {
@@ -68,6 +69,28 @@ double medianSeconds(const std::function<void()>& fn, int maxReps, const std::fu
         if (slow || (t.size() >= 3 && std::chrono::duration<double>(Clock::now() - start).count() > 0.25)) break;
     }
     return median(std::move(t));
+}
+
+uint64_t streamRead(const uint8_t* p, size_t bytes)
+{
+    const auto* buf = reinterpret_cast<const uint64_t*>(p);
+    const size_t n = bytes / 8;
+    uint64_t total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total)
+    for (size_t i = 0; i < n; i += 8)    // one 64-byte line per step
+        total += (buf[i] + buf[i + 1]) + (buf[i + 2] + buf[i + 3]) + (buf[i + 4] + buf[i + 5]) + (buf[i + 6] + buf[i + 7]);
+    return total;
+}
+
+double bandwidthGBs(size_t bytes, int reps)
+{
+    bytes = bytes / 64 * 64;
+    std::vector<uint8_t> buf(bytes);
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < bytes; ++i) buf[i] = uint8_t(i);
+    volatile uint64_t sink = 0;
+    const double s = medianSeconds([&] { sink = sink + streamRead(buf.data(), bytes); }, reps);
+    return double(bytes) / s / 1e9;
 }
 
 } // namespace qb::cli

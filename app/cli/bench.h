@@ -2,6 +2,8 @@
 // `quantbench-cli bench <name> [options]`: one CLI command that dispatches on its first
 // positional to benchmarks registered with registerBench (gemm, forward, ...), each in its
 // own bench_<name>.cpp.
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,6 +20,12 @@ double median(std::vector<double> v);
 // One warm-up call, then timed calls until maxReps, or past ~0.25 s once there are 3 (one only when
 // the warm-up took over 2 s); the median in seconds. `sync` runs after every call inside the timing (a device synchronize for GPU work).
 double medianSeconds(const std::function<void()>& fn, int maxReps, const std::function<void()>& sync = {});
+
+// Streaming read of `bytes` (a multiple of 64) by all threads, 8 independent lanes per thread.
+uint64_t streamRead(const uint8_t* p, size_t bytes);
+// Sustained read bandwidth in GB/s: the median of `reps` streaming reads of a fresh buffer of
+// `bytes` (much larger than the last-level cache).
+double bandwidthGBs(size_t bytes, int reps);
 
 struct BenchRegistrar {
     BenchRegistrar(const std::string& name, const std::string& summary, BenchFn fn) { registerBench(name, summary, std::move(fn)); }

@@ -27,30 +27,8 @@ namespace {
 namespace qk = qb::kernels;
 using Clock = std::chrono::steady_clock;
 using qb::cli::medianSeconds;
-
-// Streaming read of `bytes` (a multiple of 64) by all threads, 8 independent lanes per thread.
-uint64_t streamRead(const uint8_t* p, size_t bytes)
-{
-    const auto* buf = reinterpret_cast<const uint64_t*>(p);
-    const size_t n = bytes / 8;
-    uint64_t total = 0;
-#pragma omp parallel for schedule(static) reduction(+ : total)
-    for (size_t i = 0; i < n; i += 8)    // one 64-byte line per step
-        total += (buf[i] + buf[i + 1]) + (buf[i + 2] + buf[i + 3]) + (buf[i + 4] + buf[i + 5]) + (buf[i + 6] + buf[i + 7]);
-    return total;
-}
-
-// Sustained bandwidth: streaming read of a buffer much larger than the last-level cache.
-double bandwidthGBs(size_t bytes, int reps)
-{
-    bytes = bytes / 64 * 64;
-    std::vector<uint8_t> buf(bytes);
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < bytes; ++i) buf[i] = uint8_t(i);
-    volatile uint64_t sink = 0;
-    const double s = medianSeconds([&] { sink = sink + streamRead(buf.data(), bytes); }, reps);
-    return double(bytes) / s / 1e9;
-}
+using qb::cli::bandwidthGBs;
+using qb::cli::streamRead;
 
 // A kernel whose weights come from DRAM, timed in alternation with a streaming read of the same
 // number of bytes (another copy each call, as cold as the kernel's): on a shared machine DRAM

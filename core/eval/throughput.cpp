@@ -2,6 +2,7 @@
 
 #include "core/model/llama.h"
 #include "core/util/error.h"
+#include "core/util/memory.h"
 #include "core/util/torch_compat.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -13,16 +14,6 @@
 
 namespace qb {
 
-double processPeakRssMb()
-{
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmHWM:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0; // kB
-    return -1;
-}
-
 nlohmann::json ThroughputResult::toJson() const
 {
     return {{"prefill_samples_per_s", {{"median", prefill_samples_per_s}, {"min", prefill_min}, {"max", prefill_max}}},
@@ -30,9 +21,11 @@ nlohmann::json ThroughputResult::toJson() const
             {"prefill_len", prefill_len},
             {"decode_prompt", decode_prompt},
             {"decode_tokens", decode_tokens},
-            {"vm_hwm_before_mb", vm_hwm_before_mb},
-            {"vm_hwm_after_mb", vm_hwm_after_mb},
-            {"weight_bytes", weight_bytes}};
+            {"resident_mb", resident_mb},
+            {"peak_resident_mb", peak_resident_mb},
+            {"peak_device_mb", peak_device_mb},
+            {"weight_bytes", weight_bytes},
+            {"kv_cache_bytes", kv_cache_bytes}};
 }
 
 namespace {
@@ -62,7 +55,6 @@ ThroughputResult measureThroughput(const LlamaModel& model, const ThroughputTask
 {
     compat::InferenceGuard g;
     ThroughputResult r;
-    r.vm_hwm_before_mb = processPeakRssMb();
     r.weight_bytes = model.weightBytes();
     const auto& cfg = model.config();
     int64_t maxPos = cfg.max_position_embeddings;
@@ -121,7 +113,12 @@ ThroughputResult measureThroughput(const LlamaModel& model, const ThroughputTask
     r.decode_tokens_per_s = d.med;
     r.decode_min = d.lo;
     r.decode_max = d.hi;
-    r.vm_hwm_after_mb = processPeakRssMb();
+    r.resident_mb = double(residentBytes()) / double(1 << 20);
+    r.peak_resident_mb = double(peakResidentBytes()) / double(1 << 20);
+    if (model.device().is_cuda())
+        r.peak_device_mb = double(compat::cudaPeakAllocatedBytes(model.device().index() < 0 ? 0 : model.device().index())) / double(1 << 20);
+    r.kv_cache_bytes = uint64_t(2 * cfg.num_hidden_layers * s.decode_batch * cfg.num_key_value_heads * cfg.head_dim *
+                                (r.decode_prompt + r.decode_tokens)) * c10::elementSize(model.dtype());
     return r;
 }
 

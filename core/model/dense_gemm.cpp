@@ -2,6 +2,7 @@
 
 #include "kernels/gemm_dense.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -11,18 +12,25 @@ namespace k = qb::kernels;
 
 namespace {
 
-int forced() // 0: none, 1: torch, 2: kernels
+std::atomic<int> g_forced{-1}; // -1: not read yet, 0: none, 1: torch, 2: kernels
+
+int forced()
 {
-    static const int f = [] {
+    int f = g_forced.load(std::memory_order_relaxed);
+    if (f < 0) {
         const char* e = std::getenv("QB_DENSE");
-        if (e && std::strcmp(e, "torch") == 0) return 1;
-        if (e && std::strcmp(e, "kernels") == 0) return 2;
-        return 0;
-    }();
+        f = e && std::strcmp(e, "torch") == 0 ? 1 : e && std::strcmp(e, "kernels") == 0 ? 2 : 0;
+        g_forced = f;
+    }
     return f;
 }
 
 } // namespace
+
+void forceDensePath(std::optional<DensePath> p)
+{
+    g_forced = !p ? 0 : *p == DensePath::Torch ? 1 : 2;
+}
 
 bool libtorchHasFastBf16()
 {

@@ -11,11 +11,15 @@
 // Numerics: both paths accumulate in float32 and round once to the output dtype.
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 
 namespace qb {
 
 enum class DensePath { Torch, Kernels };
+
+// Forces a path for the whole process (benchmarks comparing policies); nullopt = the policy.
+void forceDensePath(std::optional<DensePath> p);
 
 // The path for a weight of `dtype` on the CPU with `rows` rows of x.
 DensePath densePath(at::ScalarType dtype, int64_t rows);

@@ -63,6 +63,22 @@ void checkConfig(const ModelConfig& c)
 
 // ---------------------------------------------------------------------------------------------
 
+ModelMemory estimateModelMemory(const ModelConfig& c, at::ScalarType dtype)
+{
+    const double es = double(c10::elementSize(dtype));
+    const double hid = double(c.hidden_size), D = double(c.head_dim), H = double(c.num_attention_heads),
+                 kvH = double(c.num_key_value_heads), I = double(c.intermediate_size), L = double(c.num_hidden_layers),
+                 V = double(c.vocab_size);
+    const double perLayer = hid * H * D + 2 * hid * kvH * D + H * D * hid + 3 * hid * I;
+    ModelMemory m;
+    m.linearParams = L * perLayer;
+    m.linears = m.linearParams * es;
+    const double norms = L * (2 * hid + (c.qk_norm ? 2 * D : 0)) + hid;
+    const double biases = c.attention_bias ? L * (H * D + 2 * kvH * D) : 0;
+    m.weights = (m.linearParams + norms + biases + V * hid * (c.tie_word_embeddings ? 1 : 2)) * es;
+    return m;
+}
+
 at::Tensor ropeInvFreq(const ModelConfig& cfg)
 {
     const int64_t D = cfg.head_dim;

@@ -116,6 +116,14 @@ private:
     at::Tensor invFreq_; // (D/2) float32 on device, scaling applied
 };
 
+// Bytes of a model of this config in `dtype`, from the config alone (doubles: a hostile config
+// cannot overflow them): all weights, and the decoder linears among them (what a quantized scheme
+// replaces).
+struct ModelMemory {
+    double weights = 0, linears = 0, linearParams = 0;
+};
+ModelMemory estimateModelMemory(const ModelConfig& cfg, at::ScalarType dtype);
+
 // inv_freq exactly as transformers computes it (fp32), with rope_scaling applied.
 at::Tensor ropeInvFreq(const ModelConfig& cfg);
 

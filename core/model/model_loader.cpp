@@ -3,6 +3,8 @@
 
 #include "core/model/safetensors.h"
 #include "core/util/error.h"
+#include "core/util/memory.h"
+#include "core/util/torch_compat.h"
 
 namespace qb {
 
@@ -12,6 +14,13 @@ std::shared_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& dir, a
     if (!std::filesystem::is_directory(dir))
         throw Error(dir.string() + ": not a model folder");
     ModelConfig cfg = loadConfig(dir / "config.json");
+    // Refused before anything is allocated, with the numbers (an OOM kill halfway says nothing).
+    const ModelMemory mem = estimateModelMemory(cfg, dtype);
+    const std::string what = "loading " + dir.string() + " in " + std::string(c10::toString(dtype));
+    if (device.is_cpu())
+        requireMemory(uint64_t(mem.weights), what, "weights " + formatBytes(uint64_t(mem.weights)));
+    else if (device.is_cuda())
+        compat::requireDeviceMemory(device.index() < 0 ? 0 : device.index(), uint64_t(mem.weights), what);
     Checkpoint ckpt(dir);
     validateCheckpoint(cfg, ckpt, dir.string()); // names the file and tensor on any mismatch
     auto src = [&](const std::string& name) -> at::Tensor {

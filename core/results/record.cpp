@@ -24,7 +24,8 @@ std::string isoNowUtc()
 json Provenance::toJson() const
 {
     return {{"app_version", app_version}, {"git_commit", git_commit}, {"torch_version", torch_version},
-            {"device", device}, {"started", started}, {"finished", finished}, {"seconds", seconds}};
+            {"device", device}, {"started", started}, {"finished", finished}, {"seconds", seconds},
+            {"threads", threads}, {"kernels", kernels}};
 }
 
 Provenance Provenance::fromJson(const json& j)
@@ -39,6 +40,8 @@ Provenance Provenance::fromJson(const json& j)
     p.started = j.value("started", "");
     p.finished = j.value("finished", "");
     p.seconds = j.value("seconds", 0.0);
+    p.threads = j.value("threads", 0);
+    p.kernels = j.value("kernels", "");
     return p;
 }
 

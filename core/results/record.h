@@ -31,6 +31,8 @@ struct Provenance {
     std::string app_version, git_commit, torch_version, device;
     std::string started, finished; // ISO 8601 UTC
     double seconds = 0;
+    int threads = 0;     // CPU threads of the thread policy (core/util/threads.h); 0: not recorded
+    std::string kernels; // kernel ISA and dense GEMM paths in use (core/model/dense_gemm.h)
     nlohmann::json toJson() const;
     static Provenance fromJson(const nlohmann::json& j);
 };

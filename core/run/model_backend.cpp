@@ -13,6 +13,7 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/build_info.h"
 #include "core/util/error.h"
+#include "core/util/memory.h"
 #include "core/util/torch_compat.h"
 
 #include <chrono>
@@ -37,6 +38,7 @@ struct ModelBackend::State {
     std::vector<size_t> questions;
     PplReference ref;
     std::map<std::string, at::Tensor> linearInputs;
+    uint64_t sweepPeak = 0; // peak resident bytes over the configs so far (the peak is reset per config)
 };
 
 std::string resolveDevice(const std::string& requested)
@@ -83,6 +85,36 @@ void ModelBackend::prepare(const SweepSpec& spec, const EvalHooks& hooks)
     d.name = fs::path(spec.model).lexically_normal().filename().string();
     if (d.name.empty())
         d.name = fs::path(spec.model).lexically_normal().parent_path().filename().string();
+    {
+        // The whole sweep's memory, refused up front: the baseline once, the largest quantized copy
+        // (8-bit codes + scales: real and fake schemes alike), and activations (a chunk of logits,
+        // the KV caches of the throughput task).
+        const ModelConfig cfg = loadConfig(dir / "config.json");
+        const at::ScalarType dt = dtypeOf(spec.baseline_dtype);
+        const ModelMemory mem = estimateModelMemory(cfg, dt);
+        double copy = 0;
+        for (const auto& s : spec.schemes)
+            if (!s.isBaseline()) {
+                const double perParam = 1.0 + (s.granularity == Granularity::PerGroup && s.group_size > 0 ? 4.0 / s.group_size : 0.0);
+                copy = std::max(copy, mem.linearParams * perParam);
+            }
+        const auto& tp = spec.tasks.throughput;
+        const double es = double(c10::elementSize(dt));
+        const double kvPerPos = 2.0 * double(cfg.num_hidden_layers) * double(cfg.num_key_value_heads) * double(cfg.head_dim) * es;
+        const double kv = tp.enabled ? kvPerPos * double(std::max(tp.prefill_batch * tp.prefill_len,
+                                                                   tp.decode_batch * (tp.decode_prompt + tp.decode_tokens)))
+                                     : 0.0;
+        const double logits = 3.0 * double(kLogitRows) * double(cfg.vocab_size) * 4.0;
+        const double acts = kv + logits + 24.0 * double(std::max<int64_t>(spec.tasks.ppl.ctx, 1024)) * double(cfg.hidden_size) * 4.0;
+        const std::string what = "the sweep on " + dir.string() + " (" + spec.baseline_dtype + ")";
+        const std::string breakdown = "baseline weights " + formatBytes(uint64_t(mem.weights)) + " + largest quantized copy " +
+                                      formatBytes(uint64_t(copy)) + " + activations ~" + formatBytes(uint64_t(acts));
+        const uint64_t need = uint64_t(mem.weights + copy + acts);
+        if (d.device == "cpu")
+            requireMemory(need, what, breakdown);
+        else
+            compat::requireDeviceMemory(d.device.size() > 5 ? std::stoi(d.device.substr(5)) : 0, need, what);
+    }
     d.model = LlamaModel::load(dir, dtypeOf(spec.baseline_dtype), torch::Device(d.device));
     d.tok = Tokenizer::fromFile(dir);
     d.quant = std::make_unique<ModelQuantizer>(*d.model);
@@ -126,6 +158,11 @@ void ModelBackend::prepare(const SweepSpec& spec, const EvalHooks& hooks)
 nlohmann::json ModelBackend::apply(const QuantScheme& scheme, const EvalHooks& hooks)
 {
     auto& d = *d_;
+    // Each config gets its own peak (the throughput record reports it); the sweep's is kept apart.
+    d.sweepPeak = std::max(d.sweepPeak, peakResidentBytes());
+    resetPeakResident();
+    if (d.device.rfind("cuda", 0) == 0)
+        compat::cudaResetPeak(d.device.size() > 5 ? std::stoi(d.device.substr(5)) : 0);
     if (scheme.isBaseline()) {
         d.quant->restore();
         d.applied = scheme.name();
@@ -209,8 +246,15 @@ void ModelBackend::run(const QuantScheme& scheme, const std::string& task, Resul
         rec.metrics["prefill_samples_per_s"] = r.prefill_samples_per_s;
         rec.metrics["decode_tokens_per_s"] = r.decode_tokens_per_s;
         rec.metrics["weight_bytes"] = double(r.weight_bytes);
-        if (r.vm_hwm_after_mb >= 0 && d.device == "cpu")
-            rec.metrics["peak_memory_mb"] = r.vm_hwm_after_mb;
+        rec.metrics["kv_cache_mb"] = double(r.kv_cache_bytes) / double(1 << 20);
+        if (d.device == "cpu") {
+            // Peak since this config was applied (quantizing included), and over the sweep so far.
+            rec.metrics["peak_memory_mb"] = r.peak_resident_mb;
+            d.sweepPeak = std::max(d.sweepPeak, peakResidentBytes());
+            rec.metrics["sweep_peak_memory_mb"] = double(d.sweepPeak) / double(1 << 20);
+        } else {
+            rec.metrics["peak_memory_mb"] = r.peak_device_mb;
+        }
         rec.details["throughput"] = r.toJson();
     } else if (task == task::Matmul) {
         if (scheme.isBaseline()) {

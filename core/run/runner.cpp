@@ -1,4 +1,6 @@
 #include "core/run/runner.h"
+#include "core/model/dense_gemm.h"
+#include "core/util/threads.h"
 
 #include "core/results/store.h"
 #include "core/util/build_info.h"
@@ -108,6 +110,8 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
         r.provenance.finished = isoNowUtc();
         r.provenance.seconds = seconds;
         r.provenance.device = backend.deviceName();
+        r.provenance.threads = currentThreadPolicy().threads;
+        r.provenance.kernels = densePolicy();
         r.model_config_hash = backend.modelConfigHash();
         r.model_name = backend.modelName();
         file.append(r);

@@ -1,8 +1,13 @@
 #include "core/util/torch_compat.h"
 
+#include "core/util/error.h"
+#include "core/util/memory.h"
+
 #include <torch/version.h>
 #ifdef QB_HAVE_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <cuda_runtime_api.h>
 #endif
 
 namespace qb::compat {
@@ -49,6 +54,57 @@ int cudaComputeCapability(int index)
     (void)index;
     return 0;
 #endif
+}
+
+uint64_t cudaFreeBytes(int index)
+{
+#ifdef QB_HAVE_CUDA
+    if (!cudaAvailable())
+        return 0;
+    int prev = 0;
+    cudaGetDevice(&prev);
+    cudaSetDevice(index);
+    size_t freeB = 0, total = 0;
+    const bool ok = cudaMemGetInfo(&freeB, &total) == cudaSuccess;
+    cudaSetDevice(prev);
+    return ok ? uint64_t(freeB) : 0;
+#else
+    (void)index;
+    return 0;
+#endif
+}
+
+uint64_t cudaPeakAllocatedBytes(int index)
+{
+#ifdef QB_HAVE_CUDA
+    if (!cudaAvailable())
+        return 0;
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+    return uint64_t(stats.allocated_bytes[size_t(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)].peak);
+#else
+    (void)index;
+    return 0;
+#endif
+}
+
+void cudaResetPeak(int index)
+{
+#ifdef QB_HAVE_CUDA
+    if (cudaAvailable())
+        c10::cuda::CUDACachingAllocator::resetPeakStats(index);
+#else
+    (void)index;
+#endif
+}
+
+void requireDeviceMemory(int index, uint64_t needed, const std::string& what)
+{
+    if (!cudaAvailable())
+        return;
+    const uint64_t freeB = cudaFreeBytes(index);
+    if (freeB > 0 && needed > freeB)
+        throw Error(what + " needs " + formatBytes(needed) + " on cuda:" + std::to_string(index) + ", only " +
+                    formatBytes(freeB) + " free there");
 }
 
 std::optional<at::ScalarType> float8E4M3Type()

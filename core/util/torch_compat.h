@@ -2,6 +2,7 @@
 // The one place where libtorch 1.13 (Debian, CI) and 2.x (official CUDA builds) differ.
 // Everything else in core/ calls these instead of version-specific API.
 #include <torch/torch.h>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,13 @@ bool torchBuiltWithCuda();
 bool cudaAvailable();
 std::string cudaDeviceName(int index);
 int cudaComputeCapability(int index); // major*10+minor, 0 when unknown
+// Device memory: free bytes now (cudaMemGetInfo; 0 without CUDA), the caching allocator's peak
+// allocated bytes since the last reset (0 without CUDA), and the reset.
+uint64_t cudaFreeBytes(int index);
+uint64_t cudaPeakAllocatedBytes(int index);
+void cudaResetPeak(int index);
+// Throws qb::Error naming `what`, the bytes needed and the bytes free on the device.
+void requireDeviceMemory(int index, uint64_t needed, const std::string& what);
 
 // FP8 scalar types exist from libtorch 2.1 (at::kFloat8_e4m3fn / at::kFloat8_e5m2);
 // nullopt on older versions, so callers can say "needs libtorch >= 2.1".
