@@ -58,7 +58,8 @@ PackedInt8Weight pack_int8_weight(const int8_t* w, int64_t N, int64_t K, int64_t
     p.data.assign(size_t(p.nblocks * p.ngroups * p.kq * 64), 0);
     p.corr.assign(size_t(p.nblocks * p.ngroups * 16), 0);
     p.scales.assign(size_t(p.nblocks * p.ngroups * 16), 0.0f);
-#pragma omp parallel for num_threads(num_threads()) schedule(static)
+    bool hasMin = false;
+#pragma omp parallel for num_threads(num_threads()) schedule(static) reduction(|| : hasMin)
     for (int64_t nb = 0; nb < p.nblocks; ++nb)
         for (int64_t g = 0; g < p.ngroups; ++g)
             for (int64_t j = 0; j < 16; ++j) {
@@ -71,10 +72,12 @@ PackedInt8Weight pack_int8_weight(const int8_t* w, int64_t N, int64_t K, int64_t
                     const int64_t kk = k - g * p.G;
                     p.data[size_t(((nb * p.ngroups + g) * p.kq + kk / 4) * 64 + j * 4 + kk % 4)] = wr[k];
                     sum += wr[k];
+                    if (wr[k] == -128) hasMin = true;
                 }
                 p.corr[sidx] = 128 * sum;
                 p.scales[sidx] = gran == Gran::Tensor ? w_scales[0] : w_scales[n * p.ngroups + g];
             }
+    p.has_min = hasMin;
     return p;
 }
 
@@ -114,16 +117,25 @@ void gemm_int8_packed(const PackedInt8Weight& p, const Int8GemmArgs& a)
     // X biased to u8 (x + 128) in the packed group layout: (M, ngroups, kq*4); padding k's meet zero
     // weights. The plain AVX2 kernel (vpmaddwd) takes the same values as int16.
     const int64_t xps = p.ngroups * p.kq * 4;
-    const bool wide = level == Isa::Avx2;
-    std::vector<uint8_t> xp(size_t(a.M * xps) * (wide ? 2 : 1));
+    // AVX2 without VNNI: the sign trick (|x| and x as bytes) unless W holds -128, then int16 x + 128.
+    const bool sign = level == Isa::Avx2 && !p.has_min;
+    const bool wide = level == Isa::Avx2 && p.has_min;
+    std::vector<uint8_t> xp(size_t(a.M * xps) * (wide || sign ? 2 : 1));
     uint8_t* xb = xp.data();
     int16_t* xw = reinterpret_cast<int16_t*>(xp.data());
+    int8_t* xs = reinterpret_cast<int8_t*>(xp.data() + a.M * xps); // sign source (the codes) for the trick
 #pragma omp parallel for num_threads(num_threads()) schedule(static) if (a.M * a.K > (1 << 16))
     for (int64_t m = 0; m < a.M; ++m)
         for (int64_t g = 0; g < p.ngroups; ++g) {
             const int8_t* src = a.x + m * a.ldx + g * p.G;
             const int64_t o = m * xps + g * p.kq * 4, k1 = std::min(p.G, p.K - g * p.G);
-            if (wide) {
+            if (sign) {
+                for (int64_t k = 0; k < k1; ++k) {
+                    xs[o + k] = src[k];
+                    xb[o + k] = uint8_t(src[k] < 0 ? -int(src[k]) : int(src[k])); // |-128| = 128 fits a u8
+                }
+                for (int64_t k = k1; k < p.kq * 4; ++k) xs[o + k] = 0, xb[o + k] = 0;
+            } else if (wide) {
                 for (int64_t k = 0; k < k1; ++k) xw[o + k] = int16_t(src[k] + 128);
                 for (int64_t k = k1; k < p.kq * 4; ++k) xw[o + k] = 128;
             } else {
@@ -142,6 +154,8 @@ void gemm_int8_packed(const PackedInt8Weight& p, const Int8GemmArgs& a)
                 avx512::gemm_int8_block(p, xb, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
             else if (level == Isa::AvxVnni)
                 avxvnni::gemm_int8_block(p, xb, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
+            else if (sign)
+                avx2sign::gemm_int8_block(p, xb, xs, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
             else if (level == Isa::Avx2)
                 avx2::gemm_int8_block(p, xw, xps, m0, m1, nb0, nb1, a.x_scales, a.x_per_tensor, a.bias, a.y, a.ldy);
             else

@@ -11,9 +11,10 @@
 // Fast paths (runtime dispatch on isa(), see common.h): W is packed once into the vpdpbusd
 // layout (16 output columns x 4 k per 64-byte vector) with per-group correction terms, X is biased
 // to u8 (x + 128) and 128 * sum_k w[n,k] is subtracted, which is exact in wrapping int32.
-// Kernels on that layout: AVX-512 VNNI (zmm vpdpbusd), AVX-VNNI (ymm vpdpbusd), AVX2 (vpmaddwd on
-// int16-widened x + 128 and w, k-pairs summed per group), scalar (CPUs without AVX2). All of them
-// are bit-identical to gemm_int8_ref.
+// Kernels on that layout: AVX-512 VNNI (zmm vpdpbusd), AVX-VNNI (ymm vpdpbusd), AVX2 (vpmaddubsw on
+// |x| and sign(x)*w, the sign trick, when no weight code is -128; else vpmaddwd on int16-widened
+// x + 128 and w, k-pairs summed per group), scalar (CPUs without AVX2). All of them are
+// bit-identical to gemm_int8_ref.
 #include "kernels/common.h"
 
 #include <vector>
@@ -36,6 +37,7 @@ struct PackedInt8Weight {
     std::vector<int8_t> data;    // (nblocks, ngroups, kq, 16, 4)
     std::vector<int32_t> corr;   // (nblocks, ngroups, 16): 128 * sum_{k in g} w[n,k]
     std::vector<float> scales;   // (nblocks, ngroups, 16)
+    bool has_min = false;        // some code is -128 (the AVX2 sign-trick kernel cannot take it)
     size_t bytes() const { return data.size() + corr.size() * 4 + scales.size() * 4; }
 };
 

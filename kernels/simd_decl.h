@@ -28,6 +28,11 @@ void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int
                      int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
                      const float* bias, float* y, int64_t ldy);
 } // namespace avxvnni
+namespace avx2sign { // AVX2 sign trick (gemm_int8_avx2sign.cpp); xabs |x| and xsgn x, int8 layout; no -128 in W
+void gemm_int8_block(const PackedInt8Weight& w, const uint8_t* xabs, const int8_t* xsgn, int64_t xps, int64_t m0,
+                     int64_t m1, int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor, const float* bias,
+                     float* y, int64_t ldy);
+} // namespace avx2sign
 namespace avx2 {     // AVX2 + FMA + F16C; xp: int16 (x + 128), same layout
 void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int64_t m0, int64_t m1,
                      int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,

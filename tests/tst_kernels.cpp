@@ -383,25 +383,28 @@ void TestKernels::gemmInt8MatchesRef_data()
     QTest::addColumn<int>("group");
     QTest::addColumn<bool>("xPerTensor");
     QTest::addColumn<bool>("bias");
+    QTest::addColumn<bool>("wMin");   // W holds -128 (the AVX2 sign-trick kernel then gives way)
     struct S { int M, N, K; };
     for (S s : {S{1, 1, 1}, S{1, 16, 64}, S{3, 17, 5}, S{5, 33, 100}, S{7, 50, 129}, S{16, 64, 256}, S{33, 47, 300}, S{130, 70, 515}})
         for (auto [g, G] : {std::pair{1, 0}, {2, 32}, {2, 64}, {2, 128}, {2, 1000}, {0, 0}, {2, 12}, {2, 7}})
-            for (bool pt : {false, true}) {
-                const bool bias = (s.M + g + G) % 2 == 0;
-                QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-g%4:%5%6%7").arg(s.M).arg(s.N).arg(s.K).arg(g).arg(G)
-                                             .arg(pt ? "-xt" : "").arg(bias ? "-b" : "")))
-                    << s.M << s.N << s.K << g << G << pt << bias;
-            }
+            for (bool pt : {false, true})
+                for (bool wmin : {true, false}) {
+                    const bool bias = (s.M + g + G) % 2 == 0;
+                    QTest::newRow(qPrintable(QStringLiteral("%1x%2x%3-g%4:%5%6%7%8").arg(s.M).arg(s.N).arg(s.K).arg(g).arg(G)
+                                                 .arg(pt ? "-xt" : "").arg(bias ? "-b" : "").arg(wmin ? "" : "-w127")))
+                        << s.M << s.N << s.K << g << G << pt << bias << wmin;
+                }
 }
 
 void TestKernels::gemmInt8MatchesRef()
 {
     QFETCH(int, M); QFETCH(int, N); QFETCH(int, K); QFETCH(int, gran); QFETCH(int, group); QFETCH(bool, xPerTensor); QFETCH(bool, bias);
+    QFETCH(bool, wMin);
     const int64_t ldx = K + 3, ldw = K + 5, ldy = N + 2;
     auto x = randi8(size_t(M * ldx), uint32_t(M * 7 + K));
-    auto w = randi8(size_t(N * ldw), uint32_t(N * 13 + K));
+    auto w = randi8(size_t(N * ldw), uint32_t(N * 13 + K), wMin ? -128 : -127);
     if (M > 2) std::fill(x.begin(), x.begin() + ldx, int8_t(-128));           // extreme codes
-    if (N > 2) std::fill(w.begin(), w.begin() + ldw, int8_t(-128));
+    if (N > 2) std::fill(w.begin(), w.begin() + ldw, int8_t(wMin ? -128 : -127));
     if (M > 3 && N > 3) {                                                    // 127 x -128 and -128 x 127
         std::fill(x.begin() + ldx, x.begin() + 2 * ldx, int8_t(127));
         std::fill(w.begin() + ldw, w.begin() + 2 * ldw, int8_t(127));
@@ -418,6 +421,8 @@ void TestKernels::gemmInt8MatchesRef()
     a.y = y2.data();
     gemm_int8_ref(a);
     const PackedInt8Weight p = pack_int8_weight(w.data(), N, K, ldw, ws.data(), Gran(gran), group);
+    if (!wMin) QVERIFY(!p.has_min);                 // the sign-trick kernel runs (AVX2 level)
+    if (wMin && N > 2) QVERIFY(p.has_min);          // the vpmaddwd kernel runs
     for (Isa level : {Isa::Avx512, Isa::AvxVnni, Isa::Avx2, Isa::Scalar}) {
         if (!cpu_supports(level)) continue;
         set_isa(level);
