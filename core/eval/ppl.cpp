@@ -61,14 +61,17 @@ PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens
         const bool withKl = ref && w < int64_t(ref->logp.size());
         for (int64_t r0 = 0; r0 < len - 1; r0 += kLogitRows) {
             const int64_t rows = std::min(kLogitRows, len - 1 - r0);
-            at::Tensor lp = model.logits(hidden.narrow(0, r0, rows)).log_softmax(-1); // (rows, V) float32
-            auto target = ids[0].narrow(0, 1 + r0, rows).to(lp.device());
-            auto nll = -lp.gather(1, target.unsqueeze(1)).squeeze(1).to(at::kDouble).cpu();
+            // NLL = logsumexp(logits) - logit[target]: the same as -log_softmax()[target] without a
+            // second (rows, V) tensor.
+            at::Tensor lg = model.logits(hidden.narrow(0, r0, rows)); // (rows, V) float32
+            at::Tensor lse = lg.logsumexp(-1, /*keepdim=*/true);       // (rows, 1)
+            auto target = ids[0].narrow(0, 1 + r0, rows).to(lg.device());
+            auto nll = (lse - lg.gather(1, target.unsqueeze(1))).squeeze(1).to(at::kDouble).cpu();
             sum += nll.sum().item<double>();
             sumSq += nll.pow(2).sum().item<double>();
             if (withKl) {
                 auto [kl, top1] = klPerToken(ref->logp[size_t(w)].narrow(0, r0, rows), ref->ids[size_t(w)].narrow(0, r0, rows),
-                                             lp.cpu());
+                                             lg.cpu(), lse.cpu());
                 const double* kp = kl.data_ptr<double>();
                 r.klPerToken.insert(r.klPerToken.end(), kp, kp + rows);
                 const bool* tp = top1.data_ptr<bool>();

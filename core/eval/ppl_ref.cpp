@@ -38,8 +38,10 @@ PplReference makePplReference(const LlamaModel& model, const std::vector<int32_t
         std::vector<at::Tensor> lps, ids;
         for (int64_t r0 = 0; r0 < T - 1; r0 += kLogitRows) {
             const int64_t rows = std::min(kLogitRows, T - 1 - r0);
-            auto tk = model.logits(hidden.narrow(0, r0, rows)).log_softmax(-1).topk(ref.topk, -1);
-            lps.push_back(std::get<0>(tk).to(torch::kCPU, torch::kFloat));
+            at::Tensor lg = model.logits(hidden.narrow(0, r0, rows));
+            at::Tensor lse = lg.logsumexp(-1, /*keepdim=*/true);
+            auto tk = lg.topk(ref.topk, -1); // the order of logits is the order of log-probs
+            lps.push_back((std::get<0>(tk) - lse).to(torch::kCPU, torch::kFloat));
             ids.push_back(std::get<1>(tk).to(torch::kCPU));
         }
         ref.logp.push_back(torch::cat(lps));
@@ -48,10 +50,13 @@ PplReference makePplReference(const LlamaModel& model, const std::vector<int32_t
     return ref;
 }
 
-std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp)
+std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp,
+                                             const at::Tensor& lse)
 {
     at::Tensor lb = baseLogp.to(torch::kDouble);                    // (T, k)
     at::Tensor lqk = logp.gather(1, baseIds).to(torch::kDouble);    // (T, k)
+    if (lse.defined())
+        lqk = lqk - lse.to(torch::kDouble);
     at::Tensor pb = lb.exp();
     at::Tensor kl = (pb * (lb - lqk)).sum(1);                       // (T)
     at::Tensor tailB = (1.0 - pb.sum(1)).clamp_min(0.0);

@@ -38,8 +38,10 @@ KlResult compareToReference(const LlamaModel& model, const std::vector<int32_t>&
                             const EvalHooks& hooks = {});
 
 // The math on logits: base top-k (T, k) log-probs/ids vs full log-probs (T, V) float32 ->
-// per-token KL (T) float64 and top-1 agreement (T) bool.
-std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp);
+// per-token KL (T) float64 and top-1 agreement (T) bool. With `lse` (T, 1), `logp` holds logits
+// and the log-probs are logits - lse (no normalised copy of the vocabulary is made).
+std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp,
+                                             const at::Tensor& lse = {});
 // Summary of per-token values (mean, p99, agreement).
 KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& top1, bool exact);
 // Both at once on whole tensors (tests).
