@@ -40,6 +40,7 @@ private Q_SLOTS:
     void realOnCudaEqualsCpu_data() { realEqualsFake_data(); }
     void realOnCudaEqualsCpu();
     void modelSchemesApplyAndRestore();
+    void lmHeadSchemeQuantizesTheOutputProjection();
     void smoothQuantFoldingKeepsLogits();
     void smoothQuantBeatsPlainW8A8OnOutliers();
     void everySchemeOnDemoModel();
@@ -542,6 +543,37 @@ void TestQuant::modelSchemesApplyAndRestore()
         }
     }
     q.restore();
+    QVERIFY(torch::equal(model->forward(ids), baseLogits));
+}
+
+void TestQuant::lmHeadSchemeQuantizesTheOutputProjection()
+{
+    auto model = tinyModel(5);
+    auto ids = randomIds(2, 24, 9);
+    auto baseLogits = model->forward(ids);
+    ModelQuantizer q(*model);
+    const auto plain = q.apply(QuantScheme::parse("INT8_Per_Row"));
+    QVERIFY(!model->lm_head_op);
+    auto plainLogits = model->forward(ids);
+    for (const char* n : {"INT8_Per_Row_LmHead", "INT8_Per_Row_LmHead_Fake", "FP8_Per_Group_64_LmHead", "SmoothQuant_INT8_W8A8_LmHead"}) {
+        const QuantScheme s = QuantScheme::parse(n);
+        QVERIFY(s.lm_head);
+        QCOMPARE(s.name(), std::string(n));                          // round trip, name and JSON
+        QCOMPARE(QuantScheme::fromJson(s.toJson(), "test").name(), std::string(n));
+        if (s.smoothing == qb::Smoothing::SmoothQuant)
+            q.calibrate({randomIds(1, 32, 4)[0]});
+        const auto rep = q.apply(s);
+        QVERIFY2(model->lm_head_op, n);
+        if (s.mode == qb::QuantMode::Real && s.smoothing == qb::Smoothing::None && s.granularity == qb::Granularity::PerRow)
+            QVERIFY(rep.model_bytes_after < plain.model_bytes_after);  // the output projection as codes too
+        auto logits = model->forward(ids);
+        const double rel = ((logits - baseLogits).norm() / baseLogits.norm()).item<double>();
+        QVERIFY2(rel > 0 && rel < 0.2, qPrintable(QStringLiteral("%1: rel %2").arg(n).arg(rel)));
+        if (QString::fromLatin1(n) == QStringLiteral("INT8_Per_Row_LmHead"))
+            QVERIFY(!torch::equal(logits, plainLogits));
+    }
+    q.restore();
+    QVERIFY(!model->lm_head_op);
     QVERIFY(torch::equal(model->forward(ids), baseLogits));
 }
 

@@ -272,6 +272,8 @@ at::Tensor LlamaModel::forward(const at::Tensor& ids, KVCache* cache, const at::
 at::Tensor LlamaModel::logits(const at::Tensor& hidden) const
 {
     compat::InferenceGuard guard;
+    if (lm_head_op)
+        return lm_head_op->forward(hidden).to(at::kFloat);
     return denseMatmul(hidden, lm_head, {}).to(at::kFloat);
 }
 
@@ -457,7 +459,9 @@ uint64_t LlamaModel::weightBytes() const
 {
     auto bytes = [](const at::Tensor& t) -> uint64_t { return t.defined() ? t.numel() * t.element_size() : 0; };
     uint64_t n = bytes(embed_tokens) + bytes(norm);
-    if (!cfg_.tie_word_embeddings)
+    if (lm_head_op)
+        n += lm_head_op->weightBytes();
+    else if (!cfg_.tie_word_embeddings)
         n += bytes(lm_head);
     for (const auto& L : layers) {
         n += bytes(L.input_layernorm) + bytes(L.post_attention_layernorm) + bytes(L.q_norm) + bytes(L.k_norm);
@@ -465,6 +469,13 @@ uint64_t LlamaModel::weightBytes() const
             n += (*p)->weightBytes();
     }
     return n;
+}
+
+uint64_t LlamaModel::decodeBytesPerToken() const
+{
+    const uint64_t embed = uint64_t(embed_tokens.numel() * embed_tokens.element_size());
+    const uint64_t all = weightBytes();
+    return cfg_.tie_word_embeddings && !lm_head_op ? all : all - embed;
 }
 
 } // namespace qb

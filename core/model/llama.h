@@ -98,12 +98,16 @@ public:
     LinearPtr linear(const std::string& name) const;
     void setLinear(const std::string& name, LinearPtr op); // checks in/out features
 
-    uint64_t weightBytes() const; // embeddings + norms + linears (+ untied lm_head)
+    uint64_t weightBytes() const; // embeddings + norms + linears (+ untied lm_head or lm_head_op)
+    // Weight bytes one decode step reads: all but the embedding table (one row of it), which is the
+    // lm_head too when tied and not replaced by lm_head_op.
+    uint64_t decodeBytesPerToken() const;
 
     std::vector<DecoderLayer> layers;
     at::Tensor embed_tokens; // (V, hidden)
     at::Tensor norm;         // (hidden) final RMSNorm
     at::Tensor lm_head;      // (V, hidden); the same tensor as embed_tokens when tied
+    LinearPtr lm_head_op;    // when set (a quantized lm_head), logits() uses it instead of lm_head
 
 private:
     LinearPtr& slot(const std::string& name);

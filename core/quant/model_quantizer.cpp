@@ -129,6 +129,9 @@ ModelQuantizer::ModelQuantizer(LlamaModel& model) : model_(model), current_(Quan
     }
     for (const auto& L : model.layers)
         baseNorms_.emplace_back(L.input_layernorm, L.post_attention_layernorm);
+    if (model.lm_head_op)
+        throw Error("quantizer: the lm_head is already replaced (model already quantized?)");
+    baseLmHead_ = std::make_shared<DenseLinear>(model.lm_head);
     current_ = QuantScheme::baseline(model.dtype() == at::kBFloat16 ? "BF16"
                                      : model.dtype() == at::kHalf   ? "FP16"
                                                                     : "FP32");
@@ -144,6 +147,7 @@ void ModelQuantizer::restore()
         model_.layers[i].input_layernorm = baseNorms_[i].first;
         model_.layers[i].post_attention_layernorm = baseNorms_[i].second;
     }
+    model_.lm_head_op = nullptr;
     current_ = QuantScheme::baseline(current_.baseline_dtype);
 }
 
@@ -263,6 +267,15 @@ QuantizeReport ModelQuantizer::apply(const QuantScheme& scheme)
             r.linear_bytes_after += op->weightBytes();
             model_.setLinear(n, op);
             ++r.linears;
+        }
+        if (scheme.lm_head) { // weight-only, unsmoothed, the scheme's weight format
+            QuantScheme wo = scheme;
+            wo.activation = ActQuant::None;
+            wo.smoothing = Smoothing::None;
+            wo.lm_head = false;
+            if (wo.granularity != Granularity::PerGroup)
+                wo.group_size = 0;
+            model_.lm_head_op = makeQuantLinear(baseLmHead_, wo);
         }
     } catch (...) {
         restore();

@@ -82,6 +82,7 @@ private:
     std::vector<std::string> names_;
     std::map<std::string, std::shared_ptr<const DenseLinear>> base_;
     std::vector<std::pair<at::Tensor, at::Tensor>> baseNorms_; // (input, post_attention) per layer
+    std::shared_ptr<const DenseLinear> baseLmHead_;            // the lm_head as a linear (shares the tensor)
     ActivationStats stats_;
     QuantScheme current_;
 };

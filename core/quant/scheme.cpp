@@ -72,6 +72,8 @@ std::string QuantScheme::name() const
     }
     if (dtype == QDType::INT8 && std::abs(int8_divisor - 127.0) > 1e-12)
         n += "_Div" + fmtNumber(int8_divisor);
+    if (lm_head)
+        n += "_LmHead";
     if (mode == QuantMode::Fake)
         n += "_Fake";
     return n;
@@ -194,6 +196,8 @@ QuantScheme QuantScheme::parse(const std::string& name)
             s.alpha = parseNumber(p.substr(5), name);
         else if (p.rfind("Div", 0) == 0 && s.dtype == QDType::INT8)
             s.int8_divisor = parseNumber(p.substr(3), name);
+        else if (p == "LmHead")
+            s.lm_head = true;
         else
             throw bad("unexpected part '" + p + "'");
     }
@@ -242,6 +246,8 @@ nlohmann::json QuantScheme::toJson() const
                          ? nlohmann::json{{"method", "smoothquant"}, {"alpha", alpha}}
                          : nlohmann::json{{"method", "none"}};
     j["baseline_dtype"] = baseline_dtype;
+    if (lm_head)
+        j["lm_head"] = true;
     return j;
 }
 
@@ -290,6 +296,7 @@ QuantScheme QuantScheme::fromJson(const nlohmann::json& j, const std::string& wh
         else
             fail(where, "activation '" + a + "' is unknown");
         s.mode = j.value("mode", std::string("real")) == "fake" ? QuantMode::Fake : QuantMode::Real;
+        s.lm_head = j.value("lm_head", false);
         if (j.contains("smoothing") && j["smoothing"].value("method", std::string("none")) == "smoothquant") {
             s.smoothing = Smoothing::SmoothQuant;
             s.alpha = j["smoothing"].value("alpha", 0.5);

@@ -14,6 +14,9 @@
 //   SmoothQuant_INT8_W8A8           SmoothQuant (alpha 0.5), per-row weights, per-token acts
 //   SmoothQuant_FP8_W8A8_Alpha0.75_Fake
 //   ..._Div127.5                    INT8 with the 127.5 divisor
+//   ..._LmHead                      the lm_head (output projection) quantized too, weight-only with
+//                                   the scheme's weight format (llama.cpp's quantized output.weight);
+//                                   without it the lm_head stays in the baseline dtype (DESIGN.md)
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -38,6 +41,7 @@ struct QuantScheme {
     double alpha = 0.5;                // SmoothQuant migration strength
     double int8_divisor = 127.0;       // 127 or 127.5
     std::string baseline_dtype = "BF16"; // name used for the baseline scheme
+    bool lm_head = false;              // quantize the lm_head too (weight-only)
 
     bool isBaseline() const { return dtype == QDType::None; }
     std::string name() const;                                   // canonical name
