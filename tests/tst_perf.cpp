@@ -194,7 +194,7 @@ private Q_SLOTS:
             const std::string s = row.at("scheme").get<std::string>();
             QVERIFY2(!row.contains("error"), (s + ": " + row.value("error", std::string())).c_str());
             for (const char* k : {"ppl_tokens_per_s", "prefill_samples_per_s", "decode_tokens_per_s", "pct_roofline", "weight_bytes",
-                                  "peak_resident_bytes", "ppl", "ppl_tokens_per_s_vs_baseline", "decode_tokens_per_s_vs_baseline"}) {
+                                  "peak_resident_bytes", "peak_net_over_baseline_weights", "ppl", "ppl_tokens_per_s_vs_baseline", "decode_tokens_per_s_vs_baseline"}) {
                 const double v = row.at(k).get<double>();
                 QVERIFY2(std::isfinite(v) && v > 0, (s + ": " + k).c_str());
             }
