@@ -1,4 +1,9 @@
 // quantbench: the desktop workbench. All logic lives in qb_ui (ui/app_main.cpp).
+#include "core/util/memory.h"
 #include "ui/app_main.h"
 
-int main(int argc, char** argv) { return qb::ui::runApp(argc, argv); }
+int main(int argc, char** argv)
+{
+    qb::configureAllocator(); // before any allocation worth keeping (core/util/memory.h)
+    return qb::ui::runApp(argc, argv);
+}

@@ -151,6 +151,7 @@ private Q_SLOTS:
 
     void schemeSwitchesKeepMemoryFlat()
     {
+        qb::configureAllocator(); // as the CLI and the window run: freed memory stays in the heap until a switch
         qb::applyThreadPolicy(0);
         auto model = mediumModel(at::kBFloat16);
         const double weights = double(model->weightBytes());

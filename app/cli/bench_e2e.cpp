@@ -113,6 +113,7 @@ int runBenchE2e(const std::vector<std::string>& argv)
             auto f32 = qb::LlamaModel::load(dir, at::kFloat, dev);
             refLogits = f32->forward(refIds).to(torch::kCPU);
         }
+        qb::releaseFreeMemory();
 
         const uint64_t rssBase = qb::residentBytes(); // libraries, before any weight of the model under test
         qb::resetPeakResident();
@@ -141,14 +142,24 @@ int runBenchE2e(const std::vector<std::string>& argv)
             try {
                 if (s.smoothing == qb::Smoothing::SmoothQuant && !quant.calibrated())
                     quant.calibrate(qb::tokenWindows(tokens, 8, std::min<int64_t>(ctxUsed, 512)));
+                qb::releaseFreeMemory(); // the previous row's activations, kept as free heap
                 qb::resetPeakResident();
                 if (dev.is_cuda()) qb::compat::cudaResetPeak(dev.index() < 0 ? 0 : dev.index());
                 const auto tq = Clock::now();
                 quant.apply(s);
                 row["quantize_seconds"] = secondsSince(tq);
+                row["quantize_peak_net_over_baseline_weights"] = (double(qb::peakResidentBytes()) - double(rssBase)) / double(baselineBytes);
                 (void)qb::perplexity(*model, tokens, [&] { auto o = po; o.maxWindows = 1; return o; }()); // warm-up
+                const auto tp0 = Clock::now();
                 const qb::PplResult p = qb::perplexity(*model, tokens, po);
+                const double pplSeconds = secondsSince(tp0);
+                const auto tt0 = Clock::now();
                 const qb::ThroughputResult t = qb::measureThroughput(*model, ts, 0);
+                // Progress on stderr: a slow configuration shows while it runs, not only at the end.
+                std::fprintf(stderr, "[bench e2e] %s: quantize %.1f s (peak net/W %.2f), PPL %.1f s (%.1f tok/s), throughput %.1f s (decode %.2f tok/s)\n",
+                             s.name().c_str(), row["quantize_seconds"].get<double>(),
+                             row["quantize_peak_net_over_baseline_weights"].get<double>(), pplSeconds, double(p.nTokens) / p.seconds,
+                             secondsSince(tt0), t.decode_tokens_per_s);
                 const at::Tensor lg = model->forward(refIds).to(torch::kCPU);
                 const double relErr = ((lg - refLogits).norm() / refLogits.norm()).item<double>();
                 const double bytesTok = double(model->decodeBytesPerToken());
@@ -200,6 +211,7 @@ int runBenchE2e(const std::vector<std::string>& argv)
                 setBlasThreads(c.blas);
                 (void)qb::perplexity(*c.m, tokens, [&] { auto o = po; o.maxWindows = 1; return o; }());
                 const qb::PplResult p = qb::perplexity(*c.m, tokens, po);
+                std::fprintf(stderr, "[bench e2e] policy %s: %.1f PPL tok/s\n", c.name, double(p.nTokens) / p.seconds);
                 policies.push_back({{"policy", c.name}, {"ppl_tokens_per_s", double(p.nTokens) / p.seconds},
                                     {"torch_threads", c.torch}, {"blas_threads", c.blas}});
             }

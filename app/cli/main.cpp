@@ -1,10 +1,12 @@
 // quantbench-cli: dispatches to the subcommands registered in cli/*.cpp.
 #include "app/cli/command.h"
+#include "core/util/memory.h"
 
 #include <iostream>
 
 int main(int argc, char** argv)
 {
+    qb::configureAllocator();
     auto& reg = qb::cli::registry();
     auto usage = [&](std::ostream& os) {
         os << "usage: quantbench-cli COMMAND [options]   (COMMAND --help for its options)\n\ncommands:\n";

@@ -76,6 +76,10 @@ std::string ModelBackend::modelName() const { return d_->name; }
 void ModelBackend::prepare(const SweepSpec& spec, const EvalHooks& hooks)
 {
     auto& d = *d_;
+    // A previous sweep's model goes before the next one is checked and loaded, so two never coexist.
+    d.quant.reset();
+    d.model.reset();
+    releaseFreeMemory();
     d.spec = spec;
     d.device = resolveDevice(spec.device);
     fs::path dir = spec.model;
@@ -160,6 +164,7 @@ nlohmann::json ModelBackend::apply(const QuantScheme& scheme, const EvalHooks& h
     auto& d = *d_;
     // Each config gets its own peak (the throughput record reports it); the sweep's is kept apart.
     d.sweepPeak = std::max(d.sweepPeak, peakResidentBytes());
+    releaseFreeMemory(); // the previous config's activations, kept as free heap (configureAllocator)
     resetPeakResident();
     if (d.device.rfind("cuda", 0) == 0)
         compat::cudaResetPeak(d.device.size() > 5 ? std::stoi(d.device.substr(5)) : 0);

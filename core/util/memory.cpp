@@ -5,6 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <sstream>
 
 namespace qb {
@@ -114,6 +117,27 @@ std::string formatBytes(uint64_t v)
     else
         std::snprintf(buf, sizeof buf, "%.0f KiB", d / 1024.0);
     return buf;
+}
+
+void configureAllocator()
+{
+#if defined(__GLIBC__)
+    static bool done = false;
+    if (done)
+        return;
+    done = true;
+    if (const char* e = std::getenv("QB_MALLOC_DEFAULT"); e && *e && std::string(e) != "0")
+        return;
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
+}
+
+void releaseFreeMemory()
+{
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
 }
 
 } // namespace qb
