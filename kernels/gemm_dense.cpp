@@ -58,8 +58,14 @@ void gemm_dense(const DenseGemmArgs& a)
     if (a.M <= gemm_dense_gemv_rows()) {
         constexpr int64_t NB = 64;
         const int64_t ntasks = ceil_div(a.N, NB);
+        const Isa level = isa();
+        const bool dot = level >= Isa::Avx512Bf16;
 #pragma omp parallel for schedule(static) num_threads(threads)
-        for (int64_t t = 0; t < ntasks; ++t) avx2::gemm_dense_block(a, 0, a.M, t * NB, std::min(a.N, t * NB + NB));
+        for (int64_t t = 0; t < ntasks; ++t) {
+            const int64_t n0 = t * NB, n1 = std::min(a.N, t * NB + NB);
+            if (level >= Isa::Avx512) avx512::gemm_dense_gemv(a, n0, n1, dot);
+            else avx2::gemm_dense_block(a, 0, a.M, n0, n1);
+        }
         return;
     }
     const avx2::PanelWeights w{a.w, a.w_type == DType::BF16 ? avx2::PanelW::BF16 : avx2::PanelW::F32, a.ldw, nullptr, Gran::Row, 0};

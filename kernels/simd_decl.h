@@ -22,6 +22,8 @@ void gemv_wo_cols(const WoGemmArgs& a, int64_t n0, int64_t n1);
 // bf16dot: X bf16 and AVX512_BF16 present (vdpbf16ps micro-kernel).
 int64_t gemm_wo_panel_cols();
 void gemm_wo_task(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, bool bf16dot);
+// Dense GEMV (a.M <= 4, gemm_dense_avx512.cpp): columns [n0, n1); bf16dot: vdpbf16ps when X and W are bf16.
+void gemm_dense_gemv(const DenseGemmArgs& a, int64_t n0, int64_t n1, bool bf16dot);
 } // namespace avx512
 namespace avxvnni {  // AVX2 + AVX-VNNI; xp as in avx512::gemm_int8_block (u8, x + 128)
 void gemm_int8_block(const PackedInt8Weight& w, const void* xp, int64_t xps, int64_t m0, int64_t m1,

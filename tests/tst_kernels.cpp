@@ -635,7 +635,7 @@ void TestKernels::gemmDenseMatchesRef()
         return y;
     };
     const auto want = run(true);
-    for (Isa level : {Isa::Avx512Bf16, Isa::Avx2, Isa::Scalar}) {
+    for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
         if (!cpu_supports(level)) continue;
         set_isa(level);
         const auto got = run(false);

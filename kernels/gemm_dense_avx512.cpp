@@ -1,0 +1,113 @@
+// AVX-512 GEMV tiles of the dense GEMM (plain bf16 / fp32 weights, M <= gemm_dense_gemv_rows()):
+// batch-1 decode reads every weight once per token, so this is the loop that decides bf16 decode
+// speed. Per tile: MR rows of X (1..4) x 4 output columns, 16 accumulators. With X and W both bf16
+// and AVX512_BF16 present, vdpbf16ps multiplies 32 bf16 pairs per instruction straight from the
+// loaded bytes (no widening; products of two bf16 are exact in fp32, the pair sums are rounded,
+// subnormals flushed: within float tolerance of the double-sum _ref); otherwise bf16 values are
+// widened by a 16-bit shift (exact) and summed with fp32 FMAs, 16 k per step. K tails use masked
+// loads (zero-filled), so nothing past a row is read.
+#include "kernels/gemm_dense.h"
+#include "kernels/simd_decl.h"
+
+#include <immintrin.h>
+
+namespace qb::kernels::avx512 {
+namespace {
+
+constexpr int NR = 4;
+
+inline __m512 widenBf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+
+// 16 values at element k of a row as fp32 (mask: the valid lanes of a tail).
+inline __m512 load16(const void* row, bool bf16, int64_t k, __mmask16 m)
+{
+    if (bf16)
+        return widenBf16(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(row) + k));
+    return _mm512_maskz_loadu_ps(m, static_cast<const float*>(row) + k);
+}
+
+inline void store(const DenseGemmArgs& a, int64_t m, int64_t n, float v)
+{
+    if (a.bias) v += a.bias[n];
+    const int64_t o = m * a.ldy + n;
+    if (a.y_type == DType::F32) static_cast<float*>(a.y)[o] = v;
+    else static_cast<uint16_t*>(a.y)[o] = bf16_from_float(v);
+}
+
+template <int MR, int NC>
+void tileF32(const DenseGemmArgs& a, int64_t n0)
+{
+    const bool xb = a.x_type == DType::BF16, wb = a.w_type == DType::BF16;
+    const size_t xs = xb ? 2 : 4, ws = wb ? 2 : 4;
+    const char* x[MR];
+    for (int i = 0; i < MR; ++i) x[i] = static_cast<const char*>(a.x) + size_t(i * a.ldx) * xs;
+    const char* w[NC];
+    for (int j = 0; j < NC; ++j) w[j] = static_cast<const char*>(a.w) + size_t((n0 + j) * a.ldw) * ws;
+    __m512 acc[MR][NC];
+    for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NC; ++j) acc[i][j] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < a.K; k += 16) {
+        const __mmask16 m = a.K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (a.K - k)) - 1u);
+        __m512 wv[NC];
+        for (int j = 0; j < NC; ++j) wv[j] = load16(w[j], wb, k, m);
+        for (int i = 0; i < MR; ++i) {
+            const __m512 xv = load16(x[i], xb, k, m);
+            for (int j = 0; j < NC; ++j) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NC; ++j) store(a, i, n0 + j, _mm512_reduce_add_ps(acc[i][j]));
+}
+
+template <int MR, int NC>
+__attribute__((target("avx512bf16")))
+void tileBf16(const DenseGemmArgs& a, int64_t n0)
+{
+    const uint16_t* x[MR];
+    for (int i = 0; i < MR; ++i) x[i] = static_cast<const uint16_t*>(a.x) + i * a.ldx;
+    const uint16_t* w[NC];
+    for (int j = 0; j < NC; ++j) w[j] = static_cast<const uint16_t*>(a.w) + (n0 + j) * a.ldw;
+    __m512 acc[MR][NC];
+    for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NC; ++j) acc[i][j] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < a.K; k += 32) {
+        const __mmask32 m = a.K - k >= 32 ? __mmask32(0xffffffffu) : __mmask32((1ull << (a.K - k)) - 1u);
+        __m512bh wv[NC];
+        for (int j = 0; j < NC; ++j) wv[j] = reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(m, w[j] + k));
+        for (int i = 0; i < MR; ++i) {
+            const __m512bh xv = reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(m, x[i] + k));
+            for (int j = 0; j < NC; ++j) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], xv, wv[j]);
+        }
+    }
+    for (int i = 0; i < MR; ++i)
+        for (int j = 0; j < NC; ++j) store(a, i, n0 + j, _mm512_reduce_add_ps(acc[i][j]));
+}
+
+template <int MR>
+void cols(const DenseGemmArgs& a, int64_t n0, int64_t n1, bool dot)
+{
+    int64_t n = n0;
+    if (dot) {
+        for (; n + NR <= n1; n += NR) tileBf16<MR, NR>(a, n);
+        for (; n < n1; ++n) tileBf16<MR, 1>(a, n);
+    } else {
+        for (; n + NR <= n1; n += NR) tileF32<MR, NR>(a, n);
+        for (; n < n1; ++n) tileF32<MR, 1>(a, n);
+    }
+}
+
+} // namespace
+
+void gemm_dense_gemv(const DenseGemmArgs& a, int64_t n0, int64_t n1, bool bf16dot)
+{
+    const bool dot = bf16dot && a.x_type == DType::BF16 && a.w_type == DType::BF16;
+    switch (a.M) {
+    case 1: cols<1>(a, n0, n1, dot); break;
+    case 2: cols<2>(a, n0, n1, dot); break;
+    case 3: cols<3>(a, n0, n1, dot); break;
+    case 4: cols<4>(a, n0, n1, dot); break;
+    default: break; // the dispatcher sends at most gemm_dense_gemv_rows() == 4 rows here
+    }
+}
+
+} // namespace qb::kernels::avx512
