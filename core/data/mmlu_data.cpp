@@ -2,6 +2,7 @@
 
 #include "core/data/csv.h"
 #include "core/data/sha256.h"
+#include "core/util/read_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,12 +18,7 @@ namespace {
 
 std::string readAll(const fs::path& p)
 {
-    std::ifstream in(p, std::ios::binary);
-    if (!in)
-        fail(p.string(), "cannot open for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return readFileBounded(p, kTextCap, "MMLU data file");
 }
 
 struct Loader {
