@@ -420,19 +420,19 @@ void checkConfigAgainstCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, 
     };
     if (const auto* e = dims("model.embed_tokens.weight")) {
         if ((*e)[0] != c.vocab_size)
-            bad("vocab_size", c.vocab_size, "an embedding of " + std::to_string((*e)[0]) + " rows");
+            bad("vocab_size", c.vocab_size, "model.embed_tokens.weight with " + std::to_string((*e)[0]) + " rows");
         if ((*e)[1] != c.hidden_size)
-            bad("hidden_size", c.hidden_size, "an embedding of width " + std::to_string((*e)[1]));
+            bad("hidden_size", c.hidden_size, "model.embed_tokens.weight of width " + std::to_string((*e)[1]));
     }
     if (const auto* g = dims("model.layers.0.mlp.gate_proj.weight"); g && (*g)[0] != c.intermediate_size)
-        bad("intermediate_size", c.intermediate_size, "gate_proj with " + std::to_string((*g)[0]) + " rows");
+        bad("intermediate_size", c.intermediate_size, "model.layers.0.mlp.gate_proj.weight with " + std::to_string((*g)[0]) + " rows");
     if (const auto* q = dims("model.layers.0.self_attn.q_proj.weight"); q && (*q)[0] != c.num_attention_heads * c.head_dim)
         bad("num_attention_heads", c.num_attention_heads,
-            "q_proj with " + std::to_string((*q)[0]) + " rows (" + std::to_string(c.num_attention_heads) + " heads x head_dim " +
+            "model.layers.0.self_attn.q_proj.weight with " + std::to_string((*q)[0]) + " rows (" + std::to_string(c.num_attention_heads) + " heads x head_dim " +
                 std::to_string(c.head_dim) + " would be " + std::to_string(c.num_attention_heads * c.head_dim) + ")");
     if (const auto* k = dims("model.layers.0.self_attn.k_proj.weight"); k && (*k)[0] != c.num_key_value_heads * c.head_dim)
         bad("num_key_value_heads", c.num_key_value_heads,
-            "k_proj with " + std::to_string((*k)[0]) + " rows (head_dim " + std::to_string(c.head_dim) + ")");
+            "model.layers.0.self_attn.k_proj.weight with " + std::to_string((*k)[0]) + " rows (head_dim " + std::to_string(c.head_dim) + ")");
 }
 
 void validateCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& where)
