@@ -163,12 +163,17 @@ std::vector<std::pair<size_t, size_t>> Regex::findAll(const std::string& s) cons
         pcre2_match_data_create(4, nullptr), &pcre2_match_data_free);
     thread_local MatchContext ctx;
     const uint32_t limit = g_matchLimit.load();
-    if (ctx.mc) pcre2_set_match_limit(ctx.mc, limit ? limit : 10000000u); // 10^7: PCRE2's own default
+    if (ctx.mc) {
+        pcre2_set_match_limit(ctx.mc, limit ? limit : 10000000u); // 10^7: PCRE2's own default
+        pcre2_set_depth_limit(ctx.mc, limit ? limit : 10000000u);
+    }
+    // JIT counts its limit coarsely; a set limit runs the interpreter so it is hit where asked.
+    const bool jit = d->jit && limit == 0;
     auto subject = reinterpret_cast<PCRE2_SPTR>(s.data());
     size_t pos = 0;
     while (pos <= s.size()) {
-        int rc = d->jit ? pcre2_jit_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md.get(), ctx.mc)
-                        : pcre2_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md.get(), ctx.mc);
+        int rc = jit ? pcre2_jit_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md.get(), ctx.mc)
+                     : pcre2_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md.get(), ctx.mc);
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) {
             // A match or depth limit, the JIT stack, ...: the split would stop here and the rest of
