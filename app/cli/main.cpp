@@ -1,7 +1,9 @@
 // quantbench-cli: dispatches to the subcommands registered in cli/*.cpp.
 #include "app/cli/command.h"
 
+#include <exception>
 #include <iostream>
+#include <new>
 
 int main(int argc, char** argv)
 {
@@ -27,5 +29,14 @@ int main(int argc, char** argv)
         return 2;
     }
     std::vector<std::string> args(argv + 2, argv + argc);
-    return it->second.run(args);
+    // Commands catch their own errors (runParsed); this is the last line of defence, so nothing
+    // escapes as std::terminate and a core dump.
+    try {
+        return it->second.run(args);
+    } catch (const std::bad_alloc&) {
+        std::cerr << "quantbench-cli " << name << ": error: out of memory (std::bad_alloc)\n";
+    } catch (const std::exception& e) {
+        std::cerr << "quantbench-cli " << name << ": unexpected error: " << e.what() << '\n';
+    }
+    return 1;
 }
