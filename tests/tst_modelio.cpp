@@ -687,6 +687,14 @@ private Q_SLOTS:
         p.start(QString::fromStdString(qbtest::cliPath()),
                 {QStringLiteral("info"), QStringLiteral("--model"), out, QStringLiteral("--json")});
         QVERIFY(p.waitForFinished(60000));
+        if (!withTok) {
+            // A model folder without tokenizer.json is not usable: info says so (issue 15).
+            QCOMPARE(p.exitCode(), 1);
+            j = json::parse(p.readAllStandardOutput().toStdString());
+            QCOMPARE(j["model"]["valid"].get<bool>(), false);
+            QVERIFY(j["model"]["validation_error"].get<std::string>().find("tokenizer.json") != std::string::npos);
+            return;
+        }
         QCOMPARE(p.exitCode(), 0);
         j = json::parse(p.readAllStandardOutput().toStdString());
         QCOMPARE(j["model"]["architecture"].get<std::string>(), std::string("Qwen2ForCausalLM"));

@@ -140,7 +140,7 @@ private Q_SLOTS:
     {
         QTemporaryDir tmp;
         fs::path p = fs::path(tmp.path().toStdString()) / "all.json";
-        writeResultsJson(p, {rec("BF16", "ppl", 1), rec("INT8_Per_Row", "ppl", 2)});
+        writeResultsJson(p, {rec("BF16", "ppl", 1), rec("INT8_Per_Row", "ppl", 0.2)}); // accuracy is a fraction
         auto l = loadResults({p});
         QCOMPARE(l.records.size(), size_t(2));
         QVERIFY(l.messages.empty());
@@ -210,7 +210,7 @@ private Q_SLOTS:
         QVERIFY(msg("broken.json", "not valid JSON"));
         QVERIFY(msg("task_31_ppl_X.json", "expected a JSON object"));
         QVERIFY(msg("flat_no_name.json", "does not name a config"));
-        QVERIFY(msg("task_31_mmlu_Y_direct.json", "neither a fraction nor a percent"));
+        QVERIFY(msg("task_31_mmlu_Y_direct.json", "out of range (a fraction must be in [0, 1], a percent in [0, 100])"));
         QVERIFY(!find("Y", task::MmluDirect));
         for (const auto& r : l.records)
             QVERIFY(!r.source.empty());

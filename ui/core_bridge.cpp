@@ -327,11 +327,17 @@ LoadOutcome loadResults(const std::string& path)
     {
         std::error_code ec;
         std::vector<fs::path> files;
+        std::vector<std::string> skipped; // a symlink loop or dangling link: named, the rest loads
         if (fs::is_directory(path, ec)) {
             for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-                 it.increment(ec))
-                if (it->is_regular_file() && (it->path().extension() == ".json" || it->path().extension() == ".jsonl"))
+                 it.increment(ec)) {
+                std::error_code fec;
+                const bool regular = it->is_regular_file(fec);
+                if (fec)
+                    skipped.push_back(it->path().string() + ": skipped (" + fec.message() + ")");
+                else if (regular && (it->path().extension() == ".json" || it->path().extension() == ".jsonl"))
                     files.push_back(it->path());
+            }
             std::sort(files.begin(), files.end());
             if (files.empty())
                 return {{}, {path + ": no .json or .jsonl result files in this folder"}};
@@ -341,6 +347,7 @@ LoadOutcome loadResults(const std::string& path)
             return {{}, {path + ": no such file or folder"}};
         }
         LoadOutcome out;
+        out.messages = skipped;
         std::vector<std::string> forCore;
         for (const auto& f : files) {
             if (isOwnFormat(f))
@@ -363,9 +370,14 @@ LoadOutcome loadResults(const std::string& path)
     if (fs::is_directory(path, ec)) {
         std::vector<fs::path> files;
         for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
-             it.increment(ec))
-            if (it->is_regular_file() && it->path().extension() == ".json")
+             it.increment(ec)) {
+            std::error_code fec;
+            const bool regular = it->is_regular_file(fec);
+            if (fec)
+                out.messages.push_back(it->path().string() + ": skipped (" + fec.message() + ")");
+            else if (regular && it->path().extension() == ".json")
                 files.push_back(it->path());
+        }
         std::sort(files.begin(), files.end());
         if (files.empty())
             out.messages.push_back(path + ": no .json result files in this folder");

@@ -3,6 +3,7 @@
 #include "core/util/error.h"
 
 #include <exception>
+#include <new>
 
 namespace qb::ui {
 
@@ -29,6 +30,10 @@ void SweepWorker::run(quint64 gen, const SweepSetup& setup, const QStringList& d
         runner->run(setup, doneStd, cb, *cancel);
     } catch (const qb::Cancelled&) {
         // a cancel observed deep in core: a stop, not a failure
+    } catch (const std::bad_alloc&) {
+        // The worker boundary: an allocation that did not fit ends the sweep with a message, not the app.
+        error = QStringLiteral("out of memory (std::bad_alloc) while running the sweep: the model, its config "
+                               "or the task settings need more memory than this machine has available");
     } catch (const std::exception& e) {
         error = QString::fromStdString(e.what());
     }

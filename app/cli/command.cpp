@@ -1,12 +1,15 @@
 #include "app/cli/command.h"
 
+#include "core/util/build_info.h"
 #include "core/util/error.h"
 #include "core/util/threads.h"
+#include "core/util/torch_compat.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <new>
 #include <sstream>
 
 namespace qb::cli {
@@ -174,10 +177,31 @@ int runParsed(Args& args, const std::vector<std::string>& argv, const std::funct
     } catch (const Error& e) {
         std::cerr << "quantbench-cli: error: " << e.what() << '\n';
         return 1;
+    } catch (const std::bad_alloc&) {
+        // An allocation the input asked for did not fit (or ulimit -v said no): a clear message
+        // and exit 1, never an uncaught exception and a core dump.
+        std::cerr << "quantbench-cli " << args.command()
+                  << ": error: out of memory (std::bad_alloc) while running this command; check the sizes its inputs "
+                     "declare (config.json, --ctx, --max-new, dataset limits) against the memory available\n";
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "quantbench-cli: unexpected error: " << e.what() << '\n';
         return 1;
     }
+}
+
+void requireDevice(const std::string& device)
+{
+    if (device == "cpu")
+        return;
+    if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+        if (!buildInfo().torch_cuda)
+            throw Error("option --device " + device + ": this build has no CUDA (its libtorch is CPU-only); use --device cpu");
+        if (!compat::cudaAvailable())
+            throw Error("option --device " + device + ": no CUDA device is available on this machine; use --device cpu");
+        return;
+    }
+    throw Error("option --device: expected cpu or cuda, got '" + device + "'");
 }
 
 std::string demoModelDir()

@@ -30,6 +30,7 @@ public:
     bool helpRequested() const { return help_; }
     const std::string& error() const { return error_; }
     std::string helpText() const;
+    const std::string& command() const { return command_; }
 
 private:
     std::string command_, usage_;
@@ -57,6 +58,10 @@ struct Registrar {
 // Common exit-code handling: parse, print help, print errors ("quantbench-cli X: ...").
 // `body` runs after a successful parse; qb::Error from it becomes exit 1 with its message.
 int runParsed(Args& args, const std::vector<std::string>& argv, const std::function<int()>& body);
+
+// Checks a --device value ("cpu", "cuda", "cuda:N") against this build and machine, so a CPU-only
+// build says so instead of surfacing libtorch's internal text. Throws qb::Error naming the option.
+void requireDevice(const std::string& device);
 
 // Default model when --model is omitted: the bundled demo model.
 std::string demoModelDir();

@@ -8,9 +8,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 namespace {
+
+constexpr int64_t kMaxNewTokens = 1 << 20; // a bound on --max-new whatever the model's context
 
 at::ScalarType parseDtype(const std::string& s)
 {
@@ -26,7 +29,7 @@ int runGenerate(const std::vector<std::string>& argv)
     qb::cli::Args args("generate", "[--model DIR] --prompt TEXT [--max-new N] [--dtype f32|bf16] [--json]");
     args.option("model", "model folder (config.json, safetensors, tokenizer.json)", qb::cli::demoModelDir())
         .option("prompt", "prompt text", "")
-        .option("max-new", "maximum new tokens", "64")
+        .option("max-new", "maximum new tokens (prompt + new must fit max_position_embeddings)", "64")
         .option("dtype", "f32 or bf16", "f32")
         .option("device", "cpu or cuda", "cpu")
         .flag("json", "machine-readable output");
@@ -35,6 +38,10 @@ int runGenerate(const std::vector<std::string>& argv)
         const int64_t maxNew = args.getInt("max-new");
         if (maxNew < 0)
             throw qb::Error("option --max-new: must be >= 0");
+        if (maxNew > kMaxNewTokens)
+            throw qb::Error("option --max-new: " + std::to_string(maxNew) + " is over the limit of " +
+                            std::to_string(kMaxNewTokens) + " tokens");
+        qb::cli::requireDevice(args.get("device"));
         torch::Device dev = args.get("device") == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
         auto model = qb::LlamaModel::load(dir, parseDtype(args.get("dtype")), dev);
         auto tok = qb::Tokenizer::fromFile(dir / "tokenizer.json");
@@ -45,6 +52,15 @@ int runGenerate(const std::vector<std::string>& argv)
                 throw qb::Error("generate: empty prompt and the tokenizer has no BOS token");
             prompt.push_back(*tok.bosId());
         }
+        // Positions past max_position_embeddings were never trained (RoPE extrapolates badly):
+        // refused with the numbers rather than producing text that only looks like a result.
+        const int64_t maxPos = model->config().max_position_embeddings;
+        if (int64_t(prompt.size()) + maxNew > maxPos)
+            throw qb::Error("generate: prompt " + std::to_string(prompt.size()) + " tokens + --max-new " +
+                            std::to_string(maxNew) + " = " + std::to_string(int64_t(prompt.size()) + maxNew) +
+                            " positions, more than the model's max_position_embeddings " + std::to_string(maxPos) +
+                            "; lower --max-new to at most " +
+                            std::to_string(std::max<int64_t>(0, maxPos - int64_t(prompt.size()))));
         qb::GenerateOptions go;
         go.maxNewTokens = maxNew;
         if (model->config().eos_token_ids.empty() && tok.eosId())

@@ -3,6 +3,7 @@
 #include "app/cli/command.h"
 #include "core/model/config.h"
 #include "core/model/safetensors.h"
+#include "core/tokenizer/tokenizer.h"
 #include "core/util/build_info.h"
 #include "core/util/error.h"
 
@@ -64,6 +65,13 @@ nlohmann::json describeModel(const fs::path& dir)
             dtypes[qb::stDTypeName(ck.info(n).dtype)]++;
         m["tensor_dtypes"] = dtypes;
         qb::validateCheckpoint(c, ck, dir.string());
+        // Valid means usable: ppl, generate and sweeps all need the tokenizer, so it is loaded too.
+        const fs::path tokPath = dir / "tokenizer.json";
+        std::error_code ec;
+        if (!fs::exists(fs::symlink_status(tokPath, ec)))
+            throw qb::Error(tokPath.string() + ": missing (ppl, generate and sweeps need it)");
+        qb::Tokenizer tok = qb::Tokenizer::fromFile(tokPath);
+        m["tokenizer_vocab"] = tok.vocabSize();
         m["valid"] = true;
     } catch (const qb::Error& e) {
         m["valid"] = false;
@@ -105,7 +113,7 @@ void printModel(const nlohmann::json& m)
 int runInfo(const std::vector<std::string>& argv)
 {
     qb::cli::Args args("info", "[--model DIR] [--json]");
-    args.option("model", "model folder to describe (exit 1 when its weights do not match its config)")
+    args.option("model", "model folder to describe (exit 1 when its weights do not match its config or its tokenizer.json cannot be loaded)")
         .flag("json", "machine-readable output");
     return qb::cli::runParsed(args, argv, [&] {
         auto b = qb::buildInfo();

@@ -2,7 +2,9 @@
 #include "app/cli/command.h"
 #include "core/util/memory.h"
 
+#include <exception>
 #include <iostream>
+#include <new>
 
 int main(int argc, char** argv)
 {
@@ -29,5 +31,14 @@ int main(int argc, char** argv)
         return 2;
     }
     std::vector<std::string> args(argv + 2, argv + argc);
-    return it->second.run(args);
+    // Commands catch their own errors (runParsed); this is the last line of defence, so nothing
+    // escapes as std::terminate and a core dump.
+    try {
+        return it->second.run(args);
+    } catch (const std::bad_alloc&) {
+        std::cerr << "quantbench-cli " << name << ": error: out of memory (std::bad_alloc)\n";
+    } catch (const std::exception& e) {
+        std::cerr << "quantbench-cli " << name << ": unexpected error: " << e.what() << '\n';
+    }
+    return 1;
 }

@@ -4,6 +4,7 @@
 #include "core/model/llama.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,7 @@ int runPpl(const std::vector<std::string>& argv)
 {
     qb::cli::Args args("ppl", "[--model DIR] --text FILE [--ctx N] [--max-windows W] [--dtype f32|bf16] [--json]");
     args.option("model", "model folder", qb::cli::demoModelDir())
-        .option("text", "UTF-8 text file, evaluated as one document")
+        .option("text", "UTF-8 text file (at most 1 GiB), evaluated as one document")
         .option("ctx", "window length in tokens (capped by max_position_embeddings)", "2048")
         .option("max-windows", "evaluate at most this many windows (0 = all)", "0")
         .option("dtype", "f32 or bf16", "f32")
@@ -28,18 +29,16 @@ int runPpl(const std::vector<std::string>& argv)
         if (!args.has("text"))
             throw qb::Error("ppl: --text FILE is required");
         const std::filesystem::path dir = args.get("model"), textPath = args.get("text");
-        std::ifstream in(textPath, std::ios::binary);
-        if (!in)
-            throw qb::Error(textPath.string() + ": cannot open");
-        std::stringstream ss;
-        ss << in.rdbuf();
+        // A regular file of at most 1 GiB (kTextCap): /dev/zero or a FIFO is refused up front.
+        const std::string text = qb::readFileBounded(textPath, qb::kTextCap, "PPL text");
         const std::string dt = args.get("dtype");
         if (dt != "f32" && dt != "bf16")
             throw qb::Error("option --dtype: expected f32 or bf16, got '" + dt + "'");
+        qb::cli::requireDevice(args.get("device"));
         torch::Device dev = args.get("device") == "cuda" ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
         auto model = qb::LlamaModel::load(dir, dt == "bf16" ? at::kBFloat16 : at::kFloat, dev);
         auto tok = qb::Tokenizer::fromFile(dir / "tokenizer.json");
-        auto ids = tok.encode(ss.str(), /*addSpecial=*/true); // once, with the default special tokens
+        auto ids = tok.encode(text, /*addSpecial=*/true); // once, with the default special tokens
         qb::PplOptions po;
         po.ctx = args.getInt("ctx");
         po.maxWindows = args.getInt("max-windows");

@@ -3,6 +3,7 @@
 #include "app/cli/command.h"
 #include "core/report/report.h"
 #include "core/results/store.h"
+#include "core/util/atomic_write.h"
 #include "core/util/error.h"
 
 #include <fstream>
@@ -40,9 +41,7 @@ int runReport(const std::vector<std::string>& argv)
         else
             throw qb::Error("--format must be md, csv or json, not '" + fmt + "'");
         if (auto out = args.opt("out")) {
-            std::ofstream f(*out, std::ios::binary);
-            if (!(f << text))
-                throw qb::Error(*out + ": cannot write");
+            qb::writeFileAtomic(*out, text, "report"); // temp file + rename: never a partial file
             std::cerr << "wrote " << *out << " (" << loaded.records.size() << " records)\n";
         } else {
             std::cout << text;

@@ -27,6 +27,7 @@ int runSweepCmd(const std::vector<std::string>& argv)
         .option("device", "override the sweep's device (auto, cpu, cuda)")
         .flag("demo", "the built-in demo sweep on the bundled model")
         .flag("no-resume", "refuse a run folder that already holds results")
+        .flag("resume-changed", "resume although the sweep file changed since the run started (a new protocol group)")
         .flag("quiet", "no progress lines");
     return qb::cli::runParsed(args, argv, [&] {
         fs::path file;
@@ -47,6 +48,7 @@ int runSweepCmd(const std::vector<std::string>& argv)
         qb::RunOptions o;
         o.out_dir = args.get("out");
         o.resume = !args.has("no-resume");
+        o.resume_changed = args.has("resume-changed");
         o.only_config = args.get("config");
         if (auto sh = args.opt("shard"))
             qb::cli::parseShard(*sh, o.shard, o.shards);

@@ -2,6 +2,7 @@
 
 #include "core/report/report.h"
 #include "core/results/store.h"
+#include "core/util/atomic_write.h"
 #include "core/util/error.h"
 
 #include <atomic>
@@ -88,8 +89,9 @@ int finishSweep(const SweepSummary& sum, const std::filesystem::path& outDir)
     if (!loaded.records.empty()) {
         Report rep = buildReport(loaded.records);
         std::string md = rep.markdown();
-        std::ofstream(outDir / "report.md", std::ios::binary) << md;
         std::cout << md;
+        // Whole or not at all: a full disk is an error (exit 1), never a truncated report.md.
+        writeFileAtomic(outDir / "report.md", md, "report");
     }
     return sum.failed ? 3 : 0;
 }

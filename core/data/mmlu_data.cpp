@@ -2,6 +2,7 @@
 
 #include "core/data/csv.h"
 #include "core/data/sha256.h"
+#include "core/util/read_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -17,12 +18,7 @@ namespace {
 
 std::string readAll(const fs::path& p)
 {
-    std::ifstream in(p, std::ios::binary);
-    if (!in)
-        fail(p.string(), "cannot open for reading");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return readFileBounded(p, kTextCap, "MMLU data file");
 }
 
 struct Loader {
@@ -147,13 +143,22 @@ struct Loader {
     // *_dev.csv / *_test.csv files of a folder
     void csvFolder(const fs::path& dir, const std::string& suffix, bool dev)
     {
+        // error_code overloads only: an unrelated bad entry (a symlink loop, a dangling link) is
+        // ignored; one that names a subject file fails naming it (a silently missing subject would
+        // change the question set).
         std::vector<fs::path> files;
-        for (const auto& e : fs::directory_iterator(dir))
-            if (e.is_regular_file()) {
-                std::string n = e.path().filename().string();
-                if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
-                    files.push_back(e.path());
-            }
+        std::error_code ec;
+        for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+            const std::string n = it->path().filename().string();
+            if (n.size() <= suffix.size() || n.compare(n.size() - suffix.size(), suffix.size(), suffix) != 0)
+                continue;
+            std::error_code fec;
+            if (!it->is_regular_file(fec))
+                fail(it->path().string(), "MMLU file is not a readable regular file" + (fec ? " (" + fec.message() + ")" : std::string()));
+            files.push_back(it->path());
+        }
+        if (ec)
+            fail(dir.string(), "cannot list MMLU folder: " + ec.message());
         std::sort(files.begin(), files.end());
         for (const auto& f : files) {
             std::string n = f.filename().string();
@@ -192,12 +197,12 @@ MmluDataset loadMmlu(const fs::path& path, const MmluLoadOptions& opts)
         } else
             fail(path.string(), "not an MMLU file (expected .csv or .jsonl)");
     } else if (fs::is_directory(path, ec)) {
-        if (fs::is_directory(path / "test")) {
-            if (fs::is_directory(path / "dev"))
+        if (fs::is_directory(path / "test", ec)) {
+            if (fs::is_directory(path / "dev", ec))
                 L.csvFolder(path / "dev", "_dev.csv", true);
             L.csvFolder(path / "test", "_test.csv", false);
-        } else if (fs::exists(path / "test.jsonl")) {
-            if (fs::exists(path / "dev.jsonl"))
+        } else if (fs::exists(fs::symlink_status(path / "test.jsonl", ec))) {
+            if (fs::exists(fs::symlink_status(path / "dev.jsonl", ec)))
                 L.jsonlFile(path / "dev.jsonl", "dev");
             L.jsonlFile(path / "test.jsonl", "test");
         } else {

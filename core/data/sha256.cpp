@@ -1,4 +1,5 @@
 #include "core/data/sha256.h"
+#include "core/util/read_file.h"
 
 #include "core/util/error.h"
 
@@ -97,6 +98,7 @@ std::string sha256Hex(const std::string& bytes)
 
 std::string sha256File(const std::filesystem::path& p)
 {
+    requireRegularFile(p, UINT64_MAX, "file to hash"); // /dev/zero would never end
     std::ifstream in(p, std::ios::binary);
     if (!in)
         fail(p.string(), "cannot open for reading");

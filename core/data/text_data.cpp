@@ -2,6 +2,7 @@
 
 #include "core/data/sha256.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
 #include <fstream>
 #include <sstream>
@@ -10,14 +11,9 @@ namespace qb {
 
 TextDataset loadText(const std::filesystem::path& p)
 {
-    std::ifstream in(p, std::ios::binary);
-    if (!in)
-        fail(p.string(), "cannot open text dataset");
-    std::ostringstream ss;
-    ss << in.rdbuf();
     TextDataset t;
     t.path = p;
-    t.text = ss.str();
+    t.text = readFileBounded(p, kTextCap, "text dataset"); // a regular file of at most 1 GiB
     if (t.text.empty())
         fail(p.string(), "text dataset is empty");
     t.sha256 = sha256Hex(t.text);

@@ -2,7 +2,9 @@
 
 #include "core/model/safetensors.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -59,6 +61,15 @@ public:
         int64_t x = integer(key, def);
         if (x <= 0)
             bad(key, "must be positive, got " + std::to_string(x));
+        return x;
+    }
+    // A positive integer no larger than `max`: every dimension is bounded before anything is sized
+    // from it (a config claiming 2^40 layers must fail here, not in an allocation).
+    int64_t dimension(const std::string& key, int64_t max, std::optional<int64_t> def = std::nullopt) const
+    {
+        int64_t x = positive(key, def);
+        if (x > max)
+            bad(key, std::to_string(x) + " is beyond the supported limit " + std::to_string(max));
         return x;
     }
     int64_t asInt(const std::string& key, const json& v) const
@@ -142,6 +153,9 @@ RopeScaling parseRopeScaling(const json& rs, const std::string& where)
         double o = num("original_max_position_embeddings", std::nullopt);
         if (o <= 0 || o != std::floor(o))
             fail(where, "key 'rope_scaling.original_max_position_embeddings': expected a positive integer");
+        if (o > double(kMaxPositions))
+            fail(where, "key 'rope_scaling.original_max_position_embeddings': beyond the supported limit " +
+                            std::to_string(kMaxPositions));
         r.original_max_position_embeddings = static_cast<int64_t>(o);
         if (r.high_freq_factor <= r.low_freq_factor)
             fail(where, "key 'rope_scaling.high_freq_factor': must exceed low_freq_factor");
@@ -189,26 +203,29 @@ ModelConfig ModelConfig::fromJson(const json& j, const std::string& where)
     if (r.get("quantization_config"))
         r.bad("quantization_config", "pre-quantized checkpoints are not supported; use the original weights");
 
-    c.vocab_size = r.positive("vocab_size");
-    c.hidden_size = r.positive("hidden_size");
-    c.intermediate_size = r.positive("intermediate_size");
-    c.num_hidden_layers = r.positive("num_hidden_layers");
-    c.num_attention_heads = r.positive("num_attention_heads");
-    c.num_key_value_heads = r.positive("num_key_value_heads", c.num_attention_heads);
+    c.vocab_size = r.dimension("vocab_size", kMaxVocabSize);
+    c.hidden_size = r.dimension("hidden_size", kMaxHiddenSize);
+    c.intermediate_size = r.dimension("intermediate_size", kMaxIntermediateSize);
+    c.num_hidden_layers = r.dimension("num_hidden_layers", kMaxLayers);
+    c.num_attention_heads = r.dimension("num_attention_heads", kMaxHeads);
+    c.num_key_value_heads = r.dimension("num_key_value_heads", kMaxHeads, c.num_attention_heads);
     if (c.num_attention_heads % c.num_key_value_heads != 0)
         r.bad("num_key_value_heads", std::to_string(c.num_key_value_heads) + " does not divide num_attention_heads " +
                                          std::to_string(c.num_attention_heads));
     if (r.get("head_dim")) {
-        c.head_dim = r.positive("head_dim");
+        c.head_dim = r.dimension("head_dim", kMaxHeadDim);
     } else {
         if (c.hidden_size % c.num_attention_heads != 0)
             r.bad("hidden_size", std::to_string(c.hidden_size) + " is not divisible by num_attention_heads " +
                                      std::to_string(c.num_attention_heads) + " and head_dim is not given");
         c.head_dim = c.hidden_size / c.num_attention_heads;
+        if (c.head_dim > kMaxHeadDim)
+            r.bad("hidden_size", "implies head_dim " + std::to_string(c.head_dim) + ", beyond the supported limit " +
+                                     std::to_string(kMaxHeadDim));
     }
     if (c.head_dim % 2 != 0)
         r.bad("head_dim", "must be even for rotary embeddings, got " + std::to_string(c.head_dim));
-    c.max_position_embeddings = r.positive("max_position_embeddings", c.max_position_embeddings);
+    c.max_position_embeddings = r.dimension("max_position_embeddings", kMaxPositions, c.max_position_embeddings);
     c.rms_norm_eps = r.number("rms_norm_eps", c.rms_norm_eps);
     if (!(c.rms_norm_eps > 0))
         r.bad("rms_norm_eps", "must be positive");
@@ -246,6 +263,8 @@ ModelConfig ModelConfig::fromJson(const json& j, const std::string& where)
         c.bos_token_id = r.asInt("bos_token_id", *b);
     if (const json* e = r.get("eos_token_id")) {
         if (e->is_array()) {
+            if (e->size() > 1024)
+                r.bad("eos_token_id", std::to_string(e->size()) + " entries, more than the supported 1024");
             for (const auto& x : *e)
                 c.eos_token_ids.push_back(r.asInt("eos_token_id", x));
         } else {
@@ -261,7 +280,7 @@ ModelConfig ModelConfig::fromJson(const json& j, const std::string& where)
             r.bad("use_sliding_window", "sliding-window attention is not supported");
     } else if (mistral) {
         if (r.get("sliding_window"))
-            c.sliding_window = r.positive("sliding_window");
+            c.sliding_window = r.dimension("sliding_window", kMaxPositions);
     }
     (void)llama;
     return c;
@@ -331,12 +350,10 @@ int64_t ModelConfig::parameterCount() const
 ModelConfig loadConfig(const std::filesystem::path& configJson)
 {
     const std::string where = configJson.string();
-    std::ifstream in(configJson, std::ios::binary);
-    if (!in)
-        fail(where, "cannot open");
+    const std::string text = readFileBounded(configJson, kConfigJsonCap, "config.json");
     json j;
     try {
-        j = json::parse(in);
+        j = json::parse(text);
     } catch (const json::exception& e) {
         fail(where, std::string("not valid JSON: ") + e.what());
     }
@@ -376,8 +393,51 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> expectedTensors(const 
     return t;
 }
 
+void checkConfigAgainstCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& configWhere)
+{
+    // Layers the checkpoint holds: 1 + the largest N of "model.layers.N.".
+    int64_t layers = 0;
+    const std::string prefix = "model.layers.";
+    for (const auto& n : ckpt.names()) {
+        if (n.compare(0, prefix.size(), prefix) != 0)
+            continue;
+        const size_t dot = n.find('.', prefix.size());
+        const std::string num = n.substr(prefix.size(), dot == std::string::npos ? std::string::npos : dot - prefix.size());
+        if (num.empty() || num.size() > 9 || num.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        layers = std::max<int64_t>(layers, std::stoll(num) + 1);
+    }
+    auto bad = [&](const char* key, int64_t cfg, const std::string& held) {
+        fail(configWhere, std::string("key '") + key + "': " + std::to_string(cfg) + " but the checkpoint holds " + held);
+    };
+    if (c.num_hidden_layers != layers)
+        bad("num_hidden_layers", c.num_hidden_layers, std::to_string(layers) + " layers");
+    auto dims = [&](const std::string& name) -> const std::vector<int64_t>* {
+        if (!ckpt.has(name))
+            return nullptr;
+        const auto& s = ckpt.info(name).shape;
+        return s.size() == 2 ? &s : nullptr;
+    };
+    if (const auto* e = dims("model.embed_tokens.weight")) {
+        if ((*e)[0] != c.vocab_size)
+            bad("vocab_size", c.vocab_size, "model.embed_tokens.weight with " + std::to_string((*e)[0]) + " rows");
+        if ((*e)[1] != c.hidden_size)
+            bad("hidden_size", c.hidden_size, "model.embed_tokens.weight of width " + std::to_string((*e)[1]));
+    }
+    if (const auto* g = dims("model.layers.0.mlp.gate_proj.weight"); g && (*g)[0] != c.intermediate_size)
+        bad("intermediate_size", c.intermediate_size, "model.layers.0.mlp.gate_proj.weight with " + std::to_string((*g)[0]) + " rows");
+    if (const auto* q = dims("model.layers.0.self_attn.q_proj.weight"); q && (*q)[0] != c.num_attention_heads * c.head_dim)
+        bad("num_attention_heads", c.num_attention_heads,
+            "model.layers.0.self_attn.q_proj.weight with " + std::to_string((*q)[0]) + " rows (" + std::to_string(c.num_attention_heads) + " heads x head_dim " +
+                std::to_string(c.head_dim) + " would be " + std::to_string(c.num_attention_heads * c.head_dim) + ")");
+    if (const auto* k = dims("model.layers.0.self_attn.k_proj.weight"); k && (*k)[0] != c.num_key_value_heads * c.head_dim)
+        bad("num_key_value_heads", c.num_key_value_heads,
+            "model.layers.0.self_attn.k_proj.weight with " + std::to_string((*k)[0]) + " rows (head_dim " + std::to_string(c.head_dim) + ")");
+}
+
 void validateCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& where)
 {
+    checkConfigAgainstCheckpoint(c, ckpt, (std::filesystem::path(where) / "config.json").string());
     auto str = [](const std::vector<int64_t>& s) {
         std::string r = "[";
         for (size_t i = 0; i < s.size(); ++i)

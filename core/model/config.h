@@ -14,6 +14,16 @@ namespace qb {
 
 class Checkpoint;
 
+// Limits on config.json dimensions, checked before anything is sized from them. Generous: the
+// largest open models are well inside (Llama 3.1 405B: 126 layers, hidden 16384, vocab 128256).
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxHiddenSize = int64_t(1) << 17;       // 131072
+constexpr int64_t kMaxIntermediateSize = int64_t(1) << 20; // 1048576
+constexpr int64_t kMaxHeads = 1024;
+constexpr int64_t kMaxHeadDim = 4096;
+constexpr int64_t kMaxVocabSize = int64_t(1) << 24;        // 16.7 M
+constexpr int64_t kMaxPositions = int64_t(1) << 26;        // 67 M (max_position_embeddings, sliding_window)
+
 struct RopeScaling {
     std::string type = "none"; // "none", "linear", "llama3"
     double factor = 1.0;
@@ -57,7 +67,13 @@ ModelConfig loadConfig(const std::filesystem::path& configJson);
 // (embeddings, layers 0..L-1, final norm, lm_head unless tied).
 std::vector<std::pair<std::string, std::vector<int64_t>>> expectedTensors(const ModelConfig& c);
 
-// Checks presence, shape and float dtype of every expected tensor; extra tensors (rotary
+// Cheap checks of the config's dimensions against what the checkpoint holds (layer count,
+// embedding shape, first layer's projections), before the per-tensor list is built; errors name
+// `configWhere` (the config.json) and the key.
+void checkConfigAgainstCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& configWhere);
+
+// Runs checkConfigAgainstCheckpoint first (config errors name <where>/config.json), then checks
+// presence, shape and float dtype of every expected tensor; extra tensors (rotary
 // inv_freq, ...) are ignored. Throws qb::Error naming the file and the tensor; `where` names
 // the model folder for tensors that are missing altogether.
 void validateCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& where);

@@ -13,7 +13,11 @@ std::shared_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& dir, a
 {
     if (!std::filesystem::is_directory(dir))
         throw Error(dir.string() + ": not a model folder");
-    ModelConfig cfg = loadConfig(dir / "config.json");
+    ModelConfig cfg = loadConfig(dir / "config.json"); // every dimension bounded
+    // The checkpoint is only mapped (nothing allocated): its tensors are checked against the config
+    // first, so a config claiming more than the files hold is named as such, not as a memory need.
+    Checkpoint ckpt(dir);
+    validateCheckpoint(cfg, ckpt, dir.string()); // names the file and tensor on any mismatch
     // Refused before anything is allocated, with the numbers (an OOM kill halfway says nothing).
     const ModelMemory mem = estimateModelMemory(cfg, dtype);
     const std::string what = "loading " + dir.string() + " in " + std::string(c10::toString(dtype));
@@ -21,8 +25,6 @@ std::shared_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& dir, a
         requireMemory(uint64_t(mem.weights), what, "weights " + formatBytes(uint64_t(mem.weights)));
     else if (device.is_cuda())
         compat::requireDeviceMemory(device.index() < 0 ? 0 : device.index(), uint64_t(mem.weights), what);
-    Checkpoint ckpt(dir);
-    validateCheckpoint(cfg, ckpt, dir.string()); // names the file and tensor on any mismatch
     auto src = [&](const std::string& name) -> at::Tensor {
         return ckpt.has(name) ? ckpt.view(name) : at::Tensor();
     };

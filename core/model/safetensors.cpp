@@ -1,12 +1,14 @@
 #include "core/model/safetensors.h"
 
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 #include "core/util/torch_compat.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -365,8 +367,18 @@ void SafetensorsFile::readInto(const std::string& name, at::Tensor& dst) const
                                                 : std::string("file ends early (was it changed while loading?)")));
             got += uint64_t(r);
         }
+        // Weights are checked as they arrive (one vectorised pass per piece, while it is hot in cache):
+        // a NaN or Inf weight would otherwise surface as "ppl nan" with exit 0.
+        at::Tensor piece = direct ? flat.narrow(0, int64_t(done / es), int64_t(n / es))
+                                  : staging.narrow(0, 0, int64_t(n / es));
+        if (at::isFloatingType(st) && !at::isfinite(piece).all().item<bool>()) {
+            const int64_t first = at::logical_not(at::isfinite(piece)).nonzero()[0][0].item<int64_t>();
+            const double v = piece[first].item<double>();
+            fail(path_.string(), tensorWhere(name) + ": holds a non-finite weight (" + (std::isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf") +
+                                     " at flat index " + std::to_string(int64_t(done / es) + first) + ")");
+        }
         if (!direct)
-            flat.narrow(0, int64_t(done / es), int64_t(n / es)).copy_(staging.narrow(0, 0, int64_t(n / es)));
+            flat.narrow(0, int64_t(done / es), int64_t(n / es)).copy_(piece);
         done += n;
     }
 }
@@ -410,11 +422,7 @@ Checkpoint::Checkpoint(const fs::path& modelDir)
         const std::string where = indexPath.string();
         nlohmann::json idx;
         try {
-            std::FILE* f = std::fopen(indexPath.c_str(), "rb");
-            if (!f)
-                fail(where, "cannot open");
-            idx = nlohmann::json::parse(f);
-            std::fclose(f);
+            idx = nlohmann::json::parse(readFileBounded(indexPath, kConfigJsonCap, "safetensors index"));
         } catch (const nlohmann::json::exception& e) {
             fail(where, std::string("not valid JSON: ") + e.what());
         }

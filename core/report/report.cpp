@@ -68,6 +68,44 @@ struct Cfg {
     }
 };
 
+// A metric that is there and is a number: a missing key, a string (dropped on load) or a null
+// (NaN) stays missing in every table and finding, never a 0.
+bool hasM(const ResultRecord* r, const char* m) { return r && r->has(m) && std::isfinite(r->metric(m)); }
+
+std::string sweepHashOf(const ResultRecord& r)
+{
+    if (!r.settings.is_object())
+        return {};
+    auto it = r.settings.find("sweep_hash");
+    return it != r.settings.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string sourceText(const ResultRecord& r)
+{
+    std::string s = r.source.empty() ? std::string("(no source)") : r.source;
+    if (!r.provenance.finished.empty())
+        s += " (finished " + r.provenance.finished + ")";
+    return s;
+}
+
+// "" when both records hold the same metrics (NaN equal to NaN), else the first difference.
+std::string metricDifference(const ResultRecord& a, const ResultRecord& b)
+{
+    std::set<std::string> keys;
+    for (const auto& kv : a.metrics)
+        keys.insert(kv.first);
+    for (const auto& kv : b.metrics)
+        keys.insert(kv.first);
+    for (const auto& k : keys) {
+        const double x = a.metric(k), y = b.metric(k);
+        if (x == y || (std::isnan(x) && std::isnan(y)))
+            continue;
+        auto v = [](double z) { return std::isnan(z) ? std::string("missing") : fmt(z, 6); };
+        return k + " " + v(x) + " vs " + v(y);
+    }
+    return {};
+}
+
 struct Sig {
     bool valid = false, significant = false;
     double p = 1, delta = 0;
@@ -150,18 +188,53 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     std::map<std::string, Cfg> cfgs;
     std::vector<const ResultRecord*> failed;
     size_t order = 0;
+    // Protocol groups: records of runs resumed with a changed sweep file carry different sweep
+    // hashes; when there is more than one, each config is shown once per group, never merged.
+    std::set<std::string> hashes;
+    for (const auto& r : records)
+        if (const std::string h = sweepHashOf(r); !h.empty())
+            hashes.insert(h);
+    const bool grouped = hashes.size() > 1;
+    auto keyOf = [&](const ResultRecord& r) {
+        const std::string h = sweepHashOf(r);
+        return grouped && !h.empty() ? r.config + " [sweep " + h.substr(0, 12) + "]" : r.config;
+    };
+    if (grouped) {
+        std::string list;
+        for (const auto& h : hashes)
+            list += (list.empty() ? "" : ", ") + h.substr(0, 12);
+        rep.warnings.push_back("These results come from " + std::to_string(hashes.size()) +
+                               " different sweep files (protocol groups " + list +
+                               "); each config is listed once per group and groups are not merged.");
+    }
     for (const auto& r : records) {
-        auto& c = cfgs[r.config];
+        const std::string key = keyOf(r);
+        auto& c = cfgs[key];
         if (c.name.empty()) {
-            c.name = r.config;
+            c.name = key;
             c.group = configGroup(r);
             c.parsed = parseScheme(r, c.scheme);
             c.order = order++;
         }
-        if (r.ok())
-            c.task[r.task] = &r;
-        else
+        if (!r.ok()) {
             failed.push_back(&r);
+            continue;
+        }
+        auto it = c.task.find(r.task);
+        if (it == c.task.end()) {
+            c.task[r.task] = &r;
+            continue;
+        }
+        // Two ok records for one config x task. Rule: the newest provenance.finished wins; on a tie
+        // (or when neither has one) the later one in load order, i.e. the later file. Said aloud
+        // when their values differ.
+        const ResultRecord* prev = it->second;
+        const ResultRecord* win = prev->provenance.finished > r.provenance.finished ? prev : &r;
+        if (const std::string d = metricDifference(*prev, r); !d.empty())
+            rep.warnings.push_back("Conflicting results for " + key + " × " + r.task + ": " + sourceText(*prev) +
+                                   " and " + sourceText(r) + " differ (" + d + "); using " + sourceText(*win) +
+                                   " (rule: newest finished timestamp, ties: the later file).");
+        it->second = win;
     }
     // Stable display order: group, then first appearance.
     std::vector<const Cfg*> list;
@@ -187,7 +260,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     // ---- significance helpers
     auto mmluSig = [&](const ResultRecord* q, const ResultRecord* b) {
         Sig s;
-        if (!q || !b || !q->has("accuracy") || !b->has("accuracy"))
+        if (!hasM(q, "accuracy") || !hasM(b, "accuracy"))
             return s;
         s.delta = q->metric("accuracy") - b->metric("accuracy");
         if (!q->correct.empty() && q->correct.size() == b->correct.size() &&
@@ -207,7 +280,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     };
     auto pplSig = [&](const ResultRecord* q, const ResultRecord* b) {
         Sig s;
-        if (!q || !b || !q->has("ppl") || !b->has("ppl"))
+        if (!hasM(q, "ppl") || !hasM(b, "ppl"))
             return s;
         s.delta = q->metric("ppl") - b->metric("ppl");
         if (q->has("ppl_stderr") && b->has("ppl_stderr")) {
@@ -219,10 +292,10 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         s.significant = s.valid && s.p < opts.alpha;
         return s;
     };
-    auto pct = [](const ResultRecord* r, const char* m) { return r && r->has(m) ? r->metric(m) * 100.0 : NAN; };
+    auto pct = [](const ResultRecord* r, const char* m) { return hasM(r, m) ? r->metric(m) * 100.0 : NAN; };
     auto accCell = [&](const ResultRecord* r) {
         Cell c;
-        if (!r || !r->has("accuracy")) {
+        if (!hasM(r, "accuracy")) {
             c.text = "–";
             return c;
         }
@@ -234,7 +307,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     };
     auto pplCell = [&](const ResultRecord* r) {
         Cell c;
-        if (!r || !r->has("ppl")) {
+        if (!hasM(r, "ppl")) {
             c.text = "–";
             return c;
         }
@@ -293,7 +366,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (g && g->has("unparseable"))
             unp = fmt(g->metric("unparseable"), 0) + (g->has("n") ? " / " + fmt(g->metric("n"), 0) : "");
         acc.rows.push_back({txt(c->group), txt(c->name), pplCell(p),
-                            txt(!isBase && p && bPpl ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"),
+                            txt(!isBase && hasM(p, "ppl") && hasM(bPpl, "ppl") ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"),
                             accCell(d),
                             txt(!isBase && d && bDir && d->has("accuracy") && bDir->has("accuracy")
                                     ? signedFmt(pct(d, "accuracy") - pct(bDir, "accuracy"), 2)
@@ -362,9 +435,9 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
                 const ResultRecord* wp = it->second.get(task::Ppl);
                 const ResultRecord* wd = it->second.get(task::MmluDirect);
                 std::string s = w.name() + ":";
-                if (p && wp)
+                if (hasM(p, "ppl") && hasM(wp, "ppl"))
                     s += " PPL " + signedFmt(p->metric("ppl") - wp->metric("ppl"), 3);
-                if (d && wd) {
+                if (hasM(d, "accuracy") && hasM(wd, "accuracy")) {
                     Sig g = mmluSig(d, wd);
                     s += " MMLU " + signedFmt(pct(d, "accuracy") - pct(wd, "accuracy"), 2) + " pp" +
                          (g.valid ? " (p=" + fmtP(g.p) + ")" : "");
@@ -373,8 +446,8 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             }
         }
         sq.rows.push_back({txt(c->name), txt(c->parsed ? fmt(c->scheme.alpha, 2) : "–"), pplCell(p),
-                           txt(p && bPpl ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"), accCell(d),
-                           txt(d && bDir ? signedFmt(pct(d, "accuracy") - pct(bDir, "accuracy"), 2) : "–"), txt(plain)});
+                           txt(hasM(p, "ppl") && hasM(bPpl, "ppl") ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"), accCell(d),
+                           txt(hasM(d, "accuracy") && hasM(bDir, "accuracy") ? signedFmt(pct(d, "accuracy") - pct(bDir, "accuracy"), 2) : "–"), txt(plain)});
     }
     sq.markBest();
     if (!sq.rows.empty())
@@ -403,7 +476,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             agree = std::to_string(m.n - m.b - m.c) + "/" + std::to_string(m.n) + " same correctness, p=" + fmtP(m.p);
         }
         cross.rows.push_back({txt(c->name), pplCell(rp), pplCell(fp),
-                              txt(rp && fp ? signedFmt(rp->metric("ppl") - fp->metric("ppl"), 4) : "–"), accCell(rd),
+                              txt(hasM(rp, "ppl") && hasM(fp, "ppl") ? signedFmt(rp->metric("ppl") - fp->metric("ppl"), 4) : "–"), accCell(rd),
                               accCell(fd), txt(agree)});
     }
     if (!cross.rows.empty())
@@ -445,7 +518,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             rec = std::string(p.delta < 0 ? "INT8" : "FP8") + " (PPL " + p.text + ")";
         else if (m.valid || p.valid)
             rec = "Either: difference within noise" +
-                  std::string(ip && fp ? (ip->metric("ppl") <= fp->metric("ppl") ? "; INT8 slightly lower PPL"
+                  std::string(hasM(ip, "ppl") && hasM(fp, "ppl") ? (ip->metric("ppl") <= fp->metric("ppl") ? "; INT8 slightly lower PPL"
                                                                                   : "; FP8 slightly lower PPL")
                                        : "") +
                   "; prefer FP8 where the GPU has FP8 GEMM (sm_89+), INT8 elsewhere";
@@ -488,7 +561,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         f.columns = {"Config", "Task", "Reason"};
         f.better = std::vector<Better>(3, Better::None);
         for (const auto* r : failed) {
-            if (cfgs[r->config].task.count(r->task))
+            if (cfgs[keyOf(*r)].task.count(r->task))
                 continue; // a later run succeeded
             f.rows.push_back({txt(r->config), txt(r->task), txt(r->error)});
         }
@@ -502,11 +575,12 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         F.push_back("No baseline in these results: deltas and significance tests are not available.");
     } else {
         std::string b = "Baseline " + base->name + ":";
-        if (bPpl)
+        if (hasM(bPpl, "ppl"))
             b += " PPL " + fmt(bPpl->metric("ppl"), 3);
-        if (bDir && bDir->has("accuracy"))
-            b += ", MMLU direct " + fmt(pct(bDir, "accuracy"), 2) + "% (n=" + fmt(bDir->metric("n"), 0) + ")";
-        if (bGen && bGen->has("accuracy"))
+        if (hasM(bDir, "accuracy"))
+            b += ", MMLU direct " + fmt(pct(bDir, "accuracy"), 2) + "%" +
+                 (hasM(bDir, "n") ? " (n=" + fmt(bDir->metric("n"), 0) + ")" : std::string());
+        if (hasM(bGen, "accuracy"))
             b += ", MMLU generate " + fmt(pct(bGen, "accuracy"), 2) + "%";
         F.push_back(b + ".");
     }
@@ -519,8 +593,8 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
                 const ResultRecord* d = x.c->get(task::MmluDirect);
                 const ResultRecord* p = x.c->get(task::Ppl);
                 // MMLU first, PPL as tie-break (lower is better)
-                return std::make_pair(d && d->has("accuracy") ? d->metric("accuracy") : -1.0,
-                                      p ? -p->metric("ppl") : -1e300);
+                return std::make_pair(hasM(d, "accuracy") ? d->metric("accuracy") : -1.0,
+                                      hasM(p, "ppl") ? -p->metric("ppl") : -1e300);
             };
             if (!best || score(v) > score(*best))
                 best = &v;
@@ -530,13 +604,13 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         std::string s = "Best " + std::string(g) + ": " + best->c->name;
         const ResultRecord* d = best->c->get(task::MmluDirect);
         const ResultRecord* p = best->c->get(task::Ppl);
-        if (d && d->has("accuracy"))
+        if (hasM(d, "accuracy"))
             s += ", MMLU direct " + fmt(pct(d, "accuracy"), 2) + "%" +
                  (best->dir.valid ? " (" + signedFmt(best->dir.delta * 100, 2) + " pp vs baseline, " +
                                         (best->dir.significant ? "significant" : "within noise") + ", p=" +
                                         fmtP(best->dir.p) + ")"
                                   : "");
-        if (p)
+        if (hasM(p, "ppl"))
             s += ", PPL " + fmt(p->metric("ppl"), 3) +
                  (best->ppl.valid ? " (" + signedFmt(best->ppl.delta, 3) + ", " +
                                         (best->ppl.significant ? "significant" : "within noise") + ")"

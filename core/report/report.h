@@ -39,7 +39,11 @@ struct Report {
 // canonical name, or, for imported names, words in the name).
 std::string configGroup(const ResultRecord& r);
 
-// When a config has several records for a task (resumed or merged runs) the last ok one wins.
+// When a config has several ok records for a task (merged runs), the one with the newest
+// provenance.finished wins, ties going to the later record (the later file); differing values
+// are reported in `warnings` naming both sources. Records carrying different
+// settings.sweep_hash values (a run resumed with a changed sweep file) are kept apart: each
+// config appears once per sweep hash, labelled "[sweep <hash>]".
 Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions& opts = {});
 
 } // namespace qb

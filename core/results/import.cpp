@@ -2,10 +2,9 @@
 
 #include "core/quant/scheme.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
 #include <set>
-
-#include "core/util/error.h"
 
 #include <nlohmann/json.hpp>
 
@@ -163,13 +162,15 @@ struct Builder {
             note("key '" + path + "': value is not finite, ignored");
             return;
         }
-        if (m.percentCapable && x > 1.0) {
-            if (x > 100.0) {
-                note("key '" + path + "': accuracy " + v.dump() + " is neither a fraction nor a percent, ignored");
-                return;
-            }
-            x /= 100.0;
+        // An accuracy is a fraction in [0, 1] or a percent in (1, 100]; anything else (-0.5 would
+        // otherwise be shown as -50 %) is an error in the file, named with its key.
+        if (m.percentCapable && (x < 0.0 || x > 100.0)) {
+            note("key '" + path + "'" + (config.empty() ? "" : " of '" + config + "'") + ": accuracy " + v.dump() +
+                 " is out of range (a fraction must be in [0, 1], a percent in [0, 100]), ignored");
+            return;
         }
+        if (m.percentCapable && x > 1.0)
+            x /= 100.0;
         auto& r = recs[{config, m.task}];
         r.config = config;
         r.task = m.task;
@@ -263,20 +264,26 @@ ImportResult importReportJson(const std::string& name, const std::string& conten
     return out;
 }
 
-ImportResult importReportFile(const std::filesystem::path& p)
+ImportResult importReportContent(const std::filesystem::path& p, const std::string& content)
 {
-    std::ifstream in(p, std::ios::binary);
-    if (!in)
-        return {{}, {p.string() + ": cannot open"}};
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    ImportResult r = importReportJson(p.filename().string(), ss.str());
+    ImportResult r = importReportJson(p.filename().string(), content);
     // messages and sources name the full path
     for (auto& m : r.messages)
         m = (p.parent_path() / m).string();
     for (auto& rec : r.records)
         rec.source = p.string();
     return r;
+}
+
+ImportResult importReportFile(const std::filesystem::path& p)
+{
+    std::string content;
+    try {
+        content = readFileBounded(p, kResultJsonCap, "report-style results file");
+    } catch (const Error& e) {
+        return {{}, {e.what()}};
+    }
+    return importReportContent(p, content);
 }
 
 } // namespace qb

@@ -24,7 +24,9 @@ struct ImportResult {
     std::vector<std::string> messages;
 };
 
-ImportResult importReportFile(const std::filesystem::path& p);
+ImportResult importReportFile(const std::filesystem::path& p); // bounded read (kResultJsonCap)
+// Same, from the file's content already read (loadResults reads each file once).
+ImportResult importReportContent(const std::filesystem::path& p, const std::string& content);
 // Same, from content already in memory (`name` is the file name that drives the parsing).
 ImportResult importReportJson(const std::string& name, const std::string& content);
 

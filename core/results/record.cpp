@@ -85,8 +85,12 @@ static void readMetrics(const json& m, ResultRecord& r, const std::string& where
     if (!m.is_object())
         fail(where, "\"metrics\" is not an object");
     for (auto it = m.begin(); it != m.end(); ++it) {
-        if (it->is_number())
-            r.metrics[it.key()] = it->get<double>();
+        if (it->is_number()) {
+            const double v = it->get<double>();
+            if ((it.key() == "accuracy" || it.key() == "accuracy_stderr") && !(v >= 0.0 && v <= 1.0))
+                fail(where, "metric '" + it.key() + "' is " + it->dump() + ", outside [0, 1] (records store fractions)");
+            r.metrics[it.key()] = v;
+        }
         else if (it->is_null())
             r.metrics[it.key()] = std::nan("");
         // other value types are ignored: they are not metrics

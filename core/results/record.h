@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -65,7 +66,8 @@ struct ResultRecord {
     bool ok() const { return status == "ok"; }
     std::string key() const { return config + "|" + task; } // unit of resume
     bool has(const std::string& m) const { return metrics.count(m) > 0; }
-    double metric(const std::string& m, double def = 0) const;
+    // A missing metric is NaN unless a default is given: missing must never read as 0.
+    double metric(const std::string& m, double def = std::numeric_limits<double>::quiet_NaN()) const;
 
     nlohmann::json toJson() const;
     // Reads any schema version; throws qb::Error naming `where` on a record it cannot read.

@@ -1,14 +1,15 @@
 #include "core/results/store.h"
 
 #include "core/results/import.h"
+#include "core/util/atomic_write.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <sstream>
+#include <new>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -67,7 +68,8 @@ void ResultsFile::append(const ResultRecord& r)
 
 LoadedResults ResultsFile::load() const
 {
-    if (!fs::exists(path_))
+    std::error_code ec;
+    if (!fs::exists(fs::symlink_status(path_, ec)))
         return {};
     return loadResultsJsonl(path_);
 }
@@ -75,55 +77,42 @@ LoadedResults ResultsFile::load() const
 LoadedResults loadResultsJsonl(const fs::path& p)
 {
     LoadedResults out;
-    std::ifstream in(p, std::ios::binary);
-    if (!in) {
-        out.messages.push_back(p.string() + ": cannot open");
-        return out;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    bool endsWithNewline = !text.empty() && text.back() == '\n';
-    std::vector<std::string> lines;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t nl = text.find('\n', start);
-        if (nl == std::string::npos) {
-            lines.push_back(text.substr(start));
-            break;
+    try {
+        // Streamed: one line in memory at a time, each at most kResultLineCap.
+        BoundedLineReader in(p, UINT64_MAX, kResultLineCap, "results file");
+        std::string l;
+        while (in.next(l)) {
+            const std::string where = p.string() + ":" + std::to_string(in.lineNumber());
+            if (in.tooLong()) {
+                out.messages.push_back(where + ": line longer than the " + formatCap(in.lineCap()) + " limit, skipped");
+                continue;
+            }
+            if (l.find_first_not_of(" \t\r") == std::string::npos)
+                continue;
+            auto j = nlohmann::json::parse(l, nullptr, false);
+            if (j.is_discarded()) {
+                if (!in.endedWithNewline())
+                    out.messages.push_back(where + ": torn last line skipped (the run was interrupted while writing it)");
+                else
+                    out.messages.push_back(where + ": not valid JSON, line skipped");
+                continue;
+            }
+            try {
+                out.records.push_back(ResultRecord::fromJson(j, where));
+            } catch (const Error& e) {
+                out.messages.push_back(std::string(e.what()) + " (line skipped)");
+            }
         }
-        lines.push_back(text.substr(start, nl - start));
-        start = nl + 1;
-    }
-    for (size_t i = 0; i < lines.size(); ++i) {
-        const std::string& l = lines[i];
-        if (l.find_first_not_of(" \t\r") == std::string::npos)
-            continue;
-        std::string where = p.string() + ":" + std::to_string(i + 1);
-        bool last = i + 1 == lines.size();
-        auto j = nlohmann::json::parse(l, nullptr, false);
-        if (j.is_discarded()) {
-            if (last && !endsWithNewline)
-                out.messages.push_back(where + ": torn last line skipped (the run was interrupted while writing it)");
-            else
-                out.messages.push_back(where + ": not valid JSON, line skipped");
-            continue;
-        }
-        try {
-            out.records.push_back(ResultRecord::fromJson(j, where));
-        } catch (const Error& e) {
-            out.messages.push_back(std::string(e.what()) + " (line skipped)");
-        }
+    } catch (const Error& e) {
+        out.messages.push_back(e.what());
     }
     return out;
 }
 
 static void loadJsonDoc(const fs::path& p, LoadedResults& out)
 {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+    const std::string text = readFileBounded(p, kResultJsonCap, "results JSON file");
+    auto j = nlohmann::json::parse(text, nullptr, false);
     const nlohmann::json* arr = nullptr;
     if (!j.is_discarded()) {
         if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("schema_version"))
@@ -142,7 +131,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out)
         }
     }
     if (!arr) {
-        ImportResult ir = importReportFile(p);
+        ImportResult ir = importReportContent(p, text);
         for (auto& r : ir.records)
             out.records.push_back(std::move(r));
         for (auto& m : ir.messages)
@@ -173,6 +162,10 @@ LoadedResults loadResults(const std::vector<fs::path>& paths)
             } else {
                 out.messages.push_back(f.string() + ": not a .json or .jsonl file, ignored");
             }
+        } catch (const Error& e) {
+            out.messages.push_back(e.what()); // names the file already
+        } catch (const std::bad_alloc&) {
+            out.messages.push_back(f.string() + ": out of memory while reading it, file skipped");
         } catch (const std::exception& e) {
             out.messages.push_back(f.string() + ": " + e.what());
         }
@@ -180,17 +173,36 @@ LoadedResults loadResults(const std::vector<fs::path>& paths)
     for (const auto& p : paths) {
         std::error_code ec;
         if (fs::is_directory(p, ec)) {
+            // One bad entry (a symlink loop, a dangling link, an unreadable folder) is named and
+            // skipped; the rest of the folder still loads. Only error_code overloads here.
             std::vector<fs::path> files;
-            for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
-                 it.increment(ec))
-                if (it->is_regular_file() && (it->path().extension() == ".json" || it->path().extension() == ".jsonl"))
-                    files.push_back(it->path());
+            auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+            if (ec)
+                out.messages.push_back(p.string() + ": cannot list folder: " + ec.message());
+            for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+                const fs::path& e = it->path();
+                const bool wanted = e.extension() == ".json" || e.extension() == ".jsonl";
+                std::error_code fec;
+                const bool regular = it->is_regular_file(fec);
+                if (fec) {
+                    out.messages.push_back(e.string() + ": skipped (" + fec.message() + ")");
+                    continue;
+                }
+                if (!wanted)
+                    continue;
+                if (regular)
+                    files.push_back(e);
+                else if (!it->is_directory(fec))
+                    out.messages.push_back(e.string() + ": skipped (not a regular file)");
+            }
+            if (ec)
+                out.messages.push_back(p.string() + ": listing stopped early: " + ec.message());
             std::sort(files.begin(), files.end());
             if (files.empty())
                 out.messages.push_back(p.string() + ": folder holds no .json or .jsonl files");
             for (const auto& f : files)
                 one(f);
-        } else if (fs::exists(p, ec)) {
+        } else if (fs::exists(fs::symlink_status(p, ec))) {
             one(p);
         } else {
             out.messages.push_back(p.string() + ": no such file or folder");
@@ -205,21 +217,7 @@ void writeResultsJson(const fs::path& p, const std::vector<ResultRecord>& record
     for (const auto& r : records)
         arr.push_back(r.toJson());
     nlohmann::json doc = {{"schema", "quantbench.results"}, {"schema_version", kResultSchemaVersion}, {"records", arr}};
-    fs::path tmp = p;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            fail(tmp.string(), "cannot open for writing");
-        out << doc.dump(1) << '\n';
-        out.flush();
-        if (!out)
-            fail(tmp.string(), "write failed");
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    if (ec)
-        fail(p.string(), "cannot replace: " + ec.message());
+    writeFileAtomic(p, doc.dump(1) + "\n", "results file");
 }
 
 } // namespace qb

@@ -3,15 +3,77 @@
 #include "core/util/threads.h"
 
 #include "core/results/store.h"
+#include "core/run/run_lock.h"
+#include "core/util/atomic_write.h"
 #include "core/util/build_info.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
 #include <chrono>
+#include <new>
 #include <set>
 
 namespace fs = std::filesystem;
 
 namespace qb {
+
+namespace {
+
+// <run folder>/run.manifest (JSON): {"schema": "quantbench.run", "sweep_hash", "sweep", "created",
+// "previous": [{"sweep_hash", "sweep", "replaced"}]}. A resume whose sweep hashes differently is
+// refused unless `allowChanged`; then the new protocol is recorded and `changed` set.
+void checkManifest(const fs::path& dir, const SweepSpec& spec, const std::string& hash, bool haveRecords,
+                   bool allowChanged, bool& changed, std::vector<std::string>& messages)
+{
+    const fs::path p = dir / kRunManifestName;
+    const nlohmann::json sweep = spec.toJson();
+    std::error_code ec;
+    nlohmann::json m;
+    if (fs::exists(fs::symlink_status(p, ec))) {
+        m = nlohmann::json::parse(readFileBounded(p, kSweepJsonCap, "run manifest"), nullptr, false);
+        if (m.is_discarded() || !m.is_object() || !m.contains("sweep_hash") || !m["sweep_hash"].is_string())
+            fail(p.string(), "not a valid run manifest (expected a JSON object with \"sweep_hash\")");
+        const std::string stored = m["sweep_hash"].get<std::string>();
+        if (stored == hash)
+            return;
+        std::string what;
+        if (m.contains("sweep")) {
+            nlohmann::json a = m["sweep"], b = sweep;
+            if (a.is_object())
+                a.erase("device");
+            b.erase("device");
+            const nlohmann::json patch = nlohmann::json::diff(a, b);
+            for (size_t i = 0; i < patch.size() && i < 6; ++i)
+                what += (i ? ", " : "") + patch[i].value("path", std::string("?"));
+            if (patch.size() > 6)
+                what += ", ... (" + std::to_string(patch.size()) + " differences)";
+        }
+        if (!allowChanged)
+            fail(dir.string(), "this run was started from a different sweep (stored sweep hash " + stored + ", this sweep " +
+                                   hash + (what.empty() ? "" : "; differs at " + what) +
+                                   "); resume with the original sweep file, choose another --out, or pass "
+                                   "--resume-changed to start a new protocol group in this folder");
+        nlohmann::json prev = {{"sweep_hash", stored}, {"replaced", isoNowUtc()}};
+        if (m.contains("sweep"))
+            prev["sweep"] = m["sweep"];
+        if (!m.contains("previous") || !m["previous"].is_array())
+            m["previous"] = nlohmann::json::array();
+        m["previous"].push_back(prev);
+        changed = true;
+        messages.push_back(dir.string() + ": sweep changed (" + stored.substr(0, 12) + " -> " + hash.substr(0, 12) +
+                           (what.empty() ? "" : ", at " + what) + "): a new protocol group starts; earlier records are kept apart");
+    } else {
+        m = {{"schema", "quantbench.run"}, {"created", isoNowUtc()}};
+        if (haveRecords)
+            messages.push_back(dir.string() + ": no run manifest (a run from an older version); this sweep's hash is "
+                                              "recorded from now on");
+    }
+    m["sweep_hash"] = hash;
+    m["sweep"] = sweep;
+    writeFileAtomic(p, m.dump(2) + "\n", "run manifest");
+}
+
+} // namespace
 
 std::vector<QuantScheme> selectConfigs(const SweepSpec& spec, int shard, int shards, const std::string& only)
 {
@@ -42,21 +104,32 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
     using clock = std::chrono::steady_clock;
     auto t0 = clock::now();
     SweepSummary sum;
+    // One writer per folder, for the whole sweep: taken before anything there is read or written.
+    RunLock lock(opts.out_dir);
     ResultsFile file(opts.out_dir);
     sum.results_file = file.path();
     auto existing = file.load();
     sum.messages = existing.messages;
     if (!opts.resume && !existing.records.empty())
         fail(file.path().string(), "already holds results; resume it or choose another folder");
+
+    // The run's protocol: the sweep's canonical hash in the manifest and in every record.
+    const std::string hash = spec.protocolHash();
+    bool changed = false;
+    checkManifest(opts.out_dir, spec, hash, !existing.records.empty(), opts.resume_changed, changed, sum.messages);
     std::set<std::string> finished;
-    for (const auto& r : existing.records)
-        if (r.ok())
+    for (const auto& r : existing.records) {
+        if (!r.ok())
+            continue;
+        const std::string h = r.settings.is_object() ? r.settings.value("sweep_hash", std::string()) : std::string();
+        // Records of an older protocol do not count as done: --resume-changed starts a new group.
+        if (h == hash || (h.empty() && !changed))
             finished.insert(r.key());
+    }
 
     // the sweep file next to its results, so a run folder is self-describing
     std::error_code ec;
-    fs::create_directories(opts.out_dir, ec);
-    if (!fs::exists(opts.out_dir / "sweep.json"))
+    if (changed || !fs::exists(fs::symlink_status(opts.out_dir / "sweep.json", ec)))
         spec.save(opts.out_dir / "sweep.json");
 
     auto configs = selectConfigs(spec, opts.shard, opts.shards, opts.only_config);
@@ -99,6 +172,7 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
         r.settings = spec.tasks.recordSettings(t);
         r.settings["seed"] = spec.seed;
         r.settings["device_requested"] = spec.device;
+        r.settings["sweep_hash"] = hash;
         r.model_path = spec.model;
         r.provenance.app_version = bi.app_version;
         r.provenance.git_commit = bi.git_commit;
@@ -147,6 +221,8 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
                 applied = backend.apply(s, hooks);
             } catch (const Cancelled&) {
                 throw;
+            } catch (const std::bad_alloc&) {
+                applyError = "out of memory (std::bad_alloc) while quantizing " + s.name();
             } catch (const std::exception& e) {
                 applyError = e.what();
             }
@@ -181,6 +257,10 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
                     backend.run(s, t, r, th);
                 } catch (const Cancelled&) {
                     throw;
+                } catch (const std::bad_alloc&) {
+                    r.status = "failed";
+                    r.error = "out of memory (std::bad_alloc) in task " + t + " of " + s.name();
+                    r.metrics.clear();
                 } catch (const std::exception& e) {
                     r.status = "failed";
                     r.error = e.what();

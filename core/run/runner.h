@@ -7,6 +7,11 @@
 //   the sweep goes on; qb::Cancelled stops the sweep (nothing is recorded for the task in flight);
 // - sharding for cluster jobs: shard i of n runs the configs with index % n == i (the baseline
 //   is config 0); `only_config` runs one config by canonical name.
+// - one writer per run folder (run_lock.h): a second sweep on the same folder fails naming the first;
+// - the sweep's protocol hash (SweepSpec::protocolHash) is kept in <folder>/run.manifest and in
+//   every record's settings.sweep_hash; resuming with a sweep that hashes differently is refused
+//   naming both hashes and where they differ, unless resume_changed: then a new protocol group
+//   starts (older records stay, are not counted as done, and the report lists groups apart).
 // The runner knows nothing about models: an EvalBackend does the work (model_backend.h has the
 // real one; tests use stubs).
 #include "core/results/record.h"
@@ -19,6 +24,8 @@
 #include <vector>
 
 namespace qb {
+
+constexpr const char* kRunManifestName = "run.manifest";
 
 struct SweepProgress {
     int config = 0, configs = 0;    // 1-based index among this run's configs
@@ -51,6 +58,7 @@ struct RunOptions {
     int shard = 0, shards = 1;
     std::string only_config;             // empty = all
     bool resume = true;                  // false: refuse a folder that already has results
+    bool resume_changed = false;         // resume although the sweep's hash differs from the run's
     const std::atomic<bool>* cancel = nullptr;
     SweepProgressFn progress;
     std::function<void(const ResultRecord&)> on_record; // after each append (GUI charts)

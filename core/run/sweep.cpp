@@ -1,6 +1,9 @@
 #include "core/run/sweep.h"
 
+#include "core/data/sha256.h"
+#include "core/util/atomic_write.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
 #include <fstream>
 #include <set>
@@ -219,12 +222,7 @@ SweepSpec SweepSpec::fromJson(const json& j, const std::string& where, const fs:
 
 SweepSpec SweepSpec::load(const fs::path& file)
 {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        fail(file.string(), "cannot open sweep file");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    json j = json::parse(ss.str(), nullptr, false);
+    json j = json::parse(readFileBounded(file, kSweepJsonCap, "sweep file"), nullptr, false);
     if (j.is_discarded())
         fail(file.string(), "not valid JSON");
     return fromJson(j, file.string(), fs::absolute(file).parent_path());
@@ -232,20 +230,14 @@ SweepSpec SweepSpec::load(const fs::path& file)
 
 void SweepSpec::save(const fs::path& file) const
 {
-    fs::path tmp = file;
-    tmp += ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            fail(tmp.string(), "cannot open for writing");
-        out << toJson().dump(2) << '\n';
-        if (!out)
-            fail(tmp.string(), "write failed");
-    }
-    std::error_code ec;
-    fs::rename(tmp, file, ec);
-    if (ec)
-        fail(file.string(), "cannot replace: " + ec.message());
+    writeFileAtomic(file, toJson().dump(2) + "\n", "sweep file");
+}
+
+std::string SweepSpec::protocolHash() const
+{
+    json j = toJson();
+    j.erase("device"); // where it runs is provenance, not protocol (a CPU rerun may resume a GPU run)
+    return sha256Hex(j.dump());
 }
 
 } // namespace qb

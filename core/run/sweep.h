@@ -46,6 +46,9 @@ struct SweepSpec {
                               const std::filesystem::path& baseDir = {});
     static SweepSpec load(const std::filesystem::path& file);
     void save(const std::filesystem::path& file) const; // atomic
+    // sha256 of the canonical JSON (toJson(), without "device"): what a run folder's manifest and
+    // every record store, so a resume with a changed sweep file is caught.
+    std::string protocolHash() const;
 };
 
 // Expands the "schemes" value of a sweep file (list or matrix form); every scheme is validated.

@@ -6,6 +6,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <atomic>
 #include <cstdio>
 
 namespace qb {
@@ -50,7 +51,30 @@ std::string canonicalCategory(std::string n)
 struct Regex::Impl {
     pcre2_code* code = nullptr;
     bool jit = false;
+    std::string pattern, where; // for errors
 };
+
+namespace {
+std::atomic<uint32_t> g_matchLimit{0}; // 0: PCRE2's default
+
+// Per-thread match context with a JIT stack larger than PCRE2's 32 KiB default, so long pieces
+// of ordinary text do not hit the stack limit (which is now an error, not a silent stop).
+struct MatchContext {
+    pcre2_match_context* mc = pcre2_match_context_create(nullptr);
+    pcre2_jit_stack* js = pcre2_jit_stack_create(32 * 1024, 8 * 1024 * 1024, nullptr);
+    MatchContext()
+    {
+        if (mc && js) pcre2_jit_stack_assign(mc, nullptr, js);
+    }
+    ~MatchContext()
+    {
+        if (js) pcre2_jit_stack_free(js);
+        if (mc) pcre2_match_context_free(mc);
+    }
+};
+} // namespace
+
+void Regex::setMatchLimit(uint32_t limit) { g_matchLimit.store(limit); }
 
 std::string Regex::escape(const std::string& literal)
 {
@@ -122,6 +146,8 @@ Regex::Regex(const std::string& onigPattern, const std::string& where) : d(new I
         throw Error(where + ": cannot compile regex '" + onigPattern + "': " + reinterpret_cast<char*>(msg));
     }
     d->jit = pcre2_jit_compile(d->code, PCRE2_JIT_COMPLETE) == 0;
+    d->pattern = onigPattern;
+    d->where = where;
 }
 
 Regex::~Regex()
@@ -135,12 +161,29 @@ std::vector<std::pair<size_t, size_t>> Regex::findAll(const std::string& s) cons
     // One match-data block per thread: encode() may run on several threads at once.
     thread_local std::unique_ptr<pcre2_match_data, decltype(&pcre2_match_data_free)> md(
         pcre2_match_data_create(4, nullptr), &pcre2_match_data_free);
+    thread_local MatchContext ctx;
+    const uint32_t limit = g_matchLimit.load();
+    if (ctx.mc) {
+        pcre2_set_match_limit(ctx.mc, limit ? limit : 10000000u); // 10^7: PCRE2's own default
+        pcre2_set_depth_limit(ctx.mc, limit ? limit : 10000000u);
+    }
+    // JIT counts its limit coarsely; a set limit runs the interpreter so it is hit where asked.
+    const bool jit = d->jit && limit == 0;
     auto subject = reinterpret_cast<PCRE2_SPTR>(s.data());
     size_t pos = 0;
     while (pos <= s.size()) {
-        int rc = d->jit ? pcre2_jit_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md.get(), nullptr)
-                        : pcre2_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md.get(), nullptr);
-        if (rc < 0) break;
+        int rc = jit ? pcre2_jit_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK, md.get(), ctx.mc)
+                     : pcre2_match(d->code, subject, s.size(), pos, PCRE2_NO_UTF_CHECK | PCRE2_NO_JIT, md.get(), ctx.mc);
+        if (rc == PCRE2_ERROR_NOMATCH) break;
+        if (rc < 0) {
+            // A match or depth limit, the JIT stack, ...: the split would stop here and the rest of
+            // the text be tokenized as one piece. Wrong tokens with exit 0 are worse than an error.
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(rc, msg, sizeof msg);
+            throw Error(d->where + ": tokenizer regex '" + d->pattern + "' failed at byte " + std::to_string(pos) +
+                        " of a " + std::to_string(s.size()) + "-byte piece (PCRE2: " + reinterpret_cast<char*>(msg) +
+                        "); refusing to tokenize with a partial split");
+        }
         PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.get());
         size_t b = ov[0], e = ov[1];
         if (e > b) {

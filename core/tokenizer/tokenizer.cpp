@@ -5,6 +5,7 @@
 #include "core/tokenizer/components.h"
 #include "core/tokenizer/unicode.h"
 #include "core/util/error.h"
+#include "core/util/read_file.h"
 
 #include <nlohmann/json.hpp>
 
@@ -35,18 +36,9 @@ struct Tokenizer::Impl {
 
 namespace {
 
-std::string readAll(const std::filesystem::path& p)
+json parseJsonFile(const std::filesystem::path& p, uint64_t cap, const std::string& what)
 {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw Error(p.string() + ": cannot open");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-json parseJsonFile(const std::filesystem::path& p)
-{
-    std::string text = readAll(p);
+    std::string text = readFileBounded(p, cap, what); // regular file, bounded size
     size_t bad = unicode::invalidUtf8At(text);
     if (bad != std::string::npos) throw Error(p.string() + ": not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
     try {
@@ -71,15 +63,18 @@ std::optional<std::string> configToken(const json& cfg, const char* key)
 Tokenizer Tokenizer::fromFile(const std::filesystem::path& p)
 {
     std::filesystem::path file = p, dir = p.parent_path();
-    if (std::filesystem::is_directory(p)) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
         file = p / "tokenizer.json";
         dir = p;
     }
-    if (!std::filesystem::exists(file)) throw Error(file.string() + ": no such tokenizer file");
-    json j = parseJsonFile(file);
+    if (!std::filesystem::exists(std::filesystem::symlink_status(file, ec)))
+        throw Error(file.string() + ": no such tokenizer file");
+    json j = parseJsonFile(file, kTokenizerJsonCap, "tokenizer.json");
     json cfg;
     std::filesystem::path cfgPath = dir / "tokenizer_config.json";
-    if (std::filesystem::exists(cfgPath)) cfg = parseJsonFile(cfgPath);
+    if (std::filesystem::exists(std::filesystem::symlink_status(cfgPath, ec)))
+        cfg = parseJsonFile(cfgPath, kConfigJsonCap, "tokenizer_config.json");
     return fromJson(j, cfg, file.string());
 }
 

@@ -4,4 +4,5 @@ list(APPEND QB_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/build_info.cpp
   ${CMAKE_CURRENT_LIST_DIR}/threads.cpp
   ${CMAKE_CURRENT_LIST_DIR}/memory.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/atomic_write.cpp
 )
