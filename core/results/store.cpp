@@ -111,6 +111,7 @@ LoadedResults loadResultsJsonl(const fs::path& p)
         }
         try {
             out.records.push_back(ResultRecord::fromJson(j, where));
+            out.records.back().source = p.string(); // the file, not the line: records of one file are one source
         } catch (const Error& e) {
             out.messages.push_back(std::string(e.what()) + " (line skipped)");
         }
@@ -131,8 +132,14 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out)
         else if (j.is_object() && j.value("schema", "") == "quantbench.results" && j.contains("records") &&
                  j["records"].is_array())
             arr = &j["records"];
-        else if (j.is_object() && j.contains("schema_version"))
-        {
+        else if (j.is_object() && j.contains("quantbench_results")) {
+            ImportResult ir = importLegacyUiResults(j, p.string());
+            for (auto& r : ir.records)
+                out.records.push_back(std::move(r));
+            for (auto& m : ir.messages)
+                out.messages.push_back(std::move(m));
+            return;
+        } else if (j.is_object() && j.contains("schema_version")) {
             try {
                 out.records.push_back(ResultRecord::fromJson(j, p.string()));
             } catch (const Error& e) {
@@ -152,6 +159,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out)
     for (size_t i = 0; i < arr->size(); ++i) {
         try {
             out.records.push_back(ResultRecord::fromJson((*arr)[i], p.string() + " record " + std::to_string(i + 1)));
+            out.records.back().source = p.string();
         } catch (const Error& e) {
             out.messages.push_back(std::string(e.what()) + " (record skipped)");
         }
