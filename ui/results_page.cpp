@@ -1,3 +1,4 @@
+// The Results tab: table view, sort/filter proxy, filter box, "Remove loaded".
 #include "ui/results_page.h"
 
 #include "ui/results_model.h"

@@ -1,3 +1,4 @@
+// The Summary tab: core's Markdown report rendered, with a copy button.
 #include "ui/summary_page.h"
 
 #include <QApplication>

@@ -1,4 +1,7 @@
+// Pure builders from core rows to ChartSpecs: accuracy/SQNR vs granularity, per-config bars.
 #include "ui/charts/chart_specs.h"
+
+#include "ui/elide.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,6 +10,23 @@
 #include <sstream>
 
 namespace qb::ui {
+
+namespace chart_metric {
+const std::string Ppl = qb::metricKey(qb::task::Ppl, "ppl");
+const std::string MmluDirect = qb::metricKey(qb::task::MmluDirect, "accuracy");
+const std::string MmluGenerate = qb::metricKey(qb::task::MmluGenerate, "accuracy");
+const std::string Prefill = qb::metricKey(qb::task::Throughput, "prefill_samples_per_s");
+const std::string Decode = qb::metricKey(qb::task::Throughput, "decode_tokens_per_s");
+const std::string Sqnr = qb::metricKey(qb::task::Matmul, "sqnr_db");
+} // namespace chart_metric
+using namespace chart_metric;
+
+// A point to draw: the row has numbers and the value is finite (the baseline's own matmul
+// SQNR is +inf: it is the reference, not a point).
+static bool drawable(const qb::ConfigRow& r, const std::string& key)
+{
+    return r.hasNumbers() && std::isfinite(r.value(key));
+}
 
 int ChartSpec::pointCount() const
 {
@@ -43,47 +63,47 @@ int granularityIndex(const qb::QuantScheme& s)
 
 static std::string label(const std::string& key)
 {
-    if (key == metric::PPL) return "PPL";
-    if (key == metric::MmluDirect) return "MMLU direct accuracy";
-    if (key == metric::MmluGenerate) return "MMLU generate accuracy";
-    if (key == metric::PrefillSps) return "prefill samples/s";
-    if (key == metric::DecodeTps) return "decode tokens/s";
-    if (key == metric::SqnrDb) return "SQNR dB";
-    return key;
+    if (key == Ppl) return "PPL";
+    if (key == MmluDirect) return "MMLU direct accuracy";
+    if (key == MmluGenerate) return "MMLU generate accuracy";
+    if (key == Prefill) return "prefill samples/s";
+    if (key == Decode) return "decode tokens/s";
+    if (key == Sqnr) return "SQNR dB";
+    return qb::describeMetric(key).label;
 }
 
-static std::string tip(const ConfigResult& r, const std::string& key)
+static std::string tip(const qb::ConfigRow& r, const std::string& key)
 {
     std::ostringstream os;
     os.precision(5);
-    os << r.config << "\n" << label(key) << ": " << r.value(key);
+    os << elide(r.config) << "\n" << label(key) << ": " << r.value(key);
     if (!std::isnan(r.stderrOf(key)))
         os << " ± " << r.stderrOf(key);
     if (!r.source.empty())
-        os << "\nfrom " << r.source;
+        os << "\nfrom " << elide(r.source);
     return os.str();
 }
 
-static std::string sourceSuffix(const ConfigResult& r)
+static std::string sourceSuffix(const qb::ConfigRow& r)
 {
     if (r.source.empty())
         return {};
     auto slash = r.source.find_last_of('/');
-    return " [" + (slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
+    return " [" + elide(slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
 }
 
-static ChartSpec vsGranularity(const std::vector<ConfigResult>& results, const std::string& key, bool withBaseline)
+static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std::string& key, bool withBaseline)
 {
     ChartSpec spec;
     spec.kind = ChartKind::Lines;
     spec.categories = granularityCategories();
     spec.yLabel = label(key);
-    spec.lowerIsBetter = key == metric::PPL;
+    spec.lowerIsBetter = key == Ppl;
     std::map<std::string, ChartSeries> lines; // ordered by name: stable colours
-    for (const auto& r : results) {
+    for (const auto& r : rows) {
+        if (!drawable(r, key) || !r.parsed)
+            continue; // a name that is no scheme has no place on the granularity axis
         double v = r.value(key);
-        if (!r.ok() || std::isnan(v))
-            continue;
         if (r.scheme.isBaseline()) {
             if (!withBaseline)
                 continue;
@@ -122,45 +142,42 @@ static ChartSpec vsGranularity(const std::vector<ConfigResult>& results, const s
     return spec;
 }
 
-ChartSpec accuracyVsGranularity(const std::vector<ConfigResult>& results, const std::string& key)
+ChartSpec accuracyVsGranularity(const std::vector<qb::ConfigRow>& rows, const std::string& key)
 {
-    auto spec = vsGranularity(results, key, true);
+    auto spec = vsGranularity(rows, key, true);
     spec.title = label(key) + " vs granularity";
     return spec;
 }
 
-ChartSpec sqnrVsGranularity(const std::vector<ConfigResult>& results)
+ChartSpec sqnrVsGranularity(const std::vector<qb::ConfigRow>& rows)
 {
-    auto spec = vsGranularity(results, metric::SqnrDb, false);
+    auto spec = vsGranularity(rows, Sqnr, false);
     spec.title = "Matmul SQNR vs granularity (higher is better)";
     return spec;
 }
 
-static ChartSpec perConfig(const std::vector<ConfigResult>& results, const std::vector<std::string>& keys)
+static ChartSpec perConfig(const std::vector<qb::ConfigRow>& rows, const std::vector<std::string>& keys)
 {
     ChartSpec spec;
     spec.kind = ChartKind::Bars;
-    std::vector<const ConfigResult*> rows;
-    for (const auto& r : results) {
-        if (!r.ok())
-            continue;
+    std::vector<const qb::ConfigRow*> drawn;
+    for (const auto& r : rows)
         for (const auto& k : keys)
-            if (!std::isnan(r.value(k))) {
-                rows.push_back(&r);
+            if (drawable(r, k)) {
+                drawn.push_back(&r);
                 break;
             }
-    }
-    for (const auto* r : rows)
-        spec.categories.push_back(r->config + sourceSuffix(*r));
+    for (const auto* r : drawn)
+        spec.categories.push_back(elide(r->config) + sourceSuffix(*r));
     for (const auto& k : keys) {
         ChartSeries s;
         s.name = label(k);
-        for (size_t i = 0; i < rows.size(); ++i) {
-            double v = rows[i]->value(k);
-            if (std::isnan(v))
+        for (size_t i = 0; i < drawn.size(); ++i) {
+            if (!drawable(*drawn[i], k))
                 continue;
-            double e = std::isnan(rows[i]->stderrOf(k)) ? 0 : rows[i]->stderrOf(k);
-            s.points.push_back({double(i), v, e, tip(*rows[i], k)});
+            double v = drawn[i]->value(k);
+            double e = std::isnan(drawn[i]->stderrOf(k)) ? 0 : drawn[i]->stderrOf(k);
+            s.points.push_back({double(i), v, e, tip(*drawn[i], k)});
         }
         if (!s.points.empty())
             spec.series.push_back(std::move(s));
@@ -168,18 +185,18 @@ static ChartSpec perConfig(const std::vector<ConfigResult>& results, const std::
     return spec;
 }
 
-ChartSpec pplPerConfig(const std::vector<ConfigResult>& results)
+ChartSpec pplPerConfig(const std::vector<qb::ConfigRow>& rows)
 {
-    auto spec = perConfig(results, {metric::PPL});
+    auto spec = perConfig(rows, {Ppl});
     spec.title = "Perplexity per config (lower is better)";
     spec.yLabel = "PPL";
     spec.lowerIsBetter = true;
     return spec;
 }
 
-ChartSpec throughputPerConfig(const std::vector<ConfigResult>& results)
+ChartSpec throughputPerConfig(const std::vector<qb::ConfigRow>& rows)
 {
-    auto spec = perConfig(results, {metric::PrefillSps, metric::DecodeTps});
+    auto spec = perConfig(rows, {Prefill, Decode});
     spec.title = "Throughput per config: prefill samples/s and decode tokens/s";
     spec.yLabel = "per second";
     return spec;
