@@ -152,12 +152,13 @@ int runApp(int argc, char** argv)
             QTimer::singleShot(300, &w, finish);
         });
         QTimer::singleShot(0, &w, [&] {
-            QStringList problems = w.setupPanel()->problems();
+            // A sweep that did not load was said already; its leftovers' problems would bury it.
+            const QStringList problems = canRun ? w.setupPanel()->problems() : QStringList();
+            if (!problems.isEmpty()) {
+                w.showError(QStringLiteral("Cannot run"), problems.join(QLatin1Char('\n')));
+                failWith(QStringLiteral("cannot run: ") + problems.join(QStringLiteral("; ")));
+            }
             if (!canRun || !problems.isEmpty()) {
-                if (!problems.isEmpty()) {
-                    w.showError(QStringLiteral("Cannot run"), problems.join(QLatin1Char('\n')));
-                    failWith(QStringLiteral("cannot run: ") + problems.join(QStringLiteral("; ")));
-                }
                 QTimer::singleShot(300, &w, finish);
                 return;
             }

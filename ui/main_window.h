@@ -56,6 +56,9 @@ public:
     QStringList exportChartsTo(const QString& dir); // PNG + SVG of every chart
     void flushViews();                               // apply pending updates now (tests, screenshot)
     double maxLatencyMs() const;
+    // CPU time of the GUI thread spent in the costliest single view refresh: what the window's
+    // own work costs, apart from how busy the machine is (latency includes waiting for a core).
+    double maxRefreshCpuMs() const { return maxRefreshCpuMs_; }
     void setConfirmClose(bool on) { confirmClose_ = on; }
     void setQuietDialogs(bool on) { quiet_ = on; } // no modal boxes (tests, --quit-when-done)
     // Says a problem in the log and the status bar, and in a (non-modal) box unless quiet.
@@ -116,6 +119,7 @@ private:
     QStringList lastMessages_;
     QString lastError_;
     QString lastRunError_;
+    double maxRefreshCpuMs_ = 0;
     bool confirmClose_ = true;
     bool quiet_ = false;
 };
