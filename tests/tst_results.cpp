@@ -210,6 +210,16 @@ private Q_SLOTS:
         QVERIFY(again.messages.empty());
         QCOMPARE(again.records.size(), loaded.records.size());
         QCOMPARE(groupRecords(again.records)[0].value("ppl.ppl"), 8.5);
+        // A run folder's sweep.json is not read as results when the folder is opened.
+        SweepSpec spec;
+        spec.model = "m";
+        spec.schemes = {QuantScheme::parse("INT8_Per_Row")};
+        spec.save(fs::path(d.path().toStdString()) / "sweep.json");
+        auto folder = loadResults({fs::path(d.path().toStdString())});
+        QVERIFY2(folder.messages.size() == 1, folder.messages.empty() ? "" : folder.messages.back().c_str()); // made_up_metric
+        QCOMPARE(folder.records.size(), loaded.records.size() + again.records.size());
+        auto named = loadResults({fs::path(d.path().toStdString()) / "sweep.json"});
+        QVERIFY(named.records.empty() && named.messages.size() == 1);
     }
 
     // One grouping for the report, the CSV and the window: a metric no code names becomes a

@@ -119,7 +119,8 @@ LoadedResults loadResultsJsonl(const fs::path& p)
     return out;
 }
 
-static void loadJsonDoc(const fs::path& p, LoadedResults& out)
+// `named`: the user named this file (not found by walking a folder).
+static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
 {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream ss;
@@ -127,6 +128,13 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out)
     auto j = nlohmann::json::parse(ss.str(), nullptr, false);
     const nlohmann::json* arr = nullptr;
     if (!j.is_discarded()) {
+        // A sweep file (a run folder holds its sweep.json next to results.jsonl): no results.
+        if (j.is_object() && j.contains("schemes") && (j["schemes"].is_array() || j["schemes"].is_object()) &&
+            !j.contains("results")) {
+            if (named)
+                out.messages.push_back(p.string() + ": a sweep file, not results (run it, or open its results.jsonl)");
+            return;
+        }
         if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("schema_version"))
             arr = &j;
         else if (j.is_object() && j.value("schema", "") == "quantbench.results" && j.contains("records") &&
@@ -169,7 +177,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out)
 LoadedResults loadResults(const std::vector<fs::path>& paths)
 {
     LoadedResults out;
-    auto one = [&](const fs::path& f) {
+    auto one = [&](const fs::path& f, bool named) {
         try {
             std::string ext = f.extension().string();
             if (ext == ".jsonl") {
@@ -177,7 +185,7 @@ LoadedResults loadResults(const std::vector<fs::path>& paths)
                 out.records.insert(out.records.end(), r.records.begin(), r.records.end());
                 out.messages.insert(out.messages.end(), r.messages.begin(), r.messages.end());
             } else if (ext == ".json") {
-                loadJsonDoc(f, out);
+                loadJsonDoc(f, out, named);
             } else {
                 out.messages.push_back(f.string() + ": not a .json or .jsonl file, ignored");
             }
@@ -197,9 +205,9 @@ LoadedResults loadResults(const std::vector<fs::path>& paths)
             if (files.empty())
                 out.messages.push_back(p.string() + ": folder holds no .json or .jsonl files");
             for (const auto& f : files)
-                one(f);
+                one(f, false);
         } else if (fs::exists(p, ec)) {
-            one(p);
+            one(p, true);
         } else {
             out.messages.push_back(p.string() + ": no such file or folder");
         }
