@@ -30,6 +30,8 @@
 #include <QElapsedTimer>
 #include <QImage>
 #include <QLineEdit>
+#include <QMimeData>
+#include <QUrl>
 #include <QProcess>
 #include <QPushButton>
 #include <QSet>
@@ -430,6 +432,40 @@ private Q_SLOTS:
         QCOMPARE(w->resultsModel()->rowCount(), 0);
         // A missing path is named too.
         QVERIFY(w->openPaths({QStringLiteral("/no/such/results.json")}).join(QString()).contains(QStringLiteral("/no/such/results.json")));
+    }
+
+    // Every layout a user has on disk, dropped on the window at once: a run's results.jsonl, a
+    // record export, the legacy window export and a report-style file.
+    void dropEveryLayout()
+    {
+        QTemporaryDir d;
+        const fs::path dir = d.path().toStdString();
+        qb::ResultsFile(dir / "run" / "results.jsonl").append(result("FP32", 8.0));
+        qb::writeResultsJson(dir / "export.json", {result("INT8_Per_Row", 8.2)});
+        qbtest::writeFile(dir / "legacy.json", R"({"quantbench_results": 1, "results": [{"config": "FP8_Per_Row_Fake",
+            "metrics": {"ppl": {"value": 8.7, "stderr": null, "n": 0}}}]})");
+        qbtest::writeFile(dir / "task_31_ppl_INT8_Per_Tensor.json", R"({"perplexity": 9.1})");
+        auto w = window(10);
+        QMimeData mime;
+        QList<QUrl> urls;
+        for (const char* f : {"run/results.jsonl", "export.json", "legacy.json", "task_31_ppl_INT8_Per_Tensor.json"})
+            urls << QUrl::fromLocalFile(QString::fromStdString((dir / f).string()));
+        mime.setUrls(urls);
+        QDragEnterEvent enter(QPoint(20, 20), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.get(), &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(20, 20), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.get(), &drop);
+        QVERIFY2(w->lastMessages().isEmpty(), qPrintable(w->lastMessages().join(u'\n')));
+        QCOMPARE(w->resultsModel()->rowCount(), 4);
+        std::map<std::string, double> ppl;
+        for (const auto& r : w->resultsModel()->rows())
+            ppl[r.config] = r.value(kPpl);
+        QCOMPARE(ppl["FP32"], 8.0);
+        QCOMPARE(ppl["INT8_Per_Row"], 8.2);
+        QCOMPARE(ppl["FP8_Per_Row_Fake"], 8.7);
+        QCOMPARE(ppl["INT8_Per_Tensor"], 9.1);
+        QCOMPARE(w->chartsPage()->charts()[1].second->drawnPointCount(), 4);
     }
 
     void exportsParseBack()
