@@ -268,6 +268,12 @@ private Q_SLOTS:
         QCOMPARE(refs, 1);
         QVERIFY(spec.series.front().points.front().tooltip.find("± 0.1") != std::string::npos);
         QCOMPARE(pplPerConfig(rs).pointCount(), 5);
+        // Names carry their file only when the rows come from more than one place.
+        QCOMPARE(pplPerConfig(rs).categories.front(), std::string("FP32"));
+        auto two = qb::groupRecords({result("FP32", 8.0), result("FP32", 8.1, "/x/old/a.json")});
+        auto cats = pplPerConfig(two).categories;
+        QCOMPARE(cats.size(), size_t(2));
+        QCOMPARE(cats[1], std::string("FP32 [a.json]"));
     }
 
     void fullSweepThroughWindow()

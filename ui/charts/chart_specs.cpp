@@ -84,9 +84,19 @@ static std::string tip(const qb::ConfigRow& r, const std::string& key)
     return os.str();
 }
 
-static std::string sourceSuffix(const qb::ConfigRow& r)
+// Names carry their file only when rows come from more than one place: the tag tells a loaded
+// file's FP32 from this run's, and is noise (and width) when everything shares one source.
+static bool manySources(const std::vector<qb::ConfigRow>& rows)
 {
-    if (r.source.empty())
+    for (const auto& r : rows)
+        if (r.source != rows.front().source)
+            return true;
+    return false;
+}
+
+static std::string sourceSuffix(const qb::ConfigRow& r, bool tag)
+{
+    if (!tag || r.source.empty())
         return {};
     auto slash = r.source.find_last_of('/');
     return " [" + elide(slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
@@ -99,6 +109,7 @@ static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std
     spec.categories = granularityCategories();
     spec.yLabel = label(key);
     spec.lowerIsBetter = key == Ppl;
+    const bool tag = manySources(rows);
     std::map<std::string, ChartSeries> lines; // ordered by name: stable colours
     for (const auto& r : rows) {
         if (!drawable(r, key) || !r.parsed)
@@ -108,7 +119,7 @@ static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std
             if (!withBaseline)
                 continue;
             ChartSeries ref;
-            ref.name = "Baseline " + r.scheme.baseline_dtype + sourceSuffix(r);
+            ref.name = "Baseline " + r.scheme.baseline_dtype + sourceSuffix(r, tag);
             ref.reference = true;
             double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
             for (double x : {0.0, double(spec.categories.size() - 1)})
@@ -123,12 +134,12 @@ static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std
             // "SQ INT8 α0.5": short enough for a legend; the tooltip carries the full config.
             char a[16];
             std::snprintf(a, sizeof a, " α%g", r.scheme.alpha);
-            name = std::string("SQ ") + (r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") + a + sourceSuffix(r);
+            name = std::string("SQ ") + (r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") + a + sourceSuffix(r, tag);
             x = 1;
         } else {
             name = std::string(r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") +
                    (r.scheme.mode == qb::QuantMode::Fake ? " fake" : " real") +
-                   (r.scheme.activation != qb::ActQuant::None ? " W8A8" : "") + sourceSuffix(r);
+                   (r.scheme.activation != qb::ActQuant::None ? " W8A8" : "") + sourceSuffix(r, tag);
         }
         auto& s = lines[name];
         s.name = name;
@@ -160,6 +171,7 @@ static ChartSpec perConfig(const std::vector<qb::ConfigRow>& rows, const std::ve
 {
     ChartSpec spec;
     spec.kind = ChartKind::Bars;
+    const bool tag = manySources(rows);
     std::vector<const qb::ConfigRow*> drawn;
     for (const auto& r : rows)
         for (const auto& k : keys)
@@ -168,7 +180,7 @@ static ChartSpec perConfig(const std::vector<qb::ConfigRow>& rows, const std::ve
                 break;
             }
     for (const auto* r : drawn)
-        spec.categories.push_back(elide(r->config) + sourceSuffix(*r));
+        spec.categories.push_back(elide(r->config) + sourceSuffix(*r, tag));
     for (const auto& k : keys) {
         ChartSeries s;
         s.name = label(k);
