@@ -3,6 +3,7 @@
 // on stub backends.
 #include "qbtest.h"
 
+#include "core/report/rows.h"
 #include "core/results/import.h"
 #include "core/results/store.h"
 #include "core/run/runner.h"
@@ -145,6 +146,119 @@ private Q_SLOTS:
         QCOMPARE(l.records.size(), size_t(2));
         QVERIFY(l.messages.empty());
         QVERIFY(!fs::exists(p.string() + ".tmp"));
+    }
+
+    // The window's export before it wrote records: {"quantbench_results": 1, "results": [...]}
+    // (per-config entries, metrics as {value, stderr, n} under the window's own keys). core's
+    // loader reads it as a legacy layout into records, one per task.
+    void legacyWindowExportOpens()
+    {
+        QTemporaryDir d;
+        const fs::path f = fs::path(d.path().toStdString()) / "old_export.json";
+        ResultRecord inner;
+        inner.config = "INT8_Per_Row_Fake";
+        inner.task = task::MmluDirect;
+        inner.metrics = {{"accuracy", 0.25}, {"n", 40}};
+        nlohmann::json doc = {
+            {"quantbench_results", 1},
+            {"results",
+             {{{"config", "FP32"}, {"scheme", QuantScheme::baseline("FP32").toJson()}, {"status", "ok"}, {"seconds", 3.0},
+               {"metrics",
+                {{"ppl", {{"value", 8.5}, {"stderr", 0.05}, {"n", 4096}}},
+                 {"mmlu_direct", {{"value", 0.3}, {"stderr", 0.02}, {"n", 100}}},
+                 {"decode_tokens_per_s", {{"value", 900.0}, {"stderr", nullptr}, {"n", 5}}},
+                 {"weight_mib", {{"value", 2.0}, {"stderr", nullptr}, {"n", 0}}},
+                 {"matmul_sqnr_db", {{"value", nullptr}, {"stderr", nullptr}, {"n", 0}}},
+                 {"kl_divergence", 0.001}}}},
+              {{"config", "INT8_Per_Tensor"}, {"status", "failed"}, {"error", "simulated failure"}, {"metrics", nlohmann::json::object()}},
+              {{"config", "INT8_Per_Row_Fake"}, {"status", "ok"}, {"metrics", {{"ppl", 9.0}}},
+               {"records", {inner.toJson()}}},
+              {{"config", "FP8_Per_Row"}, {"metrics", {{"made_up_metric", 1}}}}}}};
+        qbtest::writeFile(f, doc.dump(2));
+        auto loaded = loadResults({f});
+        // FP32: ppl, mmlu_direct, throughput (decode + weights), ppl carries the KL; the null
+        // SQNR is "not measured". INT8_Per_Tensor: one failed record. INT8_Per_Row_Fake: its
+        // core records win over the flattened metrics. FP8_Per_Row: an unknown key, said so.
+        QCOMPARE(loaded.messages.size(), size_t(1));
+        QVERIFY2(loaded.messages[0].find("made_up_metric") != std::string::npos, loaded.messages[0].c_str());
+        QVERIFY(loaded.messages[0].find(f.string()) != std::string::npos);
+        auto rows = groupRecords(loaded.records);
+        QCOMPARE(rows.size(), size_t(3));
+        const ConfigRow& fp32 = rows[0];
+        QCOMPARE(fp32.config, std::string("FP32"));
+        QCOMPARE(fp32.source, f.string());
+        QCOMPARE(fp32.group, std::string("Baseline"));
+        QCOMPARE(fp32.records.size(), size_t(3));
+        QCOMPARE(fp32.value("ppl.ppl"), 8.5);
+        QCOMPARE(fp32.stderrOf("ppl.ppl"), 0.05);
+        QCOMPARE(fp32.value("ppl.n_tokens"), 4096.0);
+        QCOMPARE(fp32.value("ppl.kl_mean"), 0.001);
+        QCOMPARE(fp32.value("mmlu_direct.accuracy"), 0.3);
+        QCOMPARE(fp32.value("mmlu_direct.n"), 100.0);
+        QCOMPARE(fp32.value("throughput.decode_tokens_per_s"), 900.0);
+        QCOMPARE(fp32.value("throughput.weight_bytes"), 2.0 * 1024 * 1024);
+        QVERIFY(std::isnan(fp32.value("matmul_accuracy.sqnr_db")));
+        QCOMPARE(fp32.seconds(), 3.0);
+        QCOMPARE(rows[1].status(), std::string("failed"));
+        QCOMPARE(rows[1].error(), std::string("all: simulated failure"));
+        QCOMPARE(rows[2].records.size(), size_t(1));
+        QCOMPARE(rows[2].value("mmlu_direct.accuracy"), 0.25);
+        // The records write out in the one current format and read back the same.
+        const fs::path out = fs::path(d.path().toStdString()) / "converted.json";
+        writeResultsJson(out, loaded.records);
+        auto again = loadResults({out});
+        QVERIFY(again.messages.empty());
+        QCOMPARE(again.records.size(), loaded.records.size());
+        QCOMPARE(groupRecords(again.records)[0].value("ppl.ppl"), 8.5);
+        // A run folder's sweep.json is not read as results when the folder is opened.
+        SweepSpec spec;
+        spec.model = "m";
+        spec.schemes = {QuantScheme::parse("INT8_Per_Row")};
+        spec.save(fs::path(d.path().toStdString()) / "sweep.json");
+        auto folder = loadResults({fs::path(d.path().toStdString())});
+        QVERIFY2(folder.messages.size() == 1, folder.messages.empty() ? "" : folder.messages.back().c_str()); // made_up_metric
+        QCOMPARE(folder.records.size(), loaded.records.size() + again.records.size());
+        auto named = loadResults({fs::path(d.path().toStdString()) / "sweep.json"});
+        QVERIFY(named.records.empty() && named.messages.size() == 1);
+    }
+
+    // One grouping for the report, the CSV and the window: a metric no code names becomes a
+    // column; stderr rides with its metric; report-style files of a folder are one source.
+    void rowsAndGenericColumns()
+    {
+        ResultRecord a;
+        a.config = "INT8_Per_Row";
+        a.task = task::Ppl;
+        a.metrics = {{"ppl", 9.0}, {"ppl_stderr", 0.1}, {"kl_p999", 0.5}};
+        a.source = "/r/run1/results.jsonl";
+        ResultRecord b = a;
+        b.task = task::Throughput;
+        b.metrics = {{"decode_tokens_per_s", 10}};
+        ResultRecord c = a;
+        c.source = "/r/run2/results.jsonl";
+        c.metrics["ppl"] = 9.5;
+        ResultRecord imp1 = a, imp2 = b;
+        imp1.source = "/r/scripts/task_31_ppl_INT8_Per_Row.json";
+        imp2.source = "/r/scripts/task_32_throughput_results.json";
+        imp1.settings = {{"imported_from", "task_31_ppl_INT8_Per_Row.json"}};
+        imp2.settings = {{"imported_from", "task_32_throughput_results.json"}};
+        auto rows = groupRecords({a, b, c, imp1, imp2});
+        QCOMPARE(rows.size(), size_t(3));
+        QCOMPARE(rows[0].records.size(), size_t(2));
+        QCOMPARE(rows[2].source, std::string("/r/scripts"));
+        QCOMPARE(rows[2].records.size(), size_t(2));
+        QCOMPARE(groupRecords({a, b, c}, RowKey::Config).front().value("ppl.ppl"), 9.5); // the last ok one wins
+        auto cols = metricColumns(rows);
+        std::vector<std::string> keys;
+        for (const auto& col : cols)
+            keys.push_back(col.key);
+        std::vector<std::string> expected = {"ppl.ppl", "throughput.decode_tokens_per_s", "ppl.kl_p999"};
+        QCOMPARE(keys, expected);
+        QCOMPARE(cols[2].label, std::string("ppl: kl_p999"));
+        std::string csv = rowsTable(rows).csv();
+        QVERIFY2(csv.rfind("config,source,status,ppl.ppl,ppl.ppl_stderr,throughput.decode_tokens_per_s,ppl.kl_p999,seconds,error\n", 0) == 0,
+                 csv.c_str());
+        QVERIFY(csv.find(",0.5,") != std::string::npos);
     }
 
     void importReportStyleFolder()

@@ -1,15 +1,20 @@
 // GUI tests (offscreen): models, scheme matrix -> sweep JSON, a whole sweep driven through the
 // window, cancel + resume, superseded runs, loading a folder of mixed files, exports, screenshot.
-// The sweep runs through the bridge's runner interface; tests use the simulated runner so they
-// are fast and deterministic (the real-runner sweep is exercised by fullDemoSweepRealRunner).
+// Sweeps run through core's sweep runner; most tests give it the stub backend of sim_backend.h
+// (real ResultRecords, no model) so they are fast and deterministic; realDemoSweepThroughWindow
+// runs the real model backend on the bundled demo model.
 #include "qbtest.h"
+#include "sim_backend.h"
 
 #define QVERIFY_RETURN(cond, ret) do { if (!QTest::qVerify(static_cast<bool>(cond), #cond, "", __FILE__, __LINE__)) return ret; } while (0)
 
 #include "ui/app_main.h"
 #include "ui/charts/chart_adapter.h"
 #include "ui/charts_page.h"
-#include "ui/core_bridge.h"
+#include "ui/elide.h"
+#include "ui/charts/chart_specs.h"
+#include "ui/exporter.h"
+#include "ui/model_info.h"
 #include "ui/results_model.h"
 #include "ui/results_page.h"
 #include "ui/run_controller.h"
@@ -25,6 +30,9 @@
 #include <QElapsedTimer>
 #include <QImage>
 #include <QLineEdit>
+#include <QMimeData>
+#include <QUrl>
+#include <QProcess>
 #include <QPushButton>
 #include <QSet>
 #include <QSortFilterProxyModel>
@@ -33,20 +41,28 @@
 #include <QTemporaryDir>
 #include <QToolButton>
 
+#include "core/data/csv.h"
+#include "core/results/store.h"
+
 using namespace qb::ui;
 namespace fs = std::filesystem;
 
 namespace {
 
-ConfigResult result(const std::string& name, double ppl, const std::string& source = {})
+const std::string kPpl = qb::metricKey(qb::task::Ppl, "ppl");
+
+// A core PPL record of `name`, as the runner or the loader would hand it to the window.
+qb::ResultRecord result(const std::string& name, double ppl, const std::string& source = {})
 {
-    ConfigResult r;
+    qb::ResultRecord r;
     r.config = name;
-    r.scheme = qb::QuantScheme::parse(name);
-    r.metrics[metric::PPL] = {ppl, 0.1, 100};
+    r.scheme = qb::QuantScheme::parse(name).toJson();
+    r.task = qb::task::Ppl;
+    r.metrics = {{"ppl", ppl}, {"ppl_stderr", 0.1}, {"n_tokens", 100}};
     r.source = source;
     return r;
 }
+
 
 int distinctColours(const QImage& img)
 {
@@ -80,7 +96,7 @@ class TestUi : public QObject {
         auto w = std::make_unique<MainWindow>();
         w->setQuietDialogs(true);
         w->setConfirmClose(false);
-        w->controller()->setRunnerFactory([msPerConfig] { return makeSimulatedRunner(msPerConfig); });
+        w->controller()->setBackendFactory([msPerConfig] { return std::make_unique<qbtest::SimBackend>(msPerConfig); });
         w->setupPanel()->setSetup(smallSweep());
         w->resize(1400, 900);
         w->show();
@@ -112,25 +128,39 @@ private Q_SLOTS:
         proxy.setSortRole(ResultsModel::SortRole);
         QAbstractItemModelTester t1(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QAbstractItemModelTester t2(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        model.upsert({result("FP32", 8.0), result("INT8_Per_Row", 8.1)});
+        model.addRecords({result("FP32", 8.0), result("INT8_Per_Row", 8.1)});
         QCOMPARE(model.rowCount(), 2);
-        model.upsert({result("INT8_Per_Row", 8.2), result("FP8_Per_Tensor", 8.9, "/x/a.json")}); // replace + insert
+        const int pplCol = model.columnOf(kPpl);
+        QCOMPARE(pplCol, int(ResultsModel::FirstMetricColumn));
+        QCOMPARE(model.headerData(pplCol, Qt::Horizontal).toString(), QStringLiteral("PPL"));
+        model.addRecords({result("INT8_Per_Row", 8.2), result("FP8_Per_Tensor", 8.9, "/x/a.json")}); // replace + insert
         QCOMPARE(model.rowCount(), 3);
-        proxy.sort(ResultsModel::PplColumn, Qt::DescendingOrder);
+        proxy.sort(pplCol, Qt::DescendingOrder);
         QCOMPARE(proxy.data(proxy.index(0, ResultsModel::ConfigColumn)).toString(), QStringLiteral("FP8_Per_Tensor"));
-        QCOMPARE(model.data(model.index(1, ResultsModel::PplColumn), ResultsModel::SortRole).toDouble(), 8.2);
+        QCOMPARE(model.data(model.index(1, pplCol), ResultsModel::SortRole).toDouble(), 8.2);
+        QCOMPARE(model.data(model.index(1, pplCol)).toString(), QStringLiteral("8.200 ± 0.100"));
         proxy.setFilterKeyColumn(-1);
         proxy.setFilterCaseSensitivity(Qt::CaseInsensitive);
         proxy.setFilterFixedString(QStringLiteral("int8"));
         QCOMPARE(proxy.rowCount(), 1);
+        proxy.setFilterFixedString(QString());
         model.removeSource("/x/a.json");
         QCOMPARE(model.rowCount(), 2);
-        ConfigResult failed = result("FP8_Per_Row", 0);
+        qb::ResultRecord failed = result("FP8_Per_Row", 0);
         failed.status = "failed";
         failed.error = "out of memory";
         failed.metrics.clear();
-        model.upsert({failed});
-        QCOMPARE(model.data(model.index(2, ResultsModel::ErrorColumn)).toString(), QStringLiteral("out of memory"));
+        model.addRecords({failed});
+        QCOMPARE(model.data(model.index(2, ResultsModel::StatusColumn)).toString(), QStringLiteral("failed"));
+        QCOMPARE(model.data(model.index(2, model.errorColumn())).toString(), QStringLiteral("ppl: out of memory"));
+        // A record of a new task brings its metric columns (a reset the testers check).
+        qb::ResultRecord thr = result("FP32", 0);
+        thr.task = qb::task::Throughput;
+        thr.metrics = {{"decode_tokens_per_s", 50}, {"kv_cache_mb", 2}};
+        model.addRecords({thr});
+        QVERIFY(model.columnOf(qb::metricKey(qb::task::Throughput, "decode_tokens_per_s")) > pplCol);
+        QVERIFY(model.columnOf(qb::metricKey(qb::task::Throughput, "kv_cache_mb")) > 0);
+        QCOMPARE(model.columnOf(qb::metricKey(qb::task::Ppl, "ppl_stderr")), -1); // shown with its metric
         model.clear();
         QCOMPARE(model.rowCount(), 0);
     }
@@ -228,10 +258,9 @@ private Q_SLOTS:
 
     void chartSpecsFromResults()
     {
-        std::vector<ConfigResult> rs = {result("FP32", 8.0), result("INT8_Per_Tensor", 9.0),
-                                        result("INT8_Per_Row", 8.3), result("INT8_Per_Group_64_Fake", 8.1),
-                                        result("SmoothQuant_INT8_W8A8", 8.4)};
-        auto spec = accuracyVsGranularity(rs, metric::PPL);
+        auto rs = qb::groupRecords({result("FP32", 8.0), result("INT8_Per_Tensor", 9.0), result("INT8_Per_Row", 8.3),
+                                    result("INT8_Per_Group_64_Fake", 8.1), result("SmoothQuant_INT8_W8A8", 8.4)});
+        auto spec = accuracyVsGranularity(rs, chart_metric::Ppl);
         QCOMPARE(spec.pointCount(), 4);
         int refs = 0;
         for (const auto& s : spec.series)
@@ -239,6 +268,12 @@ private Q_SLOTS:
         QCOMPARE(refs, 1);
         QVERIFY(spec.series.front().points.front().tooltip.find("± 0.1") != std::string::npos);
         QCOMPARE(pplPerConfig(rs).pointCount(), 5);
+        // Names carry their file only when the rows come from more than one place.
+        QCOMPARE(pplPerConfig(rs).categories.front(), std::string("FP32"));
+        auto two = qb::groupRecords({result("FP32", 8.0), result("FP32", 8.1, "/x/old/a.json")});
+        auto cats = pplPerConfig(two).categories;
+        QCOMPARE(cats.size(), size_t(2));
+        QCOMPARE(cats[1], std::string("FP32 [a.json]"));
     }
 
     void fullSweepThroughWindow()
@@ -268,7 +303,8 @@ private Q_SLOTS:
 
     // The real thing: the bundled demo model and demo_sweep.json through the core runner
     // (19 configs x PPL, MMLU direct/generate, throughput, matmul accuracy), started with the
-    // Run button. About a minute on 2 cores.
+    // Run button. About a minute on 2 quiet cores; the limits are generous on purpose (25 min
+    // here, QTEST_FUNCTION_TIMEOUT = 30 min from CTest) so a slow or busy machine is no failure.
     void realDemoSweepThroughWindow()
     {
         auto w = std::make_unique<MainWindow>();
@@ -283,20 +319,29 @@ private Q_SLOTS:
         QSignalSpy done(w.get(), &MainWindow::runFinished);
         QVERIFY2(w->runPanel()->runButton()->isEnabled(), qPrintable(w->setupPanel()->problems().join(u'\n')));
         QTest::mouseClick(w->runPanel()->runButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 600000);
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 25 * 60 * 1000);
+        qInfo("real demo sweep: %.1f s", clock.elapsed() / 1000.0);
         QCOMPARE(done.at(0).at(0).toBool(), false);
         QVERIFY2(!w->runPanel()->logText().contains(QStringLiteral("sweep failed")), qPrintable(w->runPanel()->logText()));
         QCOMPARE(w->resultsModel()->rowCount(), total);
         for (const auto& r : w->resultsModel()->rows())
-            QVERIFY2(r.status == "ok", qPrintable(QString::fromStdString(r.config + ": " + r.status + " " + r.error)));
+            QVERIFY2(r.status() == "ok", qPrintable(QString::fromStdString(r.config + ": " + r.status() + " " + r.error())));
         auto charts = w->chartsPage()->charts();
         QCOMPARE(charts[1].second->drawnPointCount(), total);     // PPL per config
         QCOMPARE(charts[2].second->drawnPointCount(), 2 * total); // prefill + decode per config
         QVERIFY(charts[0].second->drawnPointCount() >= total - 1); // PPL vs granularity
         QVERIFY(charts[3].second->drawnPointCount() >= total - 1); // SQNR vs granularity
         QVERIFY(w->summaryPage()->markdown().contains(QStringLiteral("SmoothQuant_FP8_W8A8")));
-        qInfo("real demo sweep: event-loop max latency %.1f ms", w->maxLatencyMs());
-        QVERIFY2(w->maxLatencyMs() < 250, "the GUI thread was blocked during the sweep");
+        // The sweep computes on 2 cores that other work may share: wall-clock latency then says
+        // how busy the machine was as much as how the window behaves. What the window itself
+        // costs is the CPU time of its refreshes; the latency bound only catches real blocking
+        // (a sweep on the GUI thread would hold it for seconds to minutes).
+        qInfo("real demo sweep: event-loop max latency %.1f ms, costliest refresh %.1f ms CPU", w->maxLatencyMs(),
+              w->maxRefreshCpuMs());
+        QVERIFY2(w->maxRefreshCpuMs() < 250, "a view refresh costs the GUI thread too much");
+        QVERIFY2(w->maxLatencyMs() < 3000, "the GUI thread was blocked during the sweep");
     }
 
     void cancelMidSweepThenResume()
@@ -305,7 +350,7 @@ private Q_SLOTS:
         const int total = int(smallSweep().configs().size());
         QSignalSpy done(w.get(), &MainWindow::runFinished);
         w->runAction()->trigger();
-        QTRY_VERIFY_WITH_TIMEOUT(w->controller()->results().size() >= 3, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(w->controller()->finishedConfigs() >= 3, 20000);
         QElapsedTimer t;
         t.start();
         w->cancelAction()->trigger();
@@ -321,14 +366,19 @@ private Q_SLOTS:
         QSet<QString> names;
         for (const auto& r : w->resultsModel()->rows())
             names.insert(QString::fromStdString(r.config));
-        QCOMPARE(int(names.size()), total); // nothing ran twice
+        QCOMPARE(int(names.size()), total);
+        QSet<QString> keys; // nothing ran twice: one record per (config, task)
+        for (const auto& r : w->controller()->records()) {
+            QVERIFY2(!keys.contains(QString::fromStdString(r.key())), r.key().c_str());
+            keys.insert(QString::fromStdString(r.key()));
+        }
         QVERIFY(w->runPanel()->logText().contains(QStringLiteral("resuming")));
     }
 
     void supersededRunNeverOverwrites()
     {
         RunController c;
-        c.setRunnerFactory([] { return makeSimulatedRunner(80); });
+        c.setBackendFactory([] { return std::make_unique<qbtest::SimBackend>(80); });
         QSignalSpy finished(&c, &RunController::runFinished);
         SweepSetup a = smallSweep();
         SweepSetup b = smallSweep();
@@ -339,8 +389,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
         QTest::qWait(200);
         QCOMPARE(finished.count(), 1); // a's end was dropped
-        QCOMPARE(int(c.results().size()), 2);
-        for (const auto& r : c.results())
+        QCOMPARE(c.finishedConfigs(), 2);
+        for (const auto& r : c.records())
             QVERIFY(r.config == "FP32" || r.config == "FP8_Per_Group_256");
     }
 
@@ -356,8 +406,9 @@ private Q_SLOTS:
         qbtest::writeFile(dir / "broken.json", "{not json");
         qbtest::writeFile(dir / "task_31_ppl_INT9_Per_Row.json", R"({"ppl": 1})");
         qbtest::writeFile(dir / "other.json", R"({"foo": 1})");
-        nlohmann::json own = resultsToJson({result("FP8_Per_Row_Fake", 8.7)});
-        qbtest::writeFile(dir / "run.json", own.dump());
+        // the window's legacy export layout
+        qbtest::writeFile(dir / "run.json", R"({"quantbench_results": 1, "results": [{"config": "FP8_Per_Row_Fake",
+            "status": "ok", "seconds": 1.5, "metrics": {"ppl": {"value": 8.7, "stderr": 0.1, "n": 100}}}]})");
         auto w = window(10);
         QStringList msgs = w->openPaths({d.path()});
         QCOMPARE(msgs.size(), 3);
@@ -373,9 +424,11 @@ private Q_SLOTS:
         for (const auto& r : w->resultsModel()->rows()) {
             QVERIFY(!r.source.empty());
             if (r.config == "FP32")
-                mergedFp32 = !std::isnan(r.value(metric::PPL)) && !std::isnan(r.value(metric::PrefillSps));
+                mergedFp32 = !std::isnan(r.value(chart_metric::Ppl)) && !std::isnan(r.value(chart_metric::Prefill));
             if (r.config == "FP8_Per_Group_128")
-                QCOMPARE(r.value(metric::MmluDirect), 0.315);
+                QCOMPARE(r.value(chart_metric::MmluDirect), 0.315);
+            if (r.config == "FP8_Per_Row_Fake")
+                QCOMPARE(r.value(chart_metric::Ppl), 8.7);
         }
         QVERIFY(mergedFp32);
         QVERIFY(w->chartsPage()->charts()[1].second->drawnPointCount() >= 3);
@@ -385,6 +438,40 @@ private Q_SLOTS:
         QCOMPARE(w->resultsModel()->rowCount(), 0);
         // A missing path is named too.
         QVERIFY(w->openPaths({QStringLiteral("/no/such/results.json")}).join(QString()).contains(QStringLiteral("/no/such/results.json")));
+    }
+
+    // Every layout a user has on disk, dropped on the window at once: a run's results.jsonl, a
+    // record export, the legacy window export and a report-style file.
+    void dropEveryLayout()
+    {
+        QTemporaryDir d;
+        const fs::path dir = d.path().toStdString();
+        qb::ResultsFile(dir / "run" / "results.jsonl").append(result("FP32", 8.0));
+        qb::writeResultsJson(dir / "export.json", {result("INT8_Per_Row", 8.2)});
+        qbtest::writeFile(dir / "legacy.json", R"({"quantbench_results": 1, "results": [{"config": "FP8_Per_Row_Fake",
+            "metrics": {"ppl": {"value": 8.7, "stderr": null, "n": 0}}}]})");
+        qbtest::writeFile(dir / "task_31_ppl_INT8_Per_Tensor.json", R"({"perplexity": 9.1})");
+        auto w = window(10);
+        QMimeData mime;
+        QList<QUrl> urls;
+        for (const char* f : {"run/results.jsonl", "export.json", "legacy.json", "task_31_ppl_INT8_Per_Tensor.json"})
+            urls << QUrl::fromLocalFile(QString::fromStdString((dir / f).string()));
+        mime.setUrls(urls);
+        QDragEnterEvent enter(QPoint(20, 20), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.get(), &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(20, 20), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(w.get(), &drop);
+        QVERIFY2(w->lastMessages().isEmpty(), qPrintable(w->lastMessages().join(u'\n')));
+        QCOMPARE(w->resultsModel()->rowCount(), 4);
+        std::map<std::string, double> ppl;
+        for (const auto& r : w->resultsModel()->rows())
+            ppl[r.config] = r.value(kPpl);
+        QCOMPARE(ppl["FP32"], 8.0);
+        QCOMPARE(ppl["INT8_Per_Row"], 8.2);
+        QCOMPARE(ppl["FP8_Per_Row_Fake"], 8.7);
+        QCOMPARE(ppl["INT8_Per_Tensor"], 9.1);
+        QCOMPARE(w->chartsPage()->charts()[1].second->drawnPointCount(), 4);
     }
 
     void exportsParseBack()
@@ -403,12 +490,23 @@ private Q_SLOTS:
         std::string mdText = qbtest::readFile(md.toStdString());
         QVERIFY(mdText.find("| Group | Config |") != std::string::npos);
         QVERIFY(mdText.find("**") != std::string::npos); // best value in bold
-        std::string csvText = qbtest::readFile(csv.toStdString());
-        QCOMPARE(int(std::count(csvText.begin(), csvText.end(), '\n')), rows + 1);
-        auto back = loadResults(json.toStdString());
+        // CSV: one line per row, parsed by core's CSV reader, values as in the table
+        auto csvRows = qb::parseCsv(qbtest::readFile(csv.toStdString()), "r.csv");
+        QCOMPARE(int(csvRows.size()), rows + 1);
+        const auto& header = csvRows[0].fields;
+        const auto pplAt = std::find(header.begin(), header.end(), kPpl) - header.begin();
+        QVERIFY(pplAt < long(header.size()));
+        QCOMPARE(std::stod(csvRows[2].fields[size_t(pplAt)]), w->resultsModel()->rows()[1].value(kPpl));
+        // JSON: core's records document, read back by core's loader into the same rows
+        auto back = qb::loadResults({json.toStdString()});
         QVERIFY(back.messages.empty());
-        QCOMPARE(int(back.results.size()), rows);
-        QCOMPARE(back.results[1].value(metric::PPL), w->resultsModel()->rows()[1].value(metric::PPL));
+        QCOMPARE(back.records.size(), w->resultsModel()->records().size());
+        auto backRows = qb::groupRecords(back.records, qb::RowKey::Config);
+        QCOMPARE(int(backRows.size()), rows);
+        QCOMPARE(backRows[1].value(kPpl), w->resultsModel()->rows()[1].value(kPpl));
+        // and opening it in the window adds its rows next to this run's
+        QVERIFY(w->openPaths({json}).isEmpty());
+        QCOMPARE(w->resultsModel()->rowCount(), 2 * rows);
         QStringList charts = w->exportChartsTo(d.filePath(QStringLiteral("charts")));
         QCOMPARE(charts.size(), 8);
         for (const auto& f : charts) {
@@ -426,6 +524,126 @@ private Q_SLOTS:
         qbtest::writeFile(d.filePath(QStringLiteral("bad.json")).toStdString(), R"({"schemes": ["INT8_Per_Lump"]})");
         QVERIFY(!w->loadSweep(d.filePath(QStringLiteral("bad.json"))));
         QVERIFY(w->runPanel()->logText().contains(QStringLiteral("bad.json")));
+    }
+
+    // A metric a backend adds to its records (here a KL percentile no ui/ code names) becomes a
+    // column of the table and a column of every export, through core's generic metric columns.
+    void newMetricReachesTableAndExport()
+    {
+        auto w = window(10);
+        w->controller()->setBackendFactory([] {
+            return std::make_unique<qbtest::SimBackend>(10, std::vector<std::string>{},
+                                                        std::map<std::string, std::map<std::string, double>>{
+                                                            {qb::task::Ppl, {{"kl_p999", 0.125}}}});
+        });
+        QSignalSpy done(w.get(), &MainWindow::runFinished);
+        w->startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 30000);
+        const std::string key = qb::metricKey(qb::task::Ppl, "kl_p999");
+        ResultsModel* m = w->resultsModel();
+        const int col = m->columnOf(key);
+        QVERIFY(col >= 0);
+        QCOMPARE(m->headerData(col, Qt::Horizontal).toString(), QStringLiteral("ppl: kl_p999"));
+        QCOMPARE(m->data(m->index(0, col)).toString(), QStringLiteral("0.125"));
+        QTemporaryDir d;
+        const QString csv = d.filePath(QStringLiteral("r.csv")), json = d.filePath(QStringLiteral("r.json"));
+        QCOMPARE(w->exportTo(csv), QString());
+        QCOMPARE(w->exportTo(json), QString());
+        auto csvRows = qb::parseCsv(qbtest::readFile(csv.toStdString()), "r.csv");
+        const auto& header = csvRows[0].fields;
+        auto at = std::find(header.begin(), header.end(), key);
+        QVERIFY(at != header.end());
+        QCOMPARE(csvRows[1].fields[size_t(at - header.begin())], std::string("0.125"));
+        auto back = qb::loadResults({json.toStdString()});
+        QCOMPARE(qb::groupRecords(back.records).front().value(key), 0.125);
+    }
+
+    // A results file with a megabyte-long config name opens at once: names are elided before
+    // they reach the table, the charts, the summary and the log.
+    void hugeConfigNameIsElided()
+    {
+        QTemporaryDir d;
+        const fs::path f = fs::path(d.path().toStdString()) / "results.jsonl";
+        qb::ResultRecord r = result("INT8_Per_Row", 9.0);
+        r.config = std::string(1 << 20, 'X');
+        r.scheme = nullptr;
+        r.error.clear();
+        qb::ResultsFile(f).append(r);
+        auto w = window(10);
+        QElapsedTimer t;
+        t.start();
+        w->openPaths({QString::fromStdString(f.string())});
+        w->tabs()->setCurrentWidget(w->summaryPage());
+        w->flushViews();
+        QTest::qWait(50);
+        (void)w->grab();
+        QVERIFY2(t.elapsed() < 5000, qPrintable(QStringLiteral("%1 ms").arg(t.elapsed())));
+        ResultsModel* m = w->resultsModel();
+        QCOMPARE(m->rowCount(), 1);
+        QCOMPARE(m->rows()[0].config.size(), size_t(1 << 20)); // the data itself is kept
+        const QString shown = m->data(m->index(0, ResultsModel::ConfigColumn)).toString();
+        QCOMPARE(shown.size(), kMaxNameChars + 1);
+        QVERIFY(shown.endsWith(QStringLiteral("…")));
+        QVERIFY(w->summaryPage()->markdown().size() < 20000);
+        QVERIFY(w->runPanel()->logText().size() < 20000);
+        QCOMPARE(elide("ab€cd", 3), std::string("ab€…")); // cut at code points, not bytes
+    }
+
+    // The app's command line: a missing or invalid --sweep file and a sweep that fails both
+    // exit 1 with the reason on stderr, and the screenshot is written with the error shown.
+    void appCommandLineFailuresExitNonZero()
+    {
+#ifndef QB_GUI_PATH
+        QSKIP("the quantbench app is not built");
+#else
+        QTemporaryDir d;
+        auto runGui = [&](const QStringList& args, QString* err) {
+            QProcess p;
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+            env.insert(QStringLiteral("XDG_CONFIG_HOME"), d.filePath(QStringLiteral("config")));
+            env.insert(QStringLiteral("XDG_DATA_HOME"), d.filePath(QStringLiteral("data")));
+            p.setProcessEnvironment(env);
+            p.start(QStringLiteral(QB_GUI_PATH), args);
+            if (!p.waitForFinished(180000)) {
+                p.kill();
+                p.waitForFinished();
+                return -1;
+            }
+            *err = QString::fromUtf8(p.readAllStandardError());
+            return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+        };
+        QString err;
+        const QString shot1 = d.filePath(QStringLiteral("missing.png"));
+        QCOMPARE(runGui({QStringLiteral("--sweep"), QStringLiteral("/no/such/sweep.json"), QStringLiteral("--screenshot"), shot1,
+                         QStringLiteral("--quit-when-done")},
+                        &err),
+                 1);
+        QVERIFY2(err.contains(QStringLiteral("/no/such/sweep.json")), qPrintable(err));
+        QVERIFY2(!QImage(shot1).isNull(), qPrintable(err));
+        // invalid sweep file with --run: refused, said, screenshot written
+        const QString bad = d.filePath(QStringLiteral("bad.json"));
+        qbtest::writeFile(bad.toStdString(), R"({"schemes": ["INT8_Per_Lump"]})");
+        const QString shot2 = d.filePath(QStringLiteral("bad.png"));
+        QCOMPARE(runGui({QStringLiteral("--sweep"), bad, QStringLiteral("--run"), QStringLiteral("--screenshot"), shot2,
+                         QStringLiteral("--quit-when-done")},
+                        &err),
+                 1);
+        QVERIFY2(err.contains(QStringLiteral("INT8_Per_Lump")), qPrintable(err));
+        QVERIFY(!QImage(shot2).isNull());
+        // a sweep that runs and fails: the stand-in model folder has a config.json but no weights
+        SweepSetup s = smallSweep();
+        s.schemes.resize(1);
+        const QString sweep = d.filePath(QStringLiteral("fails.json"));
+        s.save(sweep.toStdString());
+        const QString shot3 = d.filePath(QStringLiteral("fails.png"));
+        QCOMPARE(runGui({QStringLiteral("--sweep"), sweep, QStringLiteral("--run"), QStringLiteral("--screenshot"), shot3,
+                         QStringLiteral("--quit-when-done")},
+                        &err),
+                 1);
+        QVERIFY2(err.contains(QStringLiteral("failed")), qPrintable(err));
+        QVERIFY(!QImage(shot3).isNull());
+#endif
     }
 
     void noDisplaySaysHowToRun()

@@ -1,8 +1,14 @@
+// The `quantbench` command line: options, the window, --run/--screenshot automation and exit status.
 #include "ui/app_main.h"
 
+#include "ui/elide.h"
 #include "ui/main_window.h"
+#include "ui/model_info.h"
 #include "ui/run_panel.h"
+#include "ui/run_controller.h"
 #include "ui/setup_panel.h"
+
+#include "core/report/rows.h"
 
 #include <QApplication>
 #include <QColor>
@@ -62,7 +68,11 @@ int runApp(int argc, char** argv)
                             QStringLiteral("PNG"));
     QCommandLineOption quit(QStringLiteral("quit-when-done"), QStringLiteral("Quit after the run / screenshot."));
     QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Demo model and demo sweep, ready to run."));
-    p.addOptions({sweep, open, run, shot, quit, demo});
+    QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size WIDTHxHEIGHT (e.g. 1366x768)."),
+                            QStringLiteral("WxH"));
+    QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show in the screenshot: charts, results or summary."),
+                           QStringLiteral("TAB"), QStringLiteral("charts"));
+    p.addOptions({sweep, open, run, shot, quit, demo, size, tab});
     p.addPositionalArgument(QStringLiteral("results"), QStringLiteral("More result files or folders to open."), QStringLiteral("[RESULTS…]"));
     p.process(app);
 
@@ -71,23 +81,42 @@ int runApp(int argc, char** argv)
     w.setQuietDialogs(automated);
     if (p.isSet(shot))
         w.resize(1500, 950); // deterministic screenshot size, whatever the saved geometry
-    if (p.isSet(demo) && !w.setupPanel()->useDemo() && automated)
-        return 1;
-    if (p.isSet(sweep) && !w.loadSweep(p.value(sweep)) && automated)
-        return 1;
+    if (p.isSet(size)) {
+        const QStringList wh = p.value(size).split(QLatin1Char('x'));
+        if (wh.size() == 2 && wh[0].toInt() > 0 && wh[1].toInt() > 0)
+            w.resize(wh[0].toInt(), wh[1].toInt());
+    }
+
+    // Every failure is said on stderr, shown in the window (log and status bar, so a screenshot
+    // shows it too) and makes the exit status 1; the screenshot is still written.
+    int exitCode = 0;
+    auto failWith = [&](const QString& what) {
+        std::fprintf(stderr, "quantbench: %s\n", qPrintable(what));
+        exitCode = 1;
+    };
+    bool canRun = true;
+    if (p.isSet(demo) && !w.setupPanel()->useDemo()) {
+        failWith(QStringLiteral("cannot use the demo: ") + w.lastError());
+        canRun = false;
+    }
+    if (p.isSet(sweep) && !w.loadSweep(p.value(sweep))) {
+        failWith(w.lastError());
+        canRun = false;
+    }
     QStringList toOpen = p.values(open) + p.positionalArguments();
-    if (!toOpen.isEmpty())
-        w.openPaths(toOpen);
+    if (!toOpen.isEmpty()) {
+        const QStringList problems = w.openPaths(toOpen);
+        if (!problems.isEmpty())
+            failWith(QStringLiteral("some result files could not be read:\n  ") + problems.join(QStringLiteral("\n  ")));
+    }
     w.show();
 
-    int exitCode = 0;
     auto grabAndQuit = [&] {
         if (p.isSet(shot)) {
             QImage img = w.grab().toImage();
             int colours = distinctColours(img);
             if (!img.save(p.value(shot), "PNG")) {
-                std::fprintf(stderr, "quantbench: %s: cannot write the screenshot\n", qPrintable(p.value(shot)));
-                exitCode = 1;
+                failWith(p.value(shot) + QStringLiteral(": cannot write the screenshot"));
             } else {
                 std::fprintf(stderr, "quantbench: screenshot %s (%dx%d, %d colours)\n", qPrintable(p.value(shot)),
                              img.width(), img.height(), colours);
@@ -97,24 +126,40 @@ int runApp(int argc, char** argv)
             QApplication::exit(exitCode);
     };
     auto finish = [&] {
-        // Show the charts with the final data, then let the scene lay out (legends are laid out
-        // by deferred events) before grabbing.
-        w.tabs()->setCurrentIndex(0);
+        // Show the chosen tab (charts by default) with the final data (the log, with any error,
+        // stays visible beside it), then let the scene lay out (legends are laid out by deferred
+        // events) before grabbing.
+        const QString t = p.value(tab);
+        w.tabs()->setCurrentIndex(t == QLatin1String("results") ? 1 : t == QLatin1String("summary") ? 2 : 0);
         w.flushViews();
         QTimer::singleShot(250, &w, grabAndQuit);
     };
     if (p.isSet(run)) {
-        QObject::connect(&w, &MainWindow::runFinished, &w, [&](bool) {
+        QObject::connect(&w, &MainWindow::runFinished, &w, [&](bool cancelled) {
+            // A sweep that failed as a whole, or evaluations that failed inside it, fail the command.
+            if (!w.lastRunError().isEmpty())
+                failWith(QStringLiteral("sweep failed: ") + w.lastRunError());
+            const auto rows = qb::groupRecords(w.controller()->records());
+            QStringList failed;
+            for (const auto& row : rows)
+                for (const auto* r : row.failures())
+                    failed << QString::fromStdString(elide(r->config) + " " + r->task + ": " + elide(r->error, kMaxMessageChars));
+            if (!failed.isEmpty())
+                failWith(QStringLiteral("%1 evaluation(s) failed:\n  ").arg(failed.size()) + failed.join(QStringLiteral("\n  ")));
+            if (cancelled)
+                failWith(QStringLiteral("the sweep was cancelled"));
             // Let the last repaint of the charts happen before grabbing.
             QTimer::singleShot(300, &w, finish);
         });
         QTimer::singleShot(0, &w, [&] {
-            QStringList problems = w.setupPanel()->problems();
+            // A sweep that did not load was said already; its leftovers' problems would bury it.
+            const QStringList problems = canRun ? w.setupPanel()->problems() : QStringList();
             if (!problems.isEmpty()) {
-                std::fprintf(stderr, "quantbench: cannot run: %s\n", qPrintable(problems.join(QStringLiteral("; "))));
-                exitCode = 1;
-                if (automated)
-                    QApplication::exit(1);
+                w.showError(QStringLiteral("Cannot run"), problems.join(QLatin1Char('\n')));
+                failWith(QStringLiteral("cannot run: ") + problems.join(QStringLiteral("; ")));
+            }
+            if (!canRun || !problems.isEmpty()) {
+                QTimer::singleShot(300, &w, finish);
                 return;
             }
             w.startRun();

@@ -1,6 +1,8 @@
+// The Charts tab: four chart widgets and the accuracy-metric chooser, rebuilt from core rows.
 #include "ui/charts_page.h"
 
 #include "ui/charts/chart_adapter.h"
+#include "ui/charts/chart_specs.h"
 
 #include <QComboBox>
 #include <QGridLayout>
@@ -18,9 +20,9 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent)
     auto* h = new QHBoxLayout;
     metric_ = new QComboBox(this);
     metric_->setObjectName(QStringLiteral("accuracyMetric"));
-    metric_->addItem(tr("Perplexity"), QString::fromLatin1(metric::PPL));
-    metric_->addItem(tr("MMLU direct"), QString::fromLatin1(metric::MmluDirect));
-    metric_->addItem(tr("MMLU generate"), QString::fromLatin1(metric::MmluGenerate));
+    metric_->addItem(tr("Perplexity"), QString::fromStdString(chart_metric::Ppl));
+    metric_->addItem(tr("MMLU direct"), QString::fromStdString(chart_metric::MmluDirect));
+    metric_->addItem(tr("MMLU generate"), QString::fromStdString(chart_metric::MmluGenerate));
     h->addWidget(new QLabel(tr("Accuracy metric:"), this));
     h->addWidget(metric_);
     h->addStretch(1);
@@ -36,35 +38,35 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent)
     g->addWidget(sqnr_, 1, 1);
     v->addLayout(g, 1);
     connect(metric_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ChartsPage::rebuildAccuracy);
-    setResults({});
+    setRows({});
 }
 
 void ChartsPage::rebuildAccuracy()
 {
-    accuracy_->setSpec(accuracyVsGranularity(results_, metric_->currentData().toString().toStdString()));
+    accuracy_->setSpec(accuracyVsGranularity(rows_, metric_->currentData().toString().toStdString()));
 }
 
-void ChartsPage::setResults(const std::vector<ConfigResult>& results)
+void ChartsPage::setRows(const std::vector<qb::ConfigRow>& rows)
 {
-    results_ = results;
+    rows_ = rows;
     // Pick a metric that has data when the chosen one has none (e.g. MMLU not run).
-    auto has = [&](const char* key) {
-        for (const auto& r : results_)
-            if (!std::isnan(r.value(key)))
+    auto has = [&](const QString& key) {
+        for (const auto& r : rows_)
+            if (!std::isnan(r.value(key.toStdString())))
                 return true;
         return false;
     };
-    if (!has(metric_->currentData().toString().toLatin1().constData()))
+    if (!has(metric_->currentData().toString()))
         for (int i = 0; i < metric_->count(); ++i)
-            if (has(metric_->itemData(i).toString().toLatin1().constData())) {
+            if (has(metric_->itemData(i).toString())) {
                 QSignalBlocker b(metric_);
                 metric_->setCurrentIndex(i);
                 break;
             }
     rebuildAccuracy();
-    ppl_->setSpec(pplPerConfig(results_));
-    throughput_->setSpec(throughputPerConfig(results_));
-    sqnr_->setSpec(sqnrVsGranularity(results_));
+    ppl_->setSpec(pplPerConfig(rows_));
+    throughput_->setSpec(throughputPerConfig(rows_));
+    sqnr_->setSpec(sqnrVsGranularity(rows_));
 }
 
 std::vector<std::pair<QString, ChartWidget*>> ChartsPage::charts() const

@@ -1,7 +1,7 @@
 #pragma once
 // The Charts tab: accuracy vs granularity (metric selectable), PPL per config, throughput per
-// config, matmul SQNR vs granularity. setResults() rebuilds every chart from the records.
-#include "ui/core_bridge.h"
+// config, matmul SQNR vs granularity. setRows() rebuilds every chart from core's rows of records.
+#include "core/report/rows.h"
 
 #include <QWidget>
 
@@ -20,7 +20,7 @@ class ChartsPage : public QWidget {
 public:
     explicit ChartsPage(QWidget* parent = nullptr);
 
-    void setResults(const std::vector<ConfigResult>& results);
+    void setRows(const std::vector<qb::ConfigRow>& rows);
     // Each chart with a file-name stem: accuracy, ppl, throughput, sqnr.
     std::vector<std::pair<QString, ChartWidget*>> charts() const;
     QComboBox* metricChooser() const { return metric_; }
@@ -33,7 +33,7 @@ private:
     ChartWidget* ppl_ = nullptr;
     ChartWidget* throughput_ = nullptr;
     ChartWidget* sqnr_ = nullptr;
-    std::vector<ConfigResult> results_;
+    std::vector<qb::ConfigRow> rows_;
 };
 
 } // namespace qb::ui

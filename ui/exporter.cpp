@@ -1,6 +1,10 @@
+// Exports through core's writers (report Markdown, rows CSV, records JSON) and chart PNG/SVG.
 #include "ui/exporter.h"
 
 #include "ui/charts/chart_adapter.h"
+
+#include "core/report/report.h"
+#include "core/results/store.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -19,30 +23,35 @@ QString writeTextFile(const QString& path, const QByteArray& bytes)
     return {};
 }
 
-QString exportMarkdown(const QString& path, const std::vector<ConfigResult>& results)
+QString exportMarkdown(const QString& path, const std::vector<qb::ResultRecord>& records)
 {
-    return writeTextFile(path, QByteArray::fromStdString(markdownReport(results)));
+    return writeTextFile(path, QByteArray::fromStdString(qb::buildReport(records).markdown()));
 }
 
-QString exportCsv(const QString& path, const std::vector<ConfigResult>& results)
+QString exportCsv(const QString& path, const std::vector<qb::ResultRecord>& records)
 {
-    return writeTextFile(path, QByteArray::fromStdString(resultsToCsv(results)));
+    return writeTextFile(path, QByteArray::fromStdString(qb::rowsTable(qb::groupRecords(records)).csv()));
 }
 
-QString exportJson(const QString& path, const std::vector<ConfigResult>& results)
+QString exportJson(const QString& path, const std::vector<qb::ResultRecord>& records)
 {
-    return writeTextFile(path, QByteArray::fromStdString(resultsToJson(results).dump(2) + "\n"));
+    try {
+        qb::writeResultsJson(path.toStdString(), records);
+        return {};
+    } catch (const std::exception& e) {
+        return QString::fromUtf8(e.what());
+    }
 }
 
-QString exportBySuffix(const QString& path, const std::vector<ConfigResult>& results)
+QString exportBySuffix(const QString& path, const std::vector<qb::ResultRecord>& records)
 {
     const QString suffix = QFileInfo(path).suffix().toLower();
     if (suffix == QLatin1String("md") || suffix == QLatin1String("markdown"))
-        return exportMarkdown(path, results);
+        return exportMarkdown(path, records);
     if (suffix == QLatin1String("csv"))
-        return exportCsv(path, results);
+        return exportCsv(path, records);
     if (suffix == QLatin1String("json"))
-        return exportJson(path, results);
+        return exportJson(path, records);
     return path + QStringLiteral(": unknown export format (use .md, .csv or .json)");
 }
 

@@ -1,3 +1,4 @@
+// Measures the GUI event loop's worst latency while a sweep runs.
 #include "ui/latency_probe.h"
 
 #include <algorithm>

@@ -1,7 +1,10 @@
+// MainWindow: layout, actions and menus, the run controller wired to the views, settings.
 #include "ui/main_window.h"
 
 #include "ui/charts_page.h"
+#include "ui/elide.h"
 #include "ui/latency_probe.h"
+#include "ui/model_info.h"
 #include "ui/results_model.h"
 #include "ui/results_page.h"
 #include "ui/run_controller.h"
@@ -23,7 +26,19 @@
 #include <QStatusBar>
 #include <QTabWidget>
 
+#include "core/report/report.h"
+
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
+
+// CPU time consumed by the calling thread, in ms.
+static double threadCpuMs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 // The .qrc is compiled into the static qb_ui: its initializer must be referenced explicitly.
 static void initResources() { Q_INIT_RESOURCE(quantbench); }
@@ -147,7 +162,7 @@ void MainWindow::connectController()
     });
     connect(c, &RunController::progress, runPanel_, &RunPanel::onProgress);
     connect(c, &RunController::logLine, runPanel_, &RunPanel::appendLog);
-    connect(c, &RunController::configFinished, this, [this](const ConfigResult& r) {
+    connect(c, &RunController::recordFinished, this, [this](const qb::ResultRecord& r) {
         pending_.push_back(r);
         scheduleRefresh();
     });
@@ -193,6 +208,7 @@ void MainWindow::cancelRun()
 void MainWindow::onRunFinished(bool cancelled, const QString& error)
 {
     probe_->stop();
+    lastRunError_ = error;
     runPanel_->onFinished(cancelled, error);
     cancelAct_->setEnabled(false);
     updateRunEnabled();
@@ -206,7 +222,7 @@ void MainWindow::onRunFinished(bool cancelled, const QString& error)
         statusBar()->showMessage(tr("Sweep failed: %1").arg(error));
         showError(tr("Sweep failed"), error);
     } else {
-        int n = int(controller_->results().size());
+        int n = controller_->finishedConfigs();
         statusBar()->showMessage(cancelled ? tr("Cancelled: %1 finished configs kept; Run resumes the rest").arg(n)
                                            : tr("Done: %1 configs").arg(n));
     }
@@ -230,7 +246,15 @@ void MainWindow::flushViews()
 
 void MainWindow::updateSummary()
 {
-    summary_->setMarkdown(QString::fromStdString(markdownReport(model_->rows())));
+    // core's report of every record shown; names elided first, since the text browser lays out
+    // every character of a megabyte-long name.
+    std::vector<qb::ResultRecord> records = model_->records();
+    for (auto& r : records) {
+        r.config = elide(r.config);
+        r.error = elide(r.error, kMaxMessageChars);
+    }
+    summary_->setMarkdown(records.empty() ? tr("# QuantBench results\n\nNo results yet: run a sweep or open result files.\n")
+                                          : QString::fromStdString(qb::buildReport(records).markdown()));
     summaryDirty_ = false;
 }
 
@@ -240,16 +264,18 @@ void MainWindow::refreshViews(bool full)
 {
     QElapsedTimer t;
     t.start();
+    const double cpu0 = threadCpuMs();
     if (!pending_.empty()) {
-        model_->upsert(pending_);
+        model_->addRecords(pending_);
         pending_.clear();
     }
     const auto& rows = model_->rows();
-    charts_->setResults(rows);
+    charts_->setRows(rows);
     qint64 tCharts = t.elapsed();
     summaryDirty_ = true;
     if (full || tabs_->currentWidget() == summary_)
         updateSummary();
+    maxRefreshCpuMs_ = std::max(maxRefreshCpuMs_, threadCpuMs() - cpu0);
     if (qEnvironmentVariableIsSet("QB_UI_TIMING"))
         std::fprintf(stderr, "refresh: %d rows, charts %lld ms, total %lld ms\n", int(rows.size()), tCharts, t.elapsed());
     Q_EMIT viewsUpdated();
@@ -265,10 +291,12 @@ void MainWindow::updateRunEnabled()
 
 void MainWindow::showError(const QString& title, const QString& text)
 {
-    runPanel_->appendLog(title + QStringLiteral(": ") + text);
+    lastError_ = title + QStringLiteral(": ") + text;
+    runPanel_->appendLog(lastError_);
+    statusBar()->showMessage(elided(title + QStringLiteral(": ") + text.section(QLatin1Char('\n'), 0, 0), 200));
     if (quiet_)
         return;
-    auto* box = new QMessageBox(QMessageBox::Warning, title, text, QMessageBox::Ok, this);
+    auto* box = new QMessageBox(QMessageBox::Warning, title, elided(text, 4000), QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->setModal(false); // the window stays usable
     box->show();

@@ -2,7 +2,7 @@
 // The workbench window: it lays out the pages, owns the actions and menus, and connects the
 // run controller to the views through one throttled refresh (~40 ms). File handling (open,
 // drop, export, sweep files, recent lists) is in main_window_files.cpp.
-#include "ui/core_bridge.h"
+#include "core/results/record.h"
 
 #include <QMainWindow>
 #include <QStringList>
@@ -56,8 +56,15 @@ public:
     QStringList exportChartsTo(const QString& dir); // PNG + SVG of every chart
     void flushViews();                               // apply pending updates now (tests, screenshot)
     double maxLatencyMs() const;
+    // CPU time of the GUI thread spent in the costliest single view refresh: what the window's
+    // own work costs, apart from how busy the machine is (latency includes waiting for a core).
+    double maxRefreshCpuMs() const { return maxRefreshCpuMs_; }
     void setConfirmClose(bool on) { confirmClose_ = on; }
     void setQuietDialogs(bool on) { quiet_ = on; } // no modal boxes (tests, --quit-when-done)
+    // Says a problem in the log and the status bar, and in a (non-modal) box unless quiet.
+    void showError(const QString& title, const QString& text);
+    QString lastError() const { return lastError_; } // "title: text" of the last showError()
+    QString lastRunError() const { return lastRunError_; } // why the last run failed as a whole, or ""
 
 Q_SIGNALS:
     void runFinished(bool cancelled);
@@ -78,7 +85,6 @@ private:
     void updateRunEnabled();
     void onRunFinished(bool cancelled, const QString& error);
     void showAbout();
-    void showError(const QString& title, const QString& text);
     void readSettings();
     void writeSettings() const;
     void addRecent(const QString& key, const QString& path);
@@ -109,8 +115,11 @@ private:
     QAction* openAct_ = nullptr;
     QAction* exportAct_ = nullptr;
     QTimer refreshTimer_;
-    std::vector<ConfigResult> pending_;
+    std::vector<qb::ResultRecord> pending_;
     QStringList lastMessages_;
+    QString lastError_;
+    QString lastRunError_;
+    double maxRefreshCpuMs_ = 0;
     bool confirmClose_ = true;
     bool quiet_ = false;
 };

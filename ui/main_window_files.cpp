@@ -3,6 +3,7 @@
 #include "ui/main_window.h"
 
 #include "ui/charts_page.h"
+#include "ui/elide.h"
 #include "ui/exporter.h"
 #include "ui/results_model.h"
 #include "ui/run_panel.h"
@@ -19,6 +20,8 @@
 #include <QStatusBar>
 #include <QUrl>
 
+#include "core/results/store.h"
+
 namespace qb::ui {
 
 static constexpr int kMaxRecent = 10;
@@ -26,23 +29,26 @@ static constexpr int kMaxRecent = 10;
 QStringList MainWindow::openPaths(const QStringList& paths)
 {
     QStringList messages;
-    std::vector<ConfigResult> loaded;
+    std::vector<qb::ResultRecord> loaded;
     for (const QString& p : paths) {
-        auto out = loadResults(p.toStdString());
+        // core's loader: results.jsonl, record exports, the legacy window export, report-style files
+        auto out = qb::loadResults({std::filesystem::path(p.toStdString())});
         for (auto& m : out.messages)
-            messages << QString::fromStdString(m);
-        for (auto& r : out.results)
+            messages << elidedQString(m, kMaxMessageChars);
+        for (auto& r : out.records)
             loaded.push_back(std::move(r));
-        if (!out.results.empty())
+        if (!out.records.empty())
             addRecent(QStringLiteral("recentFiles"), QFileInfo(p).absoluteFilePath());
     }
-    model_->upsert(loaded);
+    const int rowsBefore = model_->rowCount();
+    model_->addRecords(loaded);
+    const int newRows = model_->rowCount() - rowsBefore;
     flushViews();
     for (const auto& m : messages)
         runPanel_->appendLog(tr("open: %1").arg(m));
-    runPanel_->appendLog(tr("opened %1 result(s) from %2 path(s)").arg(loaded.size()).arg(paths.size()));
-    statusBar()->showMessage(messages.isEmpty() ? tr("Loaded %1 results").arg(loaded.size())
-                                                : tr("Loaded %1 results; %2 file(s) could not be read (see the log)")
+    runPanel_->appendLog(tr("opened %1 record(s) (%2 new row(s)) from %3 path(s)").arg(loaded.size()).arg(newRows).arg(paths.size()));
+    statusBar()->showMessage(messages.isEmpty() ? tr("Loaded %1 records").arg(loaded.size())
+                                                : tr("Loaded %1 records; %2 problem(s) reading the files (see the log)")
                                                       .arg(loaded.size())
                                                       .arg(messages.size()));
     if (!messages.isEmpty())
@@ -86,7 +92,7 @@ bool MainWindow::saveSweep(const QString& path)
 QString MainWindow::exportTo(const QString& path)
 {
     flushViews();
-    QString err = exportBySuffix(path, model_->rows());
+    QString err = exportBySuffix(path, model_->records());
     if (err.isEmpty())
         statusBar()->showMessage(tr("Exported %1").arg(path));
     else
@@ -111,7 +117,7 @@ void MainWindow::openDialog()
     QSettings s;
     QStringList files = QFileDialog::getOpenFileNames(this, tr("Open result files"),
                                                       s.value(QStringLiteral("dirs/open")).toString(),
-                                                      tr("Results (*.json);;All files (*)"));
+                                                      tr("Results (*.jsonl *.json);;All files (*)"));
     if (files.isEmpty())
         return;
     s.setValue(QStringLiteral("dirs/open"), QFileInfo(files.first()).absolutePath());

@@ -1,10 +1,14 @@
 #pragma once
-// One row per config (current run and loaded files), one column per metric. Display text and
-// a numeric sort role are kept apart so the proxy sorts numbers as numbers.
-#include "ui/core_bridge.h"
+// The Results table: one row per config and source (core's ConfigRow, core/report/rows.h), fed
+// with core ResultRecords. Columns: Config, Source, Status, then one per metric the records
+// carry (core's metricColumns(): headline metrics first, any other metric after them, so a
+// metric added to a record appears without code here naming it), then Seconds and Reason.
+// Display text and a numeric sort role are kept apart so the proxy sorts numbers as numbers.
+#include "core/report/rows.h"
 
 #include <QAbstractTableModel>
 
+#include <string>
 #include <vector>
 
 namespace qb::ui {
@@ -12,22 +16,8 @@ namespace qb::ui {
 class ResultsModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column {
-        ConfigColumn,
-        SourceColumn,
-        StatusColumn,
-        PplColumn,
-        MmluDirectColumn,
-        MmluGenerateColumn,
-        PrefillColumn,
-        DecodeColumn,
-        SqnrColumn,
-        KlColumn,
-        SecondsColumn,
-        ErrorColumn,
-        COLUMN_COUNT
-    };
-    enum Roles { SortRole = Qt::UserRole, SourceRole, ConfigRole };
+    enum FixedColumn { ConfigColumn, SourceColumn, StatusColumn, FirstMetricColumn };
+    enum Roles { SortRole = Qt::UserRole, SourceRole, ConfigRole, MetricKeyRole };
 
     using QAbstractTableModel::QAbstractTableModel;
 
@@ -36,16 +26,24 @@ public:
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation o, int role = Qt::DisplayRole) const override;
 
-    // Appends or replaces (same config and source) rows in one batch.
-    void upsert(const std::vector<ConfigResult>& rows);
+    // Adds records to their rows (a config's second record of a task replaces the first in the
+    // view: the last ok one wins), in one batch.
+    void addRecords(const std::vector<qb::ResultRecord>& records);
     void removeSource(const std::string& source); // "" removes the current run's rows
     void removeRows(const std::vector<int>& rows);
     void clear();
-    const std::vector<ConfigResult>& rows() const { return rows_; }
-    static const char* metricKey(int column); // nullptr for non-metric columns
+    const std::vector<qb::ConfigRow>& rows() const { return rows_; }
+    std::vector<qb::ResultRecord> records() const; // every record, in row order
+    const std::vector<qb::MetricColumn>& metricColumns() const { return columns_; }
+    int columnOf(const std::string& metricKey) const; // -1 when no record has that metric
+    int secondsColumn() const { return FirstMetricColumn + int(columns_.size()); }
+    int errorColumn() const { return secondsColumn() + 1; }
 
 private:
-    std::vector<ConfigResult> rows_;
+    void setRows(std::vector<qb::ConfigRow> next, const std::vector<size_t>& changed);
+
+    std::vector<qb::ConfigRow> rows_;
+    std::vector<qb::MetricColumn> columns_;
 };
 
 } // namespace qb::ui

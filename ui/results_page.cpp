@@ -1,3 +1,4 @@
+// The Results tab: table view, sort/filter proxy, filter box, "Remove loaded".
 #include "ui/results_page.h"
 
 #include "ui/results_model.h"
@@ -10,6 +11,7 @@
 #include <QSet>
 #include <QSortFilterProxyModel>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace qb::ui {
@@ -41,9 +43,25 @@ ResultsPage::ResultsPage(ResultsModel* model, QWidget* parent) : QWidget(parent)
     view_->setAlternatingRowColors(true);
     view_->horizontalHeader()->setStretchLastSection(true);
     view_->verticalHeader()->hide();
+    view_->setWordWrap(false); // "0.1875 ± 0.0690" on one line, rows of one height
     v->addWidget(view_, 1);
+    // Columns fit their contents when rows or metric columns arrive (once per event-loop turn).
+    auto* fit = new QTimer(this);
+    fit->setSingleShot(true);
+    fit->setInterval(0);
+    connect(fit, &QTimer::timeout, this, &ResultsPage::fitColumns);
+    connect(model_, &QAbstractItemModel::modelReset, fit, qOverload<>(&QTimer::start));
+    connect(model_, &QAbstractItemModel::rowsInserted, fit, qOverload<>(&QTimer::start));
     connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
     connect(remove, &QPushButton::clicked, this, &ResultsPage::removeSelected);
+}
+
+void ResultsPage::fitColumns()
+{
+    view_->resizeColumnsToContents();
+    for (int c = 0; c < view_->model()->columnCount(); ++c)
+        if (view_->columnWidth(c) > kMaxColumnWidth)
+            view_->setColumnWidth(c, kMaxColumnWidth); // elided names stay readable, not a screen wide
 }
 
 void ResultsPage::removeSelected()

@@ -26,7 +26,9 @@ Q_SIGNALS:
     void removeSourcesRequested(const QStringList& sources);
 
 private:
+    static constexpr int kMaxColumnWidth = 360;
     void removeSelected();
+    void fitColumns();
     ResultsModel* model_;
     QSortFilterProxyModel* proxy_ = nullptr;
     QTableView* view_ = nullptr;

@@ -1,3 +1,4 @@
+// RunController: the worker thread, generations, resume and progress/ETA of a run.
 #include "ui/run_controller.h"
 
 #include <QCoreApplication>
@@ -7,13 +8,14 @@
 #include <QTimer>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace qb::ui {
 
-RunController::RunController(QObject* parent)
-    : QObject(parent), factory_([] { return makeDefaultRunner(); })
+RunController::RunController(QObject* parent) : QObject(parent), factory_(modelBackendFactory())
 {
-    qRegisterMetaType<qb::ui::ConfigResult>();
+    qRegisterMetaType<qb::ResultRecord>();
     qRegisterMetaType<qb::ui::SweepSetup>();
     qRegisterMetaType<std::shared_ptr<std::atomic<bool>>>();
     thread_.setObjectName(QStringLiteral("sweep-worker"));
@@ -32,22 +34,30 @@ RunController::~RunController()
 void RunController::createWorker()
 {
     // The factory is read on the worker thread when a run starts, through this indirection,
-    // so setRunnerFactory() needs no new worker.
+    // so setBackendFactory() needs no new worker.
     worker_ = new SweepWorker([this] { return factory_(); });
     worker_->moveToThread(&thread_);
     connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
     connect(this, &RunController::requestRun, worker_, &SweepWorker::run, Qt::QueuedConnection);
     connect(worker_, &SweepWorker::configStarted, this, &RunController::onConfigStarted, Qt::QueuedConnection);
     connect(worker_, &SweepWorker::configProgress, this, &RunController::onConfigProgress, Qt::QueuedConnection);
-    connect(worker_, &SweepWorker::configFinished, this, &RunController::onConfigFinished, Qt::QueuedConnection);
+    connect(worker_, &SweepWorker::recordFinished, this, &RunController::onRecordFinished, Qt::QueuedConnection);
     connect(worker_, &SweepWorker::logLine, this, &RunController::onLog, Qt::QueuedConnection);
     connect(worker_, &SweepWorker::finished, this, &RunController::onFinished, Qt::QueuedConnection);
 }
 
-void RunController::setRunnerFactory(RunnerFactory f)
+void RunController::setBackendFactory(BackendFactory f)
 {
     // Only between runs: the worker reads factory_ at the start of a run.
     factory_ = std::move(f);
+}
+
+int RunController::finishedConfigs() const
+{
+    std::set<std::string> configs;
+    for (const auto& r : records_)
+        configs.insert(r.config);
+    return int(configs.size());
 }
 
 void RunController::start(const SweepSetup& setup)
@@ -55,16 +65,20 @@ void RunController::start(const SweepSetup& setup)
     if (cancel_)
         cancel_->store(true); // a still-running old run stops; its signals are stale from now on
     std::string json = setup.toJson().dump();
-    QStringList done;
+    const auto configs = setup.configs();
+    const size_t nTasks = setup.toSpec().tasks.enabledTasks().size();
+    int alreadyDone = 0;
     if (json == lastSetupJson_) {
-        for (const auto& r : results_)
-            if (r.status == "ok")
-                done << QString::fromStdString(r.config);
-        // Failed or cancelled configs run again.
-        results_.erase(std::remove_if(results_.begin(), results_.end(), [](const ConfigResult& r) { return r.status != "ok"; }),
-                       results_.end());
+        // Failed records run again (core's runner retries them); ok ones stay and are skipped.
+        records_.erase(std::remove_if(records_.begin(), records_.end(), [](const qb::ResultRecord& r) { return !r.ok(); }),
+                       records_.end());
+        std::map<std::string, size_t> okTasks;
+        for (const auto& r : records_)
+            ++okTasks[r.config];
+        for (const auto& [c, n] : okTasks)
+            alreadyDone += n >= nTasks ? 1 : 0;
     } else {
-        results_.clear();
+        records_.clear();
         Q_EMIT resultsCleared();
     }
     if (json != lastSetupJson_ || runDir_.isEmpty()) {
@@ -78,15 +92,14 @@ void RunController::start(const SweepSetup& setup)
     quint64 gen = jobs_.start();
     cancel_ = std::make_shared<std::atomic<bool>>(false);
     running_ = true;
-    total_ = int(setup.configs().size());
-    skipped_ = int(done.size());
-    doneInRun_ = 0;
-    lastFraction_ = 0;
+    total_ = int(configs.size());
+    startFraction_ = total_ > 0 ? double(alreadyDone) / total_ : 0.0;
+    currentConfig_.clear();
     runClock_.start();
-    Q_EMIT runStarted(total_, skipped_);
-    if (skipped_ > 0)
-        Q_EMIT logLine(QStringLiteral("resuming: %1 of %2 configs already done").arg(skipped_).arg(total_));
-    Q_EMIT requestRun(gen, run, done, cancel_);
+    Q_EMIT runStarted(total_, alreadyDone);
+    if (alreadyDone > 0)
+        Q_EMIT logLine(QStringLiteral("resuming: %1 of %2 configs already done").arg(alreadyDone).arg(total_));
+    Q_EMIT requestRun(gen, run, cancel_);
 }
 
 void RunController::cancel()
@@ -97,7 +110,7 @@ void RunController::cancel()
 
 void RunController::clearResults()
 {
-    results_.clear();
+    records_.clear();
     lastSetupJson_.clear();
     runDir_.clear();
     Q_EMIT resultsCleared();
@@ -118,6 +131,7 @@ void RunController::onConfigStarted(quint64 gen, int index, int total, const QSt
 {
     if (!jobs_.isCurrent(gen))
         return;
+    currentConfig_ = config;
     Q_EMIT configStarted(index, total, config);
     Q_EMIT logLine(QStringLiteral("[%1/%2] %3").arg(index + 1).arg(total).arg(config));
 }
@@ -126,32 +140,22 @@ void RunController::onConfigProgress(quint64 gen, int index, double fraction)
 {
     if (!jobs_.isCurrent(gen) || total_ == 0)
         return;
-    int remaining = total_ - skipped_;
-    double overall = (skipped_ + doneInRun_ + std::min(fraction, 0.999)) / total_;
-    double runFrac = remaining > 0 ? (doneInRun_ + fraction) / remaining : 1.0;
+    // The runner's index is the config's place in the whole sweep; configs before it are done
+    // (in this run or an earlier one of the same folder).
+    double overall = std::clamp((index + std::min(fraction, 0.999)) / total_, 0.0, 1.0);
+    double runFrac = startFraction_ < 1 ? (overall - startFraction_) / (1 - startFraction_) : 1.0;
     double elapsed = runClock_.elapsed() / 1000.0;
     double eta = runFrac > 0.01 ? elapsed / runFrac - elapsed : -1.0;
     Q_EMIT progress(index, fraction, overall, eta);
 }
 
-void RunController::onConfigFinished(quint64 gen, const ConfigResult& r)
+void RunController::onRecordFinished(quint64 gen, const qb::ResultRecord& r)
 {
     if (!jobs_.isCurrent(gen))
         return; // a superseded run: never overwrite the current view
-    // A runner may report a config again as more of its tasks finish: replace, count once.
-    auto it = std::find_if(results_.begin(), results_.end(), [&](const ConfigResult& o) { return o.config == r.config; });
-    if (it != results_.end()) {
-        *it = r;
-        Q_EMIT configFinished(r);
-        return;
-    }
-    ++doneInRun_;
-    results_.push_back(r);
-    Q_EMIT configFinished(r);
-    Q_EMIT logLine(r.ok() ? QStringLiteral("  done %1 in %2 s").arg(QString::fromStdString(r.config)).arg(r.seconds, 0, 'f', 1)
-                          : QStringLiteral("  FAILED %1: %2").arg(QString::fromStdString(r.config), QString::fromStdString(r.error)));
+    records_.push_back(r);
+    Q_EMIT recordFinished(r); // the runner's own progress message says "done" or "failed: why"
 }
-
 void RunController::onLog(quint64 gen, const QString& line)
 {
     if (jobs_.isCurrent(gen))

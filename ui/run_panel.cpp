@@ -1,4 +1,7 @@
+// The run panel: Run/Cancel buttons, progress bars with ETA and the log.
 #include "ui/run_panel.h"
+
+#include "ui/elide.h"
 
 #include <QDateTime>
 #include <QGridLayout>
@@ -100,7 +103,7 @@ void RunPanel::onFinished(bool cancelled, const QString& error)
 
 void RunPanel::appendLog(const QString& line)
 {
-    log_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss ")) + line);
+    log_->appendPlainText(QTime::currentTime().toString(QStringLiteral("HH:mm:ss ")) + elided(line));
 }
 
 QString RunPanel::logText() const { return log_->toPlainText(); }

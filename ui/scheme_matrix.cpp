@@ -1,3 +1,4 @@
+// The dtype x granularity x mode matrix of check boxes that picks the schemes.
 #include "ui/scheme_matrix.h"
 
 #include <QCheckBox>

@@ -1,6 +1,7 @@
+// The setup panel: model, schemes, SmoothQuant, evaluations, device, and what blocks Run.
 #include "ui/setup_panel.h"
 
-#include "ui/core_bridge.h"
+#include "ui/model_info.h"
 #include "ui/scheme_matrix.h"
 
 #include <QCheckBox>

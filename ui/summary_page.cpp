@@ -1,3 +1,4 @@
+// The Summary tab: core's Markdown report rendered, with a copy button.
 #include "ui/summary_page.h"
 
 #include <QApplication>
@@ -6,6 +7,7 @@
 #include <QPushButton>
 #include <QScrollBar>
 #include <QTextBrowser>
+#include <QTextCursor>
 #include <QVBoxLayout>
 
 namespace qb::ui {
@@ -34,6 +36,8 @@ void SummaryPage::setMarkdown(const QString& md)
     markdown_ = md;
     int pos = view_->verticalScrollBar()->value(); // keep the reader's place during a live run
     view_->document()->setMarkdown(md, QTextDocument::MarkdownDialectGitHub);
+    // The cursor would sit at the end, and showing the page scrolls to it: start at the top.
+    view_->moveCursor(QTextCursor::Start);
     view_->verticalScrollBar()->setValue(pos);
 }
 

@@ -1,3 +1,4 @@
+// SweepSetup <-> core's sweep file (core/run/sweep.h), the demo sweep, setup problems.
 #include "ui/sweep_setup.h"
 
 #include "core/run/model_backend.h"

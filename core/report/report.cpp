@@ -39,34 +39,9 @@ std::string signedFmt(double v, int digits)
     return (v >= 0 ? "+" : "") + fmt(v, digits);
 }
 
-bool parseScheme(const ResultRecord& r, QuantScheme& s)
-{
-    try {
-        if (r.scheme.is_object()) {
-            s = QuantScheme::fromJson(r.scheme, r.source);
-            return true;
-        }
-        s = QuantScheme::parse(r.config);
-        return true;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
 const char* kGroups[] = {"Baseline", "Real", "Fake", "SmoothQuant"};
 
-struct Cfg {
-    std::string name, group;
-    bool parsed = false;
-    QuantScheme scheme;
-    std::map<std::string, const ResultRecord*> task; // ok records
-    size_t order = 0;
-    const ResultRecord* get(const char* t) const
-    {
-        auto it = task.find(t);
-        return it == task.end() ? nullptr : it->second;
-    }
-};
+using Cfg = ConfigRow;
 
 // A metric that is there and is a number: a missing key, a string (dropped on load) or a null
 // (NaN) stays missing in every table and finding, never a 0.
@@ -113,28 +88,6 @@ struct Sig {
 };
 
 } // namespace
-
-std::string configGroup(const ResultRecord& r)
-{
-    QuantScheme s;
-    if (parseScheme(r, s)) {
-        if (s.isBaseline())
-            return "Baseline";
-        if (s.smoothing == Smoothing::SmoothQuant)
-            return "SmoothQuant";
-        return s.mode == QuantMode::Fake ? "Fake" : "Real";
-    }
-    std::string n = r.config;
-    std::string l = n;
-    std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (l.find("smooth") != std::string::npos)
-        return "SmoothQuant";
-    if (l.find("fake") != std::string::npos)
-        return "Fake";
-    if (l == "bf16" || l == "fp16" || l == "fp32" || l == "baseline" || l.find("baseline") != std::string::npos)
-        return "Baseline";
-    return "Real";
-}
 
 const Table* Report::table(const std::string& id) const
 {
@@ -185,71 +138,64 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
 {
     Report rep;
     rep.title = opts.title;
-    std::map<std::string, Cfg> cfgs;
-    std::vector<const ResultRecord*> failed;
-    size_t order = 0;
+    // One row per config (RowKey::Config): the grouping the window's table and the CSV use too.
     // Protocol groups: records of runs resumed with a changed sweep file carry different sweep
     // hashes; when there is more than one, each config is shown once per group, never merged.
     std::set<std::string> hashes;
     for (const auto& r : records)
         if (const std::string h = sweepHashOf(r); !h.empty())
             hashes.insert(h);
-    const bool grouped = hashes.size() > 1;
-    auto keyOf = [&](const ResultRecord& r) {
-        const std::string h = sweepHashOf(r);
-        return grouped && !h.empty() ? r.config + " [sweep " + h.substr(0, 12) + "]" : r.config;
-    };
-    if (grouped) {
+    std::vector<ResultRecord> keyed;
+    if (hashes.size() > 1) {
         std::string list;
         for (const auto& h : hashes)
             list += (list.empty() ? "" : ", ") + h.substr(0, 12);
         rep.warnings.push_back("These results come from " + std::to_string(hashes.size()) +
                                " different sweep files (protocol groups " + list +
                                "); each config is listed once per group and groups are not merged.");
+        keyed = records;
+        for (auto& r : keyed)
+            if (const std::string h = sweepHashOf(r); !h.empty())
+                r.config += " [sweep " + h.substr(0, 12) + "]";
     }
-    for (const auto& r : records) {
-        const std::string key = keyOf(r);
-        auto& c = cfgs[key];
-        if (c.name.empty()) {
-            c.name = key;
-            c.group = configGroup(r);
-            c.parsed = parseScheme(r, c.scheme);
-            c.order = order++;
+    const std::vector<Cfg> rows = groupRecords(keyed.empty() ? records : keyed, RowKey::Config);
+    std::map<std::string, const Cfg*> cfgs;
+    std::vector<const ResultRecord*> failed;
+    for (const auto& c : rows) {
+        cfgs[c.config] = &c;
+        for (const auto& r : c.records)
+            if (!r.ok())
+                failed.push_back(&r);
+        // Two ok records for one config x task: ConfigRow::get() keeps the newest
+        // provenance.finished (ties: the later file); said aloud when their values differ.
+        std::set<std::string> tasks;
+        for (const auto& r : c.records)
+            if (r.ok())
+                tasks.insert(r.task);
+        for (const auto& t : tasks) {
+            const ResultRecord* win = c.get(t);
+            for (const auto& r : c.records) {
+                if (!r.ok() || r.task != t || &r == win)
+                    continue;
+                if (const std::string d = metricDifference(r, *win); !d.empty())
+                    rep.warnings.push_back("Conflicting results for " + c.config + " × " + t + ": " + sourceText(r) +
+                                           " and " + sourceText(*win) + " differ (" + d + "); using " + sourceText(*win) +
+                                           " (rule: newest finished timestamp, ties: the later file).");
+            }
         }
-        if (!r.ok()) {
-            failed.push_back(&r);
-            continue;
-        }
-        auto it = c.task.find(r.task);
-        if (it == c.task.end()) {
-            c.task[r.task] = &r;
-            continue;
-        }
-        // Two ok records for one config x task. Rule: the newest provenance.finished wins; on a tie
-        // (or when neither has one) the later one in load order, i.e. the later file. Said aloud
-        // when their values differ.
-        const ResultRecord* prev = it->second;
-        const ResultRecord* win = prev->provenance.finished > r.provenance.finished ? prev : &r;
-        if (const std::string d = metricDifference(*prev, r); !d.empty())
-            rep.warnings.push_back("Conflicting results for " + key + " × " + r.task + ": " + sourceText(*prev) +
-                                   " and " + sourceText(r) + " differ (" + d + "); using " + sourceText(*win) +
-                                   " (rule: newest finished timestamp, ties: the later file).");
-        it->second = win;
     }
     // Stable display order: group, then first appearance.
     std::vector<const Cfg*> list;
-    for (const auto& kv : cfgs)
-        list.push_back(&kv.second);
+    for (const auto& c : rows)
+        list.push_back(&c);
     auto groupIdx = [](const std::string& g) {
         for (int i = 0; i < 4; ++i)
             if (g == kGroups[i])
                 return i;
         return 4;
     };
-    std::sort(list.begin(), list.end(), [&](const Cfg* a, const Cfg* b) {
-        int ga = groupIdx(a->group), gb = groupIdx(b->group);
-        return ga != gb ? ga < gb : a->order < b->order;
-    });
+    std::stable_sort(list.begin(), list.end(),
+                     [&](const Cfg* a, const Cfg* b) { return groupIdx(a->group) < groupIdx(b->group); });
     const Cfg* base = nullptr;
     for (const Cfg* c : list)
         if (c->group == "Baseline") {
@@ -365,7 +311,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         std::string unp = "–";
         if (g && g->has("unparseable"))
             unp = fmt(g->metric("unparseable"), 0) + (g->has("n") ? " / " + fmt(g->metric("n"), 0) : "");
-        acc.rows.push_back({txt(c->group), txt(c->name), pplCell(p),
+        acc.rows.push_back({txt(c->group), txt(c->config), pplCell(p),
                             txt(!isBase && hasM(p, "ppl") && hasM(bPpl, "ppl") ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"),
                             accCell(d),
                             txt(!isBase && d && bDir && d->has("accuracy") && bDir->has("accuracy")
@@ -406,7 +352,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (!std::isfinite(mem) && t && t->has("peak_memory_gb"))
             mem = t->metric("peak_memory_gb") * 1024.0;
         double w = m("weight_bytes");
-        thr.rows.push_back({txt(c->group), txt(c->name), num(mq, 2), num(m("prefill_samples_per_s"), 2),
+        thr.rows.push_back({txt(c->group), txt(c->config), num(mq, 2), num(m("prefill_samples_per_s"), 2),
                             num(m("decode_tokens_per_s"), 1), num(mem, 1), num(w / (1024.0 * 1024.0), 2)});
     }
     thr.markBest();
@@ -432,8 +378,8 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             w.smoothing = Smoothing::None;
             auto it = cfgs.find(w.name());
             if (it != cfgs.end()) {
-                const ResultRecord* wp = it->second.get(task::Ppl);
-                const ResultRecord* wd = it->second.get(task::MmluDirect);
+                const ResultRecord* wp = it->second->get(task::Ppl);
+                const ResultRecord* wd = it->second->get(task::MmluDirect);
                 std::string s = w.name() + ":";
                 if (hasM(p, "ppl") && hasM(wp, "ppl"))
                     s += " PPL " + signedFmt(p->metric("ppl") - wp->metric("ppl"), 3);
@@ -445,7 +391,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
                 plain = s;
             }
         }
-        sq.rows.push_back({txt(c->name), txt(c->parsed ? fmt(c->scheme.alpha, 2) : "–"), pplCell(p),
+        sq.rows.push_back({txt(c->config), txt(c->parsed ? fmt(c->scheme.alpha, 2) : "–"), pplCell(p),
                            txt(hasM(p, "ppl") && hasM(bPpl, "ppl") ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"), accCell(d),
                            txt(hasM(d, "accuracy") && hasM(bDir, "accuracy") ? signedFmt(pct(d, "accuracy") - pct(bDir, "accuracy"), 2) : "–"), txt(plain)});
     }
@@ -467,7 +413,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         auto it = cfgs.find(f.name());
         if (it == cfgs.end())
             continue;
-        const Cfg& fk = it->second;
+        const Cfg& fk = *it->second;
         const ResultRecord *rp = c->get(task::Ppl), *fp = fk.get(task::Ppl);
         const ResultRecord *rd = c->get(task::MmluDirect), *fd = fk.get(task::MmluDirect);
         std::string agree = "–";
@@ -475,7 +421,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             McNemar m = mcnemar(rd->correct, fd->correct);
             agree = std::to_string(m.n - m.b - m.c) + "/" + std::to_string(m.n) + " same correctness, p=" + fmtP(m.p);
         }
-        cross.rows.push_back({txt(c->name), pplCell(rp), pplCell(fp),
+        cross.rows.push_back({txt(c->config), pplCell(rp), pplCell(fp),
                               txt(hasM(rp, "ppl") && hasM(fp, "ppl") ? signedFmt(rp->metric("ppl") - fp->metric("ppl"), 4) : "–"), accCell(rd),
                               accCell(fd), txt(agree)});
     }
@@ -546,7 +492,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (!r)
             continue;
         auto m = [&](const char* k) { return r->has(k) ? r->metric(k) : NAN; };
-        mm.rows.push_back({txt(c->group), txt(c->name), num(m("sqnr_db"), 2), num(m("sqnr_db_min"), 2),
+        mm.rows.push_back({txt(c->group), txt(c->config), num(m("sqnr_db"), 2), num(m("sqnr_db_min"), 2),
                            num(m("rel_fro_error"), 5), num(m("cosine"), 6), num(m("max_abs_error"), 5)});
     }
     mm.markBest();
@@ -561,7 +507,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         f.columns = {"Config", "Task", "Reason"};
         f.better = std::vector<Better>(3, Better::None);
         for (const auto* r : failed) {
-            if (cfgs[keyOf(*r)].task.count(r->task))
+            if (cfgs[r->config]->get(r->task))
                 continue; // a later run succeeded
             f.rows.push_back({txt(r->config), txt(r->task), txt(r->error)});
         }
@@ -574,7 +520,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     if (!base) {
         F.push_back("No baseline in these results: deltas and significance tests are not available.");
     } else {
-        std::string b = "Baseline " + base->name + ":";
+        std::string b = "Baseline " + base->config + ":";
         if (hasM(bPpl, "ppl"))
             b += " PPL " + fmt(bPpl->metric("ppl"), 3);
         if (hasM(bDir, "accuracy"))
@@ -601,7 +547,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         }
         if (!best)
             continue;
-        std::string s = "Best " + std::string(g) + ": " + best->c->name;
+        std::string s = "Best " + std::string(g) + ": " + best->c->config;
         const ResultRecord* d = best->c->get(task::MmluDirect);
         const ResultRecord* p = best->c->get(task::Ppl);
         if (hasM(d, "accuracy"))
@@ -623,7 +569,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (v.ppl.valid && v.ppl.significant && v.ppl.delta > 0 && (!worst || v.ppl.delta > worst->ppl.delta))
             worst = &v;
     if (worst)
-        F.push_back("Largest PPL degradation beyond noise: " + worst->c->name + " (" + signedFmt(worst->ppl.delta, 3) +
+        F.push_back("Largest PPL degradation beyond noise: " + worst->c->config + " (" + signedFmt(worst->ppl.delta, 3) +
                     ", " + worst->ppl.text + ").");
     int nsig = 0, ntested = 0;
     for (const auto& v : verdicts) {
@@ -640,7 +586,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         auto flag = [&](const Sig& s, const char* what, bool higherBetter) {
             bool better = higherBetter ? s.delta > 0 : s.delta < 0;
             if (s.significant && better)
-                rep.warnings.push_back("Likely evaluation problem: " + v.c->name + " beats the baseline on " + what +
+                rep.warnings.push_back("Likely evaluation problem: " + v.c->config + " beats the baseline on " + what +
                                        " beyond noise (" + s.text + "). Quantization should not help; check the "
                                        "baseline's precision, the datasets and the settings of both records.");
         };
@@ -658,7 +604,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
                     fastest = c;
                 }
         if (fastest) {
-            std::string s = "Fastest decode: " + fastest->name + " at " + fmt(best, 1) + " tokens/s";
+            std::string s = "Fastest decode: " + fastest->config + " at " + fmt(best, 1) + " tokens/s";
             if (base && base->get(task::Throughput) && base->get(task::Throughput)->has("decode_tokens_per_s"))
                 s += " (baseline " + fmt(base->get(task::Throughput)->metric("decode_tokens_per_s"), 1) + ")";
             F.push_back(s + ".");

@@ -10,6 +10,7 @@
 // per-question data, said so in the table); PPL uses z = diff / sqrt(se1^2 + se2^2).
 // Significance level `alpha` (default 0.05). A quantized config that beats its baseline
 // beyond noise is flagged as a likely evaluation problem.
+#include "core/report/rows.h"
 #include "core/report/table.h"
 #include "core/results/record.h"
 
@@ -35,11 +36,8 @@ struct Report {
     nlohmann::json toJson() const;
 };
 
-// Group of a config: "Baseline", "Real", "Fake" or "SmoothQuant" (from the scheme JSON, the
-// canonical name, or, for imported names, words in the name).
-std::string configGroup(const ResultRecord& r);
-
-// When a config has several ok records for a task (merged runs), the one with the newest
+// Records are grouped per config by groupRecords(RowKey::Config) (rows.h); configGroup() is
+// declared there. When a config has several ok records for a task (merged runs), the one with the newest
 // provenance.finished wins, ties going to the later record (the later file); differing values
 // are reported in `warnings` naming both sources. Records carrying different
 // settings.sweep_hash values (a run resumed with a changed sweep file) are kept apart: each

@@ -287,3 +287,111 @@ ImportResult importReportFile(const std::filesystem::path& p)
 }
 
 } // namespace qb
+
+namespace qb {
+
+ImportResult importLegacyUiResults(const nlohmann::json& doc, const std::string& file)
+{
+    ImportResult out;
+    if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_array()) {
+        out.messages.push_back(file + ": \"quantbench_results\" file without a \"results\" list, file skipped");
+        return out;
+    }
+    // legacy key -> (task, metric, scale of the value)
+    struct Target {
+        const char* task;
+        const char* metric;
+        double scale;
+    };
+    static const std::map<std::string, Target> keys = {
+        {"ppl", {task::Ppl, "ppl", 1}},
+        {"kl_divergence", {task::Ppl, "kl_mean", 1}},
+        {"top1_agreement", {task::Ppl, "top1_agreement", 1}},
+        {"mmlu_direct", {task::MmluDirect, "accuracy", 1}},
+        {"mmlu_generate", {task::MmluGenerate, "accuracy", 1}},
+        {"prefill_samples_per_s", {task::Throughput, "prefill_samples_per_s", 1}},
+        {"decode_tokens_per_s", {task::Throughput, "decode_tokens_per_s", 1}},
+        {"peak_mib", {task::Throughput, "peak_memory_mb", 1}},
+        {"weight_mib", {task::Throughput, "weight_bytes", 1024.0 * 1024.0}},
+        {"matmul_sqnr_db", {task::Matmul, "sqnr_db", 1}},
+        {"matmul_rel_error", {task::Matmul, "rel_fro_error", 1}},
+    };
+    const auto& entries = doc["results"];
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const auto& e = entries[i];
+        const std::string where = file + " entry " + std::to_string(i + 1);
+        if (!e.is_object() || !e.contains("config") || !e["config"].is_string()) {
+            out.messages.push_back(where + ": no \"config\" name, entry skipped");
+            continue;
+        }
+        if (e.contains("records") && e["records"].is_array() && !e["records"].empty()) {
+            for (const auto& rj : e["records"]) {
+                try {
+                    ResultRecord r = ResultRecord::fromJson(rj, where);
+                    r.source = file;
+                    out.records.push_back(std::move(r));
+                } catch (const Error& err) {
+                    out.messages.push_back(std::string(err.what()) + " (record skipped)");
+                }
+            }
+            continue;
+        }
+        ResultRecord proto;
+        proto.config = e["config"].get<std::string>();
+        proto.scheme = e.contains("scheme") && e["scheme"].is_object() ? e["scheme"] : nlohmann::json(nullptr);
+        proto.settings = {{"legacy_layout", "quantbench_results 1"}};
+        proto.source = file;
+        const std::string status = e.value("status", std::string("ok"));
+        std::map<std::string, ResultRecord> perTask;
+        if (e.contains("metrics") && e["metrics"].is_object()) {
+            for (auto it = e["metrics"].begin(); it != e["metrics"].end(); ++it) {
+                auto k = keys.find(it.key());
+                if (k == keys.end()) {
+                    out.messages.push_back(where + ": metric '" + it.key() + "' is not one that layout wrote, ignored");
+                    continue;
+                }
+                double value = NAN, se = NAN, n = NAN;
+                if (it->is_number()) {
+                    value = it->get<double>();
+                } else if (it->is_object()) {
+                    auto numAt = [&](const char* f) {
+                        return it->contains(f) && (*it)[f].is_number() ? (*it)[f].get<double>() : NAN;
+                    };
+                    value = numAt("value");
+                    se = numAt("stderr");
+                    n = numAt("n");
+                }
+                if (std::isnan(value))
+                    continue; // the layout wrote null for "not measured"
+                const Target& t = k->second;
+                auto [rit, fresh] = perTask.try_emplace(t.task, proto);
+                ResultRecord& r = rit->second;
+                if (fresh)
+                    r.task = t.task;
+                r.metrics[t.metric] = value * t.scale;
+                const std::string m = t.metric;
+                if (!std::isnan(se))
+                    r.metrics[m + "_stderr"] = se * t.scale;
+                if (!std::isnan(n) && n > 0)
+                    r.metrics[t.task == std::string(task::Ppl) ? "n_tokens" : "n"] = n;
+            }
+        }
+        bool first = true;
+        for (auto& [t, r] : perTask) {
+            if (first)
+                r.provenance.seconds = e.contains("seconds") && e["seconds"].is_number() ? e["seconds"].get<double>() : 0;
+            first = false;
+            out.records.push_back(std::move(r));
+        }
+        if (status != "ok") { // failed, cancelled, or partial (its numbers are above)
+            ResultRecord r = proto;
+            r.task = "all";
+            r.status = "failed";
+            r.error = e.value("error", std::string()) + (status == "cancelled" ? " (cancelled)" : "");
+            out.records.push_back(std::move(r));
+        }
+    }
+    return out;
+}
+
+} // namespace qb

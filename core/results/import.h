@@ -30,4 +30,14 @@ ImportResult importReportContent(const std::filesystem::path& p, const std::stri
 // Same, from content already in memory (`name` is the file name that drives the parsing).
 ImportResult importReportJson(const std::string& name, const std::string& content);
 
+// The window's export before it wrote records (a legacy layout, still opened):
+//   {"quantbench_results": 1, "results": [{"config", "scheme", "status", "error", "seconds",
+//     "metrics": {"ppl": {"value", "stderr", "n"}, "mmlu_direct": ..., ...}, "records": [...]}]}
+// An entry that carries core records ("records") gives those records; any other entry becomes
+// one record per task from the metric keys that layout used (ppl, mmlu_direct, mmlu_generate,
+// prefill_samples_per_s, decode_tokens_per_s, matmul_sqnr_db, matmul_rel_error, kl_divergence,
+// top1_agreement, weight_mib, peak_mib); a failed entry becomes one failed record of task "all".
+// `file` is the records' source and names every message. Never throws.
+ImportResult importLegacyUiResults(const nlohmann::json& doc, const std::string& file);
+
 } // namespace qb

@@ -99,6 +99,7 @@ LoadedResults loadResultsJsonl(const fs::path& p)
             }
             try {
                 out.records.push_back(ResultRecord::fromJson(j, where));
+                out.records.back().source = p.string(); // the file, not the line: records of one file are one source
             } catch (const Error& e) {
                 out.messages.push_back(std::string(e.what()) + " (line skipped)");
             }
@@ -109,19 +110,33 @@ LoadedResults loadResultsJsonl(const fs::path& p)
     return out;
 }
 
-static void loadJsonDoc(const fs::path& p, LoadedResults& out)
+// `named`: the user named this file (not found by walking a folder).
+static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
 {
     const std::string text = readFileBounded(p, kResultJsonCap, "results JSON file");
     auto j = nlohmann::json::parse(text, nullptr, false);
     const nlohmann::json* arr = nullptr;
     if (!j.is_discarded()) {
+        // A sweep file (a run folder holds its sweep.json next to results.jsonl): no results.
+        if (j.is_object() && j.contains("schemes") && (j["schemes"].is_array() || j["schemes"].is_object()) &&
+            !j.contains("results")) {
+            if (named)
+                out.messages.push_back(p.string() + ": a sweep file, not results (run it, or open its results.jsonl)");
+            return;
+        }
         if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("schema_version"))
             arr = &j;
         else if (j.is_object() && j.value("schema", "") == "quantbench.results" && j.contains("records") &&
                  j["records"].is_array())
             arr = &j["records"];
-        else if (j.is_object() && j.contains("schema_version"))
-        {
+        else if (j.is_object() && j.contains("quantbench_results")) {
+            ImportResult ir = importLegacyUiResults(j, p.string());
+            for (auto& r : ir.records)
+                out.records.push_back(std::move(r));
+            for (auto& m : ir.messages)
+                out.messages.push_back(std::move(m));
+            return;
+        } else if (j.is_object() && j.contains("schema_version")) {
             try {
                 out.records.push_back(ResultRecord::fromJson(j, p.string()));
             } catch (const Error& e) {
@@ -141,6 +156,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out)
     for (size_t i = 0; i < arr->size(); ++i) {
         try {
             out.records.push_back(ResultRecord::fromJson((*arr)[i], p.string() + " record " + std::to_string(i + 1)));
+            out.records.back().source = p.string();
         } catch (const Error& e) {
             out.messages.push_back(std::string(e.what()) + " (record skipped)");
         }
@@ -150,7 +166,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out)
 LoadedResults loadResults(const std::vector<fs::path>& paths)
 {
     LoadedResults out;
-    auto one = [&](const fs::path& f) {
+    auto one = [&](const fs::path& f, bool named) {
         try {
             std::string ext = f.extension().string();
             if (ext == ".jsonl") {
@@ -158,7 +174,7 @@ LoadedResults loadResults(const std::vector<fs::path>& paths)
                 out.records.insert(out.records.end(), r.records.begin(), r.records.end());
                 out.messages.insert(out.messages.end(), r.messages.begin(), r.messages.end());
             } else if (ext == ".json") {
-                loadJsonDoc(f, out);
+                loadJsonDoc(f, out, named);
             } else {
                 out.messages.push_back(f.string() + ": not a .json or .jsonl file, ignored");
             }
@@ -201,9 +217,9 @@ LoadedResults loadResults(const std::vector<fs::path>& paths)
             if (files.empty())
                 out.messages.push_back(p.string() + ": folder holds no .json or .jsonl files");
             for (const auto& f : files)
-                one(f);
+                one(f, false);
         } else if (fs::exists(fs::symlink_status(p, ec))) {
-            one(p);
+            one(p, true);
         } else {
             out.messages.push_back(p.string() + ": no such file or folder");
         }

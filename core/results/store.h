@@ -36,8 +36,10 @@ private:
 LoadedResults loadResultsJsonl(const std::filesystem::path& p);
 
 // Any set of files and folders: QuantBench .jsonl files, QuantBench JSON exports (an array of
-// records or {"records": [...]}), and report-style files (see import.h). Folders are walked
-// recursively. Never throws for a file's content; every problem is a message naming the file.
+// records or {"records": [...]}), the window's legacy {"quantbench_results": 1} export and
+// report-style files (see import.h). Folders are walked recursively. Every record's `source` is
+// the file it came from. Never throws for a file's content; every problem is a message naming
+// the file.
 LoadedResults loadResults(const std::vector<std::filesystem::path>& paths);
 
 // Writes records as one JSON document {"schema": "quantbench.results", "records": [...]},

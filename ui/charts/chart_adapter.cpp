@@ -1,3 +1,4 @@
+// ChartWidget: draws a ChartSpec with Qt Charts (the only Qt Charts code), PNG/SVG export.
 #include "ui/charts/chart_adapter.h"
 
 #include <QBarCategoryAxis>

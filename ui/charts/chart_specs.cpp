@@ -1,4 +1,7 @@
+// Pure builders from core rows to ChartSpecs: accuracy/SQNR vs granularity, per-config bars.
 #include "ui/charts/chart_specs.h"
+
+#include "ui/elide.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,6 +10,23 @@
 #include <sstream>
 
 namespace qb::ui {
+
+namespace chart_metric {
+const std::string Ppl = qb::metricKey(qb::task::Ppl, "ppl");
+const std::string MmluDirect = qb::metricKey(qb::task::MmluDirect, "accuracy");
+const std::string MmluGenerate = qb::metricKey(qb::task::MmluGenerate, "accuracy");
+const std::string Prefill = qb::metricKey(qb::task::Throughput, "prefill_samples_per_s");
+const std::string Decode = qb::metricKey(qb::task::Throughput, "decode_tokens_per_s");
+const std::string Sqnr = qb::metricKey(qb::task::Matmul, "sqnr_db");
+} // namespace chart_metric
+using namespace chart_metric;
+
+// A point to draw: the row has numbers and the value is finite (the baseline's own matmul
+// SQNR is +inf: it is the reference, not a point).
+static bool drawable(const qb::ConfigRow& r, const std::string& key)
+{
+    return r.hasNumbers() && std::isfinite(r.value(key));
+}
 
 int ChartSpec::pointCount() const
 {
@@ -43,52 +63,63 @@ int granularityIndex(const qb::QuantScheme& s)
 
 static std::string label(const std::string& key)
 {
-    if (key == metric::PPL) return "PPL";
-    if (key == metric::MmluDirect) return "MMLU direct accuracy";
-    if (key == metric::MmluGenerate) return "MMLU generate accuracy";
-    if (key == metric::PrefillSps) return "prefill samples/s";
-    if (key == metric::DecodeTps) return "decode tokens/s";
-    if (key == metric::SqnrDb) return "SQNR dB";
-    return key;
+    if (key == Ppl) return "PPL";
+    if (key == MmluDirect) return "MMLU direct accuracy";
+    if (key == MmluGenerate) return "MMLU generate accuracy";
+    if (key == Prefill) return "prefill samples/s";
+    if (key == Decode) return "decode tokens/s";
+    if (key == Sqnr) return "SQNR dB";
+    return qb::describeMetric(key).label;
 }
 
-static std::string tip(const ConfigResult& r, const std::string& key)
+static std::string tip(const qb::ConfigRow& r, const std::string& key)
 {
     std::ostringstream os;
     os.precision(5);
-    os << r.config << "\n" << label(key) << ": " << r.value(key);
+    os << elide(r.config) << "\n" << label(key) << ": " << r.value(key);
     if (!std::isnan(r.stderrOf(key)))
         os << " ± " << r.stderrOf(key);
     if (!r.source.empty())
-        os << "\nfrom " << r.source;
+        os << "\nfrom " << elide(r.source);
     return os.str();
 }
 
-static std::string sourceSuffix(const ConfigResult& r)
+// Names carry their file only when rows come from more than one place: the tag tells a loaded
+// file's FP32 from this run's, and is noise (and width) when everything shares one source.
+static bool manySources(const std::vector<qb::ConfigRow>& rows)
 {
-    if (r.source.empty())
-        return {};
-    auto slash = r.source.find_last_of('/');
-    return " [" + (slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
+    for (const auto& r : rows)
+        if (r.source != rows.front().source)
+            return true;
+    return false;
 }
 
-static ChartSpec vsGranularity(const std::vector<ConfigResult>& results, const std::string& key, bool withBaseline)
+static std::string sourceSuffix(const qb::ConfigRow& r, bool tag)
+{
+    if (!tag || r.source.empty())
+        return {};
+    auto slash = r.source.find_last_of('/');
+    return " [" + elide(slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
+}
+
+static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std::string& key, bool withBaseline)
 {
     ChartSpec spec;
     spec.kind = ChartKind::Lines;
     spec.categories = granularityCategories();
     spec.yLabel = label(key);
-    spec.lowerIsBetter = key == metric::PPL;
+    spec.lowerIsBetter = key == Ppl;
+    const bool tag = manySources(rows);
     std::map<std::string, ChartSeries> lines; // ordered by name: stable colours
-    for (const auto& r : results) {
+    for (const auto& r : rows) {
+        if (!drawable(r, key) || !r.parsed)
+            continue; // a name that is no scheme has no place on the granularity axis
         double v = r.value(key);
-        if (!r.ok() || std::isnan(v))
-            continue;
         if (r.scheme.isBaseline()) {
             if (!withBaseline)
                 continue;
             ChartSeries ref;
-            ref.name = "Baseline " + r.scheme.baseline_dtype + sourceSuffix(r);
+            ref.name = "Baseline " + r.scheme.baseline_dtype + sourceSuffix(r, tag);
             ref.reference = true;
             double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
             for (double x : {0.0, double(spec.categories.size() - 1)})
@@ -103,12 +134,12 @@ static ChartSpec vsGranularity(const std::vector<ConfigResult>& results, const s
             // "SQ INT8 α0.5": short enough for a legend; the tooltip carries the full config.
             char a[16];
             std::snprintf(a, sizeof a, " α%g", r.scheme.alpha);
-            name = std::string("SQ ") + (r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") + a + sourceSuffix(r);
+            name = std::string("SQ ") + (r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") + a + sourceSuffix(r, tag);
             x = 1;
         } else {
             name = std::string(r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") +
                    (r.scheme.mode == qb::QuantMode::Fake ? " fake" : " real") +
-                   (r.scheme.activation != qb::ActQuant::None ? " W8A8" : "") + sourceSuffix(r);
+                   (r.scheme.activation != qb::ActQuant::None ? " W8A8" : "") + sourceSuffix(r, tag);
         }
         auto& s = lines[name];
         s.name = name;
@@ -122,45 +153,43 @@ static ChartSpec vsGranularity(const std::vector<ConfigResult>& results, const s
     return spec;
 }
 
-ChartSpec accuracyVsGranularity(const std::vector<ConfigResult>& results, const std::string& key)
+ChartSpec accuracyVsGranularity(const std::vector<qb::ConfigRow>& rows, const std::string& key)
 {
-    auto spec = vsGranularity(results, key, true);
+    auto spec = vsGranularity(rows, key, true);
     spec.title = label(key) + " vs granularity";
     return spec;
 }
 
-ChartSpec sqnrVsGranularity(const std::vector<ConfigResult>& results)
+ChartSpec sqnrVsGranularity(const std::vector<qb::ConfigRow>& rows)
 {
-    auto spec = vsGranularity(results, metric::SqnrDb, false);
+    auto spec = vsGranularity(rows, Sqnr, false);
     spec.title = "Matmul SQNR vs granularity (higher is better)";
     return spec;
 }
 
-static ChartSpec perConfig(const std::vector<ConfigResult>& results, const std::vector<std::string>& keys)
+static ChartSpec perConfig(const std::vector<qb::ConfigRow>& rows, const std::vector<std::string>& keys)
 {
     ChartSpec spec;
     spec.kind = ChartKind::Bars;
-    std::vector<const ConfigResult*> rows;
-    for (const auto& r : results) {
-        if (!r.ok())
-            continue;
+    const bool tag = manySources(rows);
+    std::vector<const qb::ConfigRow*> drawn;
+    for (const auto& r : rows)
         for (const auto& k : keys)
-            if (!std::isnan(r.value(k))) {
-                rows.push_back(&r);
+            if (drawable(r, k)) {
+                drawn.push_back(&r);
                 break;
             }
-    }
-    for (const auto* r : rows)
-        spec.categories.push_back(r->config + sourceSuffix(*r));
+    for (const auto* r : drawn)
+        spec.categories.push_back(elide(r->config) + sourceSuffix(*r, tag));
     for (const auto& k : keys) {
         ChartSeries s;
         s.name = label(k);
-        for (size_t i = 0; i < rows.size(); ++i) {
-            double v = rows[i]->value(k);
-            if (std::isnan(v))
+        for (size_t i = 0; i < drawn.size(); ++i) {
+            if (!drawable(*drawn[i], k))
                 continue;
-            double e = std::isnan(rows[i]->stderrOf(k)) ? 0 : rows[i]->stderrOf(k);
-            s.points.push_back({double(i), v, e, tip(*rows[i], k)});
+            double v = drawn[i]->value(k);
+            double e = std::isnan(drawn[i]->stderrOf(k)) ? 0 : drawn[i]->stderrOf(k);
+            s.points.push_back({double(i), v, e, tip(*drawn[i], k)});
         }
         if (!s.points.empty())
             spec.series.push_back(std::move(s));
@@ -168,18 +197,18 @@ static ChartSpec perConfig(const std::vector<ConfigResult>& results, const std::
     return spec;
 }
 
-ChartSpec pplPerConfig(const std::vector<ConfigResult>& results)
+ChartSpec pplPerConfig(const std::vector<qb::ConfigRow>& rows)
 {
-    auto spec = perConfig(results, {metric::PPL});
+    auto spec = perConfig(rows, {Ppl});
     spec.title = "Perplexity per config (lower is better)";
     spec.yLabel = "PPL";
     spec.lowerIsBetter = true;
     return spec;
 }
 
-ChartSpec throughputPerConfig(const std::vector<ConfigResult>& results)
+ChartSpec throughputPerConfig(const std::vector<qb::ConfigRow>& rows)
 {
-    auto spec = perConfig(results, {metric::PrefillSps, metric::DecodeTps});
+    auto spec = perConfig(rows, {Prefill, Decode});
     spec.title = "Throughput per config: prefill samples/s and decode tokens/s";
     spec.yLabel = "per second";
     return spec;

@@ -1,8 +1,9 @@
 #pragma once
 // Our own chart description, independent of the plotting library: the adapter in
 // chart_adapter.h draws it with Qt Charts today and can draw it with Qt Graphs tomorrow.
-// The builders turn result records into these specs; they are pure functions (tested).
-#include "ui/core_bridge.h"
+// The builders turn core's rows of result records (core/report/rows.h) into these specs; they
+// are pure functions (tested). Metric keys are core's "task.metric" keys. Names are elided.
+#include "core/report/rows.h"
 
 #include <string>
 #include <vector>
@@ -37,10 +38,15 @@ struct ChartSpec {
 
 // MMLU direct, MMLU generate or PPL vs granularity: one line per dtype x mode (+ SmoothQuant
 // as single points) and the baseline as a reference line.
-ChartSpec accuracyVsGranularity(const std::vector<ConfigResult>& results, const std::string& metricKey);
-ChartSpec pplPerConfig(const std::vector<ConfigResult>& results);
-ChartSpec throughputPerConfig(const std::vector<ConfigResult>& results); // prefill + decode bars
-ChartSpec sqnrVsGranularity(const std::vector<ConfigResult>& results);
+ChartSpec accuracyVsGranularity(const std::vector<qb::ConfigRow>& rows, const std::string& metricKey);
+
+// The metric keys the charts draw.
+namespace chart_metric {
+extern const std::string Ppl, MmluDirect, MmluGenerate, Prefill, Decode, Sqnr;
+}
+ChartSpec pplPerConfig(const std::vector<qb::ConfigRow>& rows);
+ChartSpec throughputPerConfig(const std::vector<qb::ConfigRow>& rows); // prefill + decode bars
+ChartSpec sqnrVsGranularity(const std::vector<qb::ConfigRow>& rows);
 
 // x-axis order from coarse to fine.
 const std::vector<std::string>& granularityCategories();
