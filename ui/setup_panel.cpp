@@ -4,6 +4,8 @@
 #include "ui/model_info.h"
 #include "ui/scheme_matrix.h"
 
+#include "core/util/threads.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -14,6 +16,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -221,6 +224,20 @@ QWidget* SetupPanel::buildDeviceGroup()
     h->addWidget(device_);
     h->addWidget(new QLabel(tr("baseline dtype"), g));
     h->addWidget(dtype_);
+    // CPU threads: a setting of this machine, remembered, applied at the start of each run.
+    threads_ = new QSpinBox(g);
+    threads_->setObjectName(QStringLiteral("threads"));
+    threads_->setRange(0, 1024);
+    threads_->setSpecialValueText(tr("auto (%1)").arg(qb::allowedCpus()));
+    threads_->setValue(QSettings().value(QStringLiteral("run/threads"), 0).toInt());
+    threads_->setToolTip(tr("CPU threads for libtorch and the quantized kernels (auto: the %1 CPUs this process may use; "
+                            "the BLAS library then runs single-threaded so nothing oversubscribes). "
+                            "Recorded in every result's provenance; takes effect at the next Run.")
+                             .arg(qb::allowedCpus()));
+    connect(threads_, qOverload<int>(&QSpinBox::valueChanged), this,
+            [](int v) { QSettings().setValue(QStringLiteral("run/threads"), v); });
+    h->addWidget(new QLabel(tr("threads"), g));
+    h->addWidget(threads_);
     h->addStretch(1);
     connect(device_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::refresh);
     connect(dtype_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::refresh);
@@ -242,6 +259,7 @@ SweepSetup SetupPanel::setup() const
     s.model_dir = model_->currentText().trimmed().toStdString();
     s.device = device_->currentData().toString().toStdString();
     s.baseline_dtype = dtype_->currentData().toString().toStdString();
+    s.threads = threads_->value();
     s.schemes = matrix_->schemes();
     if (sqInt8_->isChecked())
         s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, alpha_->value()));

@@ -72,6 +72,7 @@ private:
     QLineEdit* calibText_ = nullptr;
     QComboBox* device_ = nullptr;
     QComboBox* dtype_ = nullptr;
+    QSpinBox* threads_ = nullptr;
     QLabel* evalProblems_ = nullptr;
     QLabel* warnings_ = nullptr;
     bool loading_ = false;

@@ -43,6 +43,8 @@ struct SweepSetup {
     std::vector<qb::QuantScheme> schemes; // quantized configs; the baseline is implied (first)
     EvalSettings evals;
     std::string run_dir; // where the runner appends results (set per run, not saved in sweep files)
+    int threads = 0;     // CPU threads for libtorch and the kernels (0: every CPU this process may use);
+                         // a setting of this machine (QSettings), not saved in sweep files
     qb::SweepSpec base;  // the sweep this setup was loaded from (defaults for a new one)
 
     // The core sweep: `base` with every field the panel shows replaced by this setup's values.

@@ -4,6 +4,7 @@
 #include "core/run/model_backend.h"
 #include "core/run/runner.h"
 #include "core/util/error.h"
+#include "core/util/threads.h"
 
 #include <algorithm>
 #include <exception>
@@ -27,6 +28,8 @@ void SweepWorker::run(quint64 gen, const SweepSetup& setup, std::shared_ptr<std:
     QString error;
     bool cancelled = false;
     try {
+        // OpenMP keeps the thread count per thread: the policy is applied here, on the thread that runs the ops.
+        qb::applyThreadPolicy(setup.threads);
         qb::SweepSpec spec = setup.toSpec();
         qb::RunOptions o;
         o.out_dir = setup.run_dir.empty() ? fs::temp_directory_path() / "quantbench-gui-run" : fs::path(setup.run_dir);
