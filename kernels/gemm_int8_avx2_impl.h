@@ -7,6 +7,7 @@
 // Every int32 sum equals the AVX-512 one, and the float epilogue is the reference order lane by
 // lane: s = s + float(acc - corr) * sw; y = s * sx (+ bias). So the results are bit-identical.
 #include "kernels/gemm_int8.h"
+#include "kernels/gemm_int8_avx2_store.h"
 #include "kernels/simd_decl.h"
 
 #include <immintrin.h>
@@ -75,20 +76,7 @@ void tile(const PackedInt8Weight& p, const void* xpv, int64_t xps, int64_t m0, i
                 s[i][h] = _mm256_add_ps(s[i][h], _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(acc32[i][h], corr)), sw));
         }
     }
-    const int64_t n0 = nb * 16;
-    const int64_t nn = p.N - n0 >= 16 ? 16 : p.N - n0;
-    alignas(32) float b[16] = {};
-    if (bias) std::memcpy(b, bias + n0, size_t(nn) * 4);
-    for (int i = 0; i < MR; ++i) {
-        const __m256 sx = _mm256_set1_ps(x_per_tensor ? x_scales[0] : x_scales[m0 + i]);
-        alignas(32) float r[16];
-        for (int h = 0; h < 2; ++h) {
-            __m256 v = _mm256_mul_ps(s[i][h], sx);
-            if (bias) v = _mm256_add_ps(v, _mm256_load_ps(b + 8 * h));
-            _mm256_store_ps(r + 8 * h, v);
-        }
-        std::memcpy(y + (m0 + i) * ldy + n0, r, size_t(nn) * 4);
-    }
+    storeTile16<MR>(s, p.N, nb, m0, x_scales, x_per_tensor, bias, y, ldy);
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 // codes to int16 per tile) and about fp32 FMA speed; the float epilogue is the reference's order:
 // s = s + float(acc_g) * sw; y = s * sx (+ bias): bit-identical to gemm_int8_ref.
 #include "kernels/gemm_int8.h"
+#include "kernels/gemm_int8_avx2_store.h"
 #include "kernels/simd_decl.h"
 
 #include <immintrin.h>
@@ -48,20 +49,7 @@ void tile(const PackedInt8Weight& p, const uint8_t* xabs, const int8_t* xsgn, in
                 s[i][h] = _mm256_add_ps(s[i][h], _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i][h]), sw));
         }
     }
-    const int64_t n0 = nb * 16;
-    const int64_t nn = p.N - n0 >= 16 ? 16 : p.N - n0;
-    alignas(32) float b[16] = {};
-    if (bias) std::memcpy(b, bias + n0, size_t(nn) * 4);
-    for (int i = 0; i < MR; ++i) {
-        const __m256 sx = _mm256_set1_ps(x_per_tensor ? x_scales[0] : x_scales[m0 + i]);
-        alignas(32) float r[16];
-        for (int h = 0; h < 2; ++h) {
-            __m256 v = _mm256_mul_ps(s[i][h], sx);
-            if (bias) v = _mm256_add_ps(v, _mm256_load_ps(b + 8 * h));
-            _mm256_store_ps(r + 8 * h, v);
-        }
-        std::memcpy(y + (m0 + i) * ldy + n0, r, size_t(nn) * 4);
-    }
+    storeTile16<MR>(s, p.N, nb, m0, x_scales, x_per_tensor, bias, y, ldy);
 }
 
 } // namespace

@@ -44,6 +44,22 @@ struct Proc {
     }
 };
 
+// Waits for a started child (killing it past timeoutMs) and collects what it did.
+Proc finish(QProcess& p, int timeoutMs)
+{
+    Proc r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        r.timedOut = true;
+    }
+    r.crashed = p.exitStatus() != QProcess::NormalExit;
+    r.code = p.exitCode();
+    r.out = p.readAllStandardOutput().toStdString();
+    r.err = p.readAllStandardError().toStdString();
+    return r;
+}
+
 // Runs quantbench-cli with `args`, under `ulimit -v` when ulimitKb > 0.
 Proc runCli(const QStringList& args, long ulimitKb = kUlimitKb, int timeoutMs = 300000)
 {
@@ -57,17 +73,7 @@ Proc runCli(const QStringList& args, long ulimitKb = kUlimitKb, int timeoutMs = 
     } else {
         p.start(QString::fromStdString(qbtest::cliPath()), args);
     }
-    Proc r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.timedOut = true;
-    }
-    r.crashed = p.exitStatus() != QProcess::NormalExit;
-    r.code = p.exitCode();
-    r.out = p.readAllStandardOutput().toStdString();
-    r.err = p.readAllStandardError().toStdString();
-    return r;
+    return finish(p, timeoutMs);
 }
 
 // Same, with one malloc arena and one thread so the address space the CLI needs is stable enough
@@ -82,17 +88,7 @@ Proc runCliLean(QStringList args, long ulimitKb, int timeoutMs = 120000)
     args << QStringLiteral("--threads") << QStringLiteral("1");
     p.start(QStringLiteral("bash"), QStringList{QStringLiteral("-c"), QStringLiteral("ulimit -v %1; exec \"$0\" \"$@\"").arg(ulimitKb),
                                                 QString::fromStdString(qbtest::cliPath())} + args);
-    Proc r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-        r.timedOut = true;
-    }
-    r.crashed = p.exitStatus() != QProcess::NormalExit;
-    r.code = p.exitCode();
-    r.out = p.readAllStandardOutput().toStdString();
-    r.err = p.readAllStandardError().toStdString();
-    return r;
+    return finish(p, timeoutMs);
 }
 
 bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }

@@ -25,8 +25,6 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
-#include <dlfcn.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -47,12 +45,6 @@ std::vector<int32_t> randomTokens(int64_t n, int64_t vocab, uint32_t seed)
     std::vector<int32_t> t(static_cast<size_t>(n));
     for (auto& v : t) v = int32_t(d(rng));
     return t;
-}
-
-void setBlasThreads(int n)
-{
-    using SetFn = void (*)(int);
-    if (auto f = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(n);
 }
 
 int runBenchE2e(const std::vector<std::string>& argv)
@@ -208,7 +200,7 @@ int runBenchE2e(const std::vector<std::string>& argv)
             for (const auto& c : ps) {
                 qb::forceDensePath(c.path);
                 at::set_num_threads(c.torch);
-                setBlasThreads(c.blas);
+                qb::setBlasThreads(c.blas);
                 (void)qb::perplexity(*c.m, tokens, [&] { auto o = po; o.maxWindows = 1; return o; }());
                 const qb::PplResult p = qb::perplexity(*c.m, tokens, po);
                 std::fprintf(stderr, "[bench e2e] policy %s: %.1f PPL tok/s\n", c.name, double(p.nTokens) / p.seconds);

@@ -75,6 +75,18 @@ inline int openBounded(const std::filesystem::path& p, uint64_t cap, const std::
     }
     return fd;
 }
+// One read(2) of up to n bytes, retried on EINTR/EAGAIN; 0 at end of file; throws naming the file.
+inline size_t readSome(int fd, char* buf, size_t n, const std::filesystem::path& p, const std::string& what)
+{
+    for (;;) {
+        const ssize_t r = ::read(fd, buf, n);
+        if (r >= 0)
+            return size_t(r);
+        if (errno != EINTR && errno != EAGAIN)
+            raise(p, "read of " + what + " failed: " + std::strerror(errno));
+    }
+}
+
 } // namespace detail
 
 // Throws unless `p` resolves to a regular file of at most `cap` bytes; returns its size.
@@ -99,11 +111,7 @@ inline std::string readFileBounded(const std::filesystem::path& p, uint64_t cap,
     out.reserve(size_t(size));
     char buf[1 << 16];
     for (;;) {
-        const ssize_t r = ::read(fd, buf, sizeof buf);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r < 0)
-            detail::raise(p, "read of " + what + " failed: " + std::strerror(errno));
+        const size_t r = detail::readSome(fd, buf, sizeof buf, p, what);
         if (r == 0)
             break;
         if (out.size() + size_t(r) > cap)
@@ -169,16 +177,9 @@ public:
 private:
     bool fill()
     {
-        for (;;) {
-            const ssize_t r = ::read(fd_, buf_, sizeof buf_);
-            if (r < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (r < 0)
-                detail::raise(path_, "read of " + what_ + " failed: " + std::strerror(errno));
-            pos_ = 0;
-            len_ = size_t(r);
-            return r > 0;
-        }
+        pos_ = 0;
+        len_ = detail::readSome(fd_, buf_, sizeof buf_, path_, what_);
+        return len_ > 0;
     }
     std::filesystem::path path_;
     std::string what_;

@@ -21,7 +21,7 @@ ThreadPolicy g_policy;
 
 // The BLAS that libtorch links, found by its thread-setting entry point (no link-time dependency:
 // the symbol is looked up in the process).
-int setBlasThreads(int n, std::string& which)
+int setBlasThreadsOf(int n, std::string& which)
 {
     using SetFn = void (*)(int);
     using GetFn = int (*)();
@@ -80,7 +80,7 @@ ThreadPolicy applyThreadPolicy(int requested)
     kernels::set_num_threads(p.threads);
     // QB_BLAS_THREADS: for benchmarking the policy itself (bench e2e shows the combinations).
     const char* b = std::getenv("QB_BLAS_THREADS");
-    p.blas_threads = setBlasThreads(b && std::atoi(b) > 0 ? std::atoi(b) : 1, p.blas);
+    p.blas_threads = setBlasThreadsOf(b && std::atoi(b) > 0 ? std::atoi(b) : 1, p.blas);
     g_policy = p;
     g_applied = true;
     return p;
@@ -94,6 +94,12 @@ ThreadPolicy currentThreadPolicy()
             return g_policy;
     }
     return applyThreadPolicy(0);
+}
+
+int setBlasThreads(int n)
+{
+    std::string which;
+    return setBlasThreadsOf(n, which);
 }
 
 } // namespace qb

@@ -33,4 +33,8 @@ ThreadPolicy applyThreadPolicy(int requested = 0);
 // The policy in force (applies the default one on first use).
 ThreadPolicy currentThreadPolicy();
 
+// Sets only the BLAS library's threads (OpenBLAS or MKL, found at run time); returns the count in
+// force, -1 when the BLAS offers no such call. For benchmarks that compare policies.
+int setBlasThreads(int n);
+
 } // namespace qb
