@@ -8,6 +8,7 @@ PKGS=(
   nlohmann-json3-dev libpcre2-dev libdnnl-dev
   qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libqt6opengl6-dev
   xvfb xauth
+  clang libclang-rt-14-dev libomp-dev   # scripts/fuzz.sh: libFuzzer and ASan runtimes, OpenMP for clang
 )
 missing=()
 for p in "${PKGS[@]}"; do
