@@ -4,7 +4,9 @@
 // taking the machine down) and requires a clear error and a non-zero exit code, never a signal.
 #include "qbtest.h"
 
+#include "core/data/mmlu_data.h"
 #include "core/report/report.h"
+#include "core/results/record.h"
 #include "core/results/import.h"
 #include "core/results/store.h"
 #include "core/run/run_lock.h"
@@ -577,6 +579,62 @@ private Q_SLOTS:
         auto b = qb::loadResults({d / "bad.jsonl"});
         QVERIFY(b.records.empty());
         QVERIFY(!b.messages.empty() && contains(b.messages[0], "bad.jsonl:1") && contains(b.messages[0], "accuracy"));
+    }
+
+    // ---- 16. inputs the fuzzers (fuzz/) found crashing a parser, kept as regression cases
+    // A record field of the wrong type made nlohmann's value() throw type_error out of
+    // ResultRecord::fromJson, through loadResultsJsonl (which promises never to throw): the whole
+    // file was lost to an "unexpected error". Now that line is skipped and named.
+    void fuzzRecordFieldOfWrongType_data()
+    {
+        QTest::addColumn<QString>("line");
+        QTest::newRow("run_id number") << R"({"schema_version":2,"config":"X","task":"ppl","run_id":5})";
+        QTest::newRow("status array") << R"({"schema_version":2,"config":"X","task":"ppl","status":[]})";
+        QTest::newRow("provenance seconds string")
+            << R"({"schema_version":2,"config":"X","task":"ppl","provenance":{"seconds":"5"}})";
+        QTest::newRow("v1 ok string") << R"({"version":1,"config":"X","task":"ppl","ok":"yes"})";
+        QTest::newRow("dataset bytes string")
+            << R"({"schema_version":2,"config":"X","task":"ppl","datasets":[{"bytes":"12"}]})";
+    }
+    void fuzzRecordFieldOfWrongType()
+    {
+        QFETCH(QString, line);
+        ++g_cases;
+        const json j = json::parse(line.toStdString());
+        QVERIFY_EXCEPTION_THROWN(qb::ResultRecord::fromJson(j, "here"), qb::Error);
+        const fs::path jl = dir("fuzz_record") / (std::string(QTest::currentDataTag()) + ".jsonl");
+        qbtest::writeFile(jl, record("FP32", "ppl", {{"ppl", 10.0}}, "2026-01-01T00:00:00Z").dump() + "\n" +
+                                  line.toStdString() + "\n");
+        qb::LoadedResults r;
+        try {
+            r = qb::loadResultsJsonl(jl);
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+        QCOMPARE(int(r.records.size()), 1);
+        QVERIFY(!r.messages.empty() && contains(r.messages[0], jl.string() + ":2"));
+    }
+    // Same in MMLU JSON lines: a non-string "subject" or "split" threw type_error out of loadMmlu.
+    void fuzzMmluJsonlFieldOfWrongType()
+    {
+        const fs::path f = dir("fuzz_mmlu") / "q.jsonl";
+        qbtest::writeFile(f, R"({"question":"q","choices":["a","b","c","d"],"answer":0,"subject":5})" "\n"
+                             R"({"question":"q","choices":["a","b","c","d"],"answer":1,"split":[]})" "\n"
+                             R"({"question":"q","choices":["a","b","c","d"],"answer":2,"subject":"s"})" "\n");
+        ++g_cases;
+        qb::MmluDataset d;
+        try {
+            d = qb::loadMmlu(f);
+        } catch (const std::exception& e) {
+            QFAIL(e.what());
+        }
+        QCOMPARE(int(d.test.size()), 1);
+        QCOMPARE(int(d.warnings.size()), 2);
+        QVERIFY(contains(d.warnings[0], f.string() + ":1") && contains(d.warnings[1], f.string() + ":2"));
+        ++g_cases;
+        qb::MmluLoadOptions strict;
+        strict.strict = true;
+        QVERIFY_EXCEPTION_THROWN(qb::loadMmlu(f, strict), qb::Error);
     }
 };
 

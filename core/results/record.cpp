@@ -97,7 +97,21 @@ static void readMetrics(const json& m, ResultRecord& r, const std::string& where
     }
 }
 
+static ResultRecord readRecord(const json& j, const std::string& where);
+
 ResultRecord ResultRecord::fromJson(const json& j, const std::string& where)
+{
+    // A field of the wrong type ("run_id": 5, "provenance": {"seconds": "5"}) makes nlohmann's
+    // value()/get() throw type_error: that is a record we cannot read, and must say so as one
+    // (loadResultsJsonl promises never to throw for bad content). Crashed fuzz_result_jsonl.
+    try {
+        return readRecord(j, where);
+    } catch (const json::exception& e) {
+        fail(where, std::string("a field has the wrong type (") + e.what() + ")");
+    }
+}
+
+static ResultRecord readRecord(const json& j, const std::string& where)
 {
     if (!j.is_object())
         fail(where, "a result record must be a JSON object");
