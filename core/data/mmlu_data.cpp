@@ -105,6 +105,11 @@ struct Loader {
                 bad(where, "needs \"question\" (string), \"choices\" (4 strings) and \"answer\"");
                 continue;
             }
+            // value() throws nlohmann's type_error on a non-string: a bad row, not a crash.
+            if ((j.contains("subject") && !j["subject"].is_string()) || (j.contains("split") && !j["split"].is_string())) {
+                bad(where, "\"subject\" and \"split\" must be strings");
+                continue;
+            }
             int a = -1;
             const auto& ans = j["answer"];
             if (ans.is_number_integer() && ans.get<int64_t>() >= 0 && ans.get<int64_t>() <= 3)
