@@ -188,10 +188,10 @@ int runBenchE2e(const std::vector<std::string>& argv)
         if (args.has("policies") && dev.is_cpu()) {
             const qb::ThreadPolicy tp = qb::currentThreadPolicy();
             auto f32 = dt == at::kFloat ? model : qb::LlamaModel::load(dir, at::kFloat, dev);
-            struct P { const char* name; qb::LlamaModel* m; std::optional<qb::DensePath> path; int torch, blas; };
+            struct P { std::string name; qb::LlamaModel* m; std::optional<qb::DensePath> path; int torch, blas; };
             const int n = tp.threads;
             std::vector<P> ps = {
-                {"chosen: kernels, libtorch N, BLAS 1", model.get(), std::nullopt, n, 1},
+                {"chosen: " + std::string(dt == at::kFloat ? "fp32" : "bf16") + " " + qb::densePolicy() + ", libtorch N, BLAS 1", model.get(), std::nullopt, n, 1},
                 {"fp32 kernels, libtorch N, BLAS 1", f32.get(), qb::DensePath::Kernels, n, 1},
                 {"fp32 libtorch linears, libtorch 1, BLAS N (Debian default)", f32.get(), qb::DensePath::Torch, 1, n},
                 {"fp32 libtorch linears, libtorch N, BLAS N", f32.get(), qb::DensePath::Torch, n, n},
@@ -203,7 +203,7 @@ int runBenchE2e(const std::vector<std::string>& argv)
                 qb::setBlasThreads(c.blas);
                 (void)qb::perplexity(*c.m, tokens, [&] { auto o = po; o.maxWindows = 1; return o; }());
                 const qb::PplResult p = qb::perplexity(*c.m, tokens, po);
-                std::fprintf(stderr, "[bench e2e] policy %s: %.1f PPL tok/s\n", c.name, double(p.nTokens) / p.seconds);
+                std::fprintf(stderr, "[bench e2e] policy %s: %.1f PPL tok/s\n", c.name.c_str(), double(p.nTokens) / p.seconds);
                 policies.push_back({{"policy", c.name}, {"ppl_tokens_per_s", double(p.nTokens) / p.seconds},
                                     {"torch_threads", c.torch}, {"blas_threads", c.blas}});
             }
