@@ -8,6 +8,7 @@ PKGS=(
   nlohmann-json3-dev libpcre2-dev libdnnl-dev
   qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libqt6opengl6-dev
   xvfb xauth
+  slurm-wlm munge   # tst_slurm's real single-node cluster (about 20 s to install)
 )
 missing=()
 for p in "${PKGS[@]}"; do
