@@ -334,6 +334,11 @@ private Q_SLOTS:
         QCOMPARE(QString::fromStdString(sq[0].state), QStringLiteral("running"));
         QCOMPARE(QString::fromStdString(sq[3].state), QStringLiteral("pending"));
         QCOMPARE(QString::fromStdString(sq[3].reason), QStringLiteral("Priority"));
+        // squeue -t all keeps ended tasks a while: the way they ended is the reason
+        auto ended = qb::parseSqueue("55_0|CANCELLED|None\n55_1|TIMEOUT|None\n55_2|COMPLETED|None\n", "55");
+        QCOMPARE(QString::fromStdString(ended[0].reason), QStringLiteral("CANCELLED"));
+        QCOMPARE(QString::fromStdString(ended[1].reason), QStringLiteral("TIMEOUT (time limit)"));
+        QCOMPARE(QString::fromStdString(ended[2].state), QStringLiteral("done"));
         auto sa = qb::parseSacct("55_0|COMPLETED|0:0|None\n55_0.batch|COMPLETED|0:0|\n55_1|TIMEOUT|0:15|TimeLimit\n"
                                  "55_2|CANCELLED by 0|0:15|None\n55_3|FAILED|3:0|NonZeroExitCode\n", "55");
         QCOMPARE(int(sa.size()), 4);

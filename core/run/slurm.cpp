@@ -222,6 +222,13 @@ std::map<int, SlurmTask> parseSqueue(const std::string& text, const std::string&
             k.slurm_state = f[1];
             k.state = simplifySlurmState(f[1]);
             k.reason = f.size() > 2 && f[2] != "None" ? f[2] : "";
+            // squeue -t all keeps ended tasks for MinJobAge: say how they ended
+            if (k.state == "failed") {
+                const std::string w = f[1].substr(0, f[1].find(' '));
+                const std::string how = w == "TIMEOUT" ? "TIMEOUT (time limit)" : w;
+                const bool same = k.reason.empty() || k.reason == how || (w == "TIMEOUT" && k.reason == "TimeLimit");
+                k.reason = same ? how : how + ", " + k.reason;
+            }
             out[t] = k;
         }
     }
@@ -244,7 +251,7 @@ std::map<int, SlurmTask> parseSacct(const std::string& text, const std::string& 
             std::string reason = f.size() > 3 && f[3] != "None" ? f[3] : "";
             const std::string w = f[1].substr(0, f[1].find(' '));
             if (w == "TIMEOUT")
-                reason = "TIMEOUT (time limit)" + (reason.empty() ? "" : ", " + reason);
+                reason = "TIMEOUT (time limit)" + (reason.empty() || reason == "TimeLimit" ? "" : ", " + reason);
             else if (k.state == "failed" && reason.empty())
                 reason = f[1] + (f.size() > 2 ? " (exit " + f[2] + ")" : "");
             k.reason = reason;
