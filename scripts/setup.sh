@@ -9,6 +9,7 @@ PKGS=(
   qt6-base-dev qt6-charts-dev qt6-svg-dev libgl-dev libqt6opengl6-dev
   xvfb xauth
   clang libclang-rt-14-dev libomp-dev   # scripts/fuzz.sh: libFuzzer and ASan runtimes, OpenMP for clang
+  slurm-wlm munge   # tst_slurm's real single-node cluster (about 20 s to install)
 )
 missing=()
 for p in "${PKGS[@]}"; do

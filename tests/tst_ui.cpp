@@ -11,6 +11,8 @@
 #include "ui/app_main.h"
 #include "ui/charts/chart_adapter.h"
 #include "ui/charts_page.h"
+#include "ui/cluster_dialog.h"
+#include "ui/run_folder_follower.h"
 #include "ui/elide.h"
 #include "ui/charts/chart_specs.h"
 #include "ui/exporter.h"
@@ -644,6 +646,48 @@ private Q_SLOTS:
         QVERIFY2(err.contains(QStringLiteral("failed")), qPrintable(err));
         QVERIFY(!QImage(shot3).isNull());
 #endif
+    }
+
+    // A Slurm run folder followed while its shard files grow: the table follows, the shard files
+    // are one source (one row per config), a config recorded by two shards is one row.
+    void followRunFolderAsShardsGrow()
+    {
+        QTemporaryDir d;
+        const fs::path run = d.path().toStdString();
+        MainWindow w;
+        w.setQuietDialogs(true);
+        w.setConfirmClose(false);
+        w.followRunFolder(d.path());
+        QVERIFY(w.follower());
+        w.follower()->setPollInterval(100); // the poll alone must do (network file systems)
+        qb::ResultsFile(run / "shard_0").append(result("INT8_Per_Row", 5.0));
+        QTRY_COMPARE_WITH_TIMEOUT(w.resultsModel()->rowCount(), 1, 5000);
+        qb::ResultsFile(run / "shard_1").append(result("FP8_Per_Tensor", 6.0));
+        QTRY_COMPARE_WITH_TIMEOUT(w.resultsModel()->rowCount(), 2, 5000);
+        auto dup = result("INT8_Per_Row", 4.0);
+        dup.provenance.finished = "2099-01-01T00:00:00Z";
+        qb::ResultsFile(run / "shard_1").append(dup);
+        QTest::qWait(600);
+        QCOMPARE(w.resultsModel()->rowCount(), 2);
+        w.stopFollowing();
+        QVERIFY(!w.follower()->following());
+    }
+
+    void clusterDialogBuildsTheSubmitCommand()
+    {
+        QTemporaryDir d;
+        ClusterDialog dlg(QStringLiteral("/bin/false"), [](const QString&, QString& e) {
+            e = QStringLiteral("no");
+            return QString();
+        });
+        auto* dir = dlg.findChild<QLineEdit*>(QStringLiteral("clusterRunDir"));
+        QVERIFY(dir);
+        dir->setText(d.path());
+        const QStringList a = dlg.submitArgs(QStringLiteral("/s.json"), true);
+        QCOMPARE(a.mid(0, 5), (QStringList{QStringLiteral("slurm"), QStringLiteral("submit"), QStringLiteral("/s.json"),
+                                           QStringLiteral("--out"), d.path()}));
+        QVERIFY(a.contains(QStringLiteral("--dry-run")));
+        QVERIFY(a.contains(QStringLiteral("--shards")) || a.contains(QStringLiteral("--per-config")));
     }
 
     void noDisplaySaysHowToRun()

@@ -72,7 +72,11 @@ int runApp(int argc, char** argv)
                             QStringLiteral("WxH"));
     QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show in the screenshot: charts, results or summary."),
                            QStringLiteral("TAB"), QStringLiteral("charts"));
-    p.addOptions({sweep, open, run, shot, quit, demo, size, tab});
+    QCommandLineOption cluster(QStringLiteral("cluster-dialog"),
+                               QStringLiteral("Open the Run on cluster dialog (with --screenshot: also saved as <name>-cluster.png)."));
+    QCommandLineOption follow(QStringLiteral("follow"), QStringLiteral("Follow the run folder DIR as its shard files grow."),
+                              QStringLiteral("DIR"));
+    p.addOptions({sweep, open, run, shot, quit, demo, size, tab, cluster, follow});
     p.addPositionalArgument(QStringLiteral("results"), QStringLiteral("More result files or folders to open."), QStringLiteral("[RESULTS…]"));
     p.process(app);
 
@@ -110,8 +114,18 @@ int runApp(int argc, char** argv)
             failWith(QStringLiteral("some result files could not be read:\n  ") + problems.join(QStringLiteral("\n  ")));
     }
     w.show();
+    if (p.isSet(follow))
+        w.followRunFolder(p.value(follow));
+    if (p.isSet(cluster))
+        w.runOnClusterDialog();
 
     auto grabAndQuit = [&] {
+        if (auto* dlg = w.findChild<QWidget*>(QStringLiteral("clusterDialog")); dlg && p.isSet(shot)) {
+            QString name = p.value(shot);
+            name.insert(name.endsWith(QLatin1String(".png")) ? name.size() - 4 : name.size(), QStringLiteral("-cluster"));
+            if (!dlg->grab().save(name, "PNG"))
+                failWith(name + QStringLiteral(": cannot write the screenshot"));
+        }
         if (p.isSet(shot)) {
             QImage img = w.grab().toImage();
             int colours = distinctColours(img);

@@ -16,6 +16,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QElapsedTimer>
+#include <QFileDialog>
 #include <QKeySequence>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -102,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(setup_, &SetupPanel::modelChosen, this, [this](const QString& d) { addRecent(QStringLiteral("recentModels"), d); });
     connect(runPanel_->runButton(), &QPushButton::clicked, this, &MainWindow::startRun);
     connect(runPanel_->cancelButton(), &QPushButton::clicked, this, &MainWindow::cancelRun);
+    connect(runPanel_->clusterButton(), &QPushButton::clicked, this, &MainWindow::runOnClusterDialog);
     connect(resultsPage_, &ResultsPage::removeSourcesRequested, this, &MainWindow::removeSources);
     readSettings();
     updateRunEnabled();
@@ -132,6 +134,12 @@ void MainWindow::createMenus()
 {
     auto* file = menuBar()->addMenu(tr("&File"));
     file->addAction(openAct_);
+    file->addAction(tr("&Follow run folder…"), this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, tr("Follow run folder (shard files as they grow)"));
+        if (!d.isEmpty())
+            followRunFolder(d);
+    });
+    file->addAction(tr("S&top following"), this, &MainWindow::stopFollowing);
     recentMenu_ = file->addMenu(tr("Open &recent"));
     file->addSeparator();
     file->addAction(tr("&Load sweep setup…"), this, &MainWindow::loadSweepDialog);
@@ -144,6 +152,7 @@ void MainWindow::createMenus()
     auto* run = menuBar()->addMenu(tr("&Run"));
     run->addAction(runAct_);
     run->addAction(cancelAct_);
+    run->addAction(tr("Run on c&luster…"), this, &MainWindow::runOnClusterDialog);
     run->addSeparator();
     run->addAction(tr("Use the &demo model and sweep"), setup_, &SetupPanel::useDemo);
     run->addAction(tr("C&lear results of this run"), controller_, &RunController::clearResults);

@@ -23,6 +23,7 @@ class ChartsPage;
 class LatencyProbe;
 class ResultsModel;
 class ResultsPage;
+class RunFolderFollower;
 class RunController;
 class RunPanel;
 class SetupPanel;
@@ -52,6 +53,13 @@ public:
     QStringList lastMessages() const { return lastMessages_; }
     bool loadSweep(const QString& path); // errors go to a message box and the log
     bool saveSweep(const QString& path);
+    // Cluster runs (main_window_cluster.cpp): the submit dialog, and following a run folder whose
+    // shard files grow (table and charts reload that folder as one source; Slurm status in the log).
+    void runOnClusterDialog();
+    void followRunFolder(const QString& dir);
+    void stopFollowing();
+    RunFolderFollower* follower() const { return follower_; }
+    void reloadRunFolder(const QString& dir);
     QString exportTo(const QString& path);          // .md / .csv / .json; "" on success
     QStringList exportChartsTo(const QString& dir); // PNG + SVG of every chart
     void flushViews();                               // apply pending updates now (tests, screenshot)
@@ -114,6 +122,8 @@ private:
     QAction* cancelAct_ = nullptr;
     QAction* openAct_ = nullptr;
     QAction* exportAct_ = nullptr;
+    RunFolderFollower* follower_ = nullptr;
+    QString lastSlurmStatus_;
     QTimer refreshTimer_;
     std::vector<qb::ResultRecord> pending_;
     QStringList lastMessages_;

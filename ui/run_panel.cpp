@@ -25,7 +25,11 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent)
     cancel_->setObjectName(QStringLiteral("cancelButton"));
     cancel_->setIcon(QIcon(QStringLiteral(":/icons/cancel.svg")));
     cancel_->setEnabled(false);
+    cluster_ = new QPushButton(tr("Run on cluster…"), this);
+    cluster_->setObjectName(QStringLiteral("clusterButton"));
+    cluster_->setToolTip(tr("Submit this sweep as a Slurm job array and follow its run folder"));
     h->addWidget(run_);
+    h->addWidget(cluster_);
     h->addWidget(cancel_);
     eta_ = new QLabel(this);
     h->addWidget(eta_, 1, Qt::AlignRight);

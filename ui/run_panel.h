@@ -18,6 +18,7 @@ public:
 
     QPushButton* runButton() const { return run_; }
     QPushButton* cancelButton() const { return cancel_; }
+    QPushButton* clusterButton() const { return cluster_; }
     void setRunning(bool running);
     void setRunEnabled(bool enabled, const QString& why);
     void onRunStarted(int total, int alreadyDone);
@@ -30,6 +31,7 @@ public:
 private:
     QPushButton* run_ = nullptr;
     QPushButton* cancel_ = nullptr;
+    QPushButton* cluster_ = nullptr;
     QProgressBar* overall_ = nullptr;
     QProgressBar* config_ = nullptr;
     QLabel* current_ = nullptr;

@@ -122,6 +122,13 @@ std::string rowSource(const ResultRecord& r)
         return {};
     if (r.settings.is_object() && r.settings.contains("imported_from"))
         return std::filesystem::path(r.source).parent_path().string();
+    // A Slurm run's shard files (RUN_DIR/shard_<i>/results.jsonl, core/run/slurm.h) are one run:
+    // the run folder, so a config recorded by two shards is one row (duplicates rule: newest kept).
+    const std::filesystem::path p(r.source);
+    const std::string dir = p.parent_path().filename().string();
+    if (p.filename() == "results.jsonl" && dir.size() > 6 && dir.compare(0, 6, "shard_") == 0 &&
+        dir.find_first_not_of("0123456789", 6) == std::string::npos)
+        return p.parent_path().parent_path().string();
     return r.source;
 }
 

@@ -43,7 +43,8 @@ struct ConfigRow {
 };
 
 // Where a record belongs for RowKey::ConfigAndSource: its file, except for report-style imports
-// (one metric per file), whose files of one folder form one source: the folder.
+// (one metric per file), whose files of one folder form one source: the folder, and a Slurm run's
+// shard files (RUN_DIR/shard_<i>/results.jsonl), whose source is RUN_DIR.
 std::string rowSource(const ResultRecord& r);
 // Group of a config: "Baseline", "Real", "Fake" or "SmoothQuant" (from the scheme JSON, the
 // canonical name, or, for imported names, words in the name).

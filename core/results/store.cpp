@@ -117,6 +117,12 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
     auto j = nlohmann::json::parse(text, nullptr, false);
     const nlohmann::json* arr = nullptr;
     if (!j.is_discarded()) {
+        // A Slurm run's job record (slurm.json, core/run/slurm.h): part of the run folder, no results.
+        if (j.is_object() && j.value("schema", "") == "quantbench.slurm") {
+            if (named)
+                out.messages.push_back(p.string() + ": a Slurm job record, not results (open its run folder)");
+            return;
+        }
         // A sweep file (a run folder holds its sweep.json next to results.jsonl): no results.
         if (j.is_object() && j.contains("schemes") && (j["schemes"].is_array() || j["schemes"].is_object()) &&
             !j.contains("results")) {
