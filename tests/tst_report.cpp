@@ -394,6 +394,24 @@ private Q_SLOTS:
         QCOMPARE(cell(*again.table("accuracy"), "INT8_Per_Row", "vs baseline").text, s); // seeded
     }
 
+    void mmluPerSubjectTable()
+    {
+        ResultRecord b = mmlu("BF16", pattern(20, 6, 1, 13, true));
+        ResultRecord q = mmlu("INT8_Per_Row", pattern(20, 6, 1, 13, false));
+        b.details = {{"mmlu", {{"per_subject", {{"anatomy", {{"n", 20}, {"correct", 15}, {"accuracy", 0.75}}},
+                                                 {"tiny", {{"n", 5}, {"correct", 5}, {"accuracy", 1.0}}}}}}}};
+        q.details = {{"mmlu", {{"per_subject", {{"anatomy", {{"n", 20}, {"correct", 12}, {"accuracy", 0.6}}},
+                                                 {"tiny", {{"n", 5}, {"correct", 4}, {"accuracy", 0.8}}}}}}}};
+        Report r = buildReport({b, q});
+        const Table* t = r.table("mmlu_subjects");
+        QVERIFY(t);
+        QCOMPARE(t->rows.size(), size_t(1)); // "tiny" has n < 10
+        QCOMPARE(t->rows[0][0].text, std::string("anatomy"));
+        QCOMPARE(t->rows[0][2].text, std::string("75.00 ± 9.68")); // sqrt(.75 * .25 / 20)
+        QCOMPARE(t->rows[0][4].text, std::string("-15.00"));
+        QCOMPARE(t->rows[0][5].text, std::string("INT8_Per_Row"));
+    }
+
     void klBlockAndExportRoundTrip()
     {
         ResultRecord b = ppl("BF16", 10.0, 0.05);

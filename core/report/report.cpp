@@ -453,6 +453,52 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     if (!acc.rows.empty())
         rep.tables.push_back(acc);
 
+    // ---- MMLU direct per subject (subjects with at least 10 questions in the baseline)
+    if (hasM(bDir, "accuracy") && bDir->details.is_object() && bDir->details.contains("mmlu") &&
+        bDir->details["mmlu"].contains("per_subject")) {
+        Table st;
+        st.id = "mmlu_subjects";
+        st.title = "MMLU direct per subject (n ≥ 10)";
+        st.columns = {"Subject", "n", "Baseline % ↑", "Quantized configs", "Mean Δ pp", "Worst config", "Worst Δ pp"};
+        st.better = std::vector<Better>(st.columns.size(), Better::None);
+        const auto& bs = bDir->details["mmlu"]["per_subject"];
+        for (auto it = bs.begin(); it != bs.end(); ++it) {
+            const double n = it.value().value("n", 0.0), acc = it.value().value("accuracy", NAN);
+            if (n < 10 || !std::isfinite(acc))
+                continue;
+            double sum = 0, worst = INFINITY;
+            int k = 0;
+            std::string worstName = "–";
+            for (const Cfg* c : list) {
+                const ResultRecord* d = c->get(task::MmluDirect);
+                if (c == base || !d || !d->details.is_object() || !d->details.contains("mmlu") ||
+                    !protocolMismatch(*d, *bDir).empty())
+                    continue;
+                const auto& ps = d->details["mmlu"].value("per_subject", nlohmann::json::object());
+                if (!ps.contains(it.key()) || ps[it.key()].value("n", 0.0) != n)
+                    continue;
+                const double delta = (ps[it.key()].value("accuracy", NAN) - acc) * 100.0;
+                if (!std::isfinite(delta))
+                    continue;
+                sum += delta;
+                ++k;
+                if (delta < worst) {
+                    worst = delta;
+                    worstName = c->config;
+                }
+            }
+            Cell b = num(acc * 100.0, 2);
+            b.err = std::sqrt(acc * (1 - acc) / n) * 100.0;
+            b.text += " ± " + fmt(*b.err, 2);
+            st.rows.push_back({txt(it.key()), num(n, 0), b, num(double(k), 0), num(k ? sum / k : NAN, 2), txt(worstName),
+                               num(k ? worst : NAN, 2)});
+        }
+        st.notes.push_back("Per-subject differences are unpaired and small-n; use them to find where a scheme hurts, "
+                           "not as findings.");
+        if (!st.rows.empty())
+            rep.tables.push_back(st);
+    }
+
     // ---- KL divergence vs the baseline (the headline fidelity number)
     Table klt;
     klt.id = "kl";
