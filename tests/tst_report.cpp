@@ -227,6 +227,7 @@ private Q_SLOTS:
         ResultRecord b = a;
         b.config = "INT8_Per_Row";
         b.metrics = {{"prefill_samples_per_s", 12}, {"decode_tokens_per_s", 40}, {"peak_memory_mb", 600}};
+        b.details = {{"throughput", {{"decode_tokens_per_s", {{"median", 40}, {"min", 38}, {"max", 43}}}}}};
         ResultRecord f;
         f.config = "FP8_Per_Row";
         f.task = task::Ppl;
@@ -240,6 +241,9 @@ private Q_SLOTS:
         QVERIFY(cell(*t, "BF16", "Decode tokens/s ↑").bold);
         QVERIFY(cell(*t, "INT8_Per_Row", "Peak memory MB ↓").bold);
         QVERIFY(!cell(*t, "BF16", "Peak memory MB ↓").bold);
+        // Spread of the repeats: "median (min–max)" in Markdown, half the range in the CSV ± column.
+        QCOMPARE(cell(*t, "INT8_Per_Row", "Decode tokens/s ↑").text, std::string("40.0 (38.0–43.0)"));
+        QVERIFY2(t->csv().find("Real,INT8_Per_Row,–,12.00,40.0,2.5,600.0") != std::string::npos, t->csv().c_str());
         const Table* fl = r.table("failed");
         QVERIFY(fl);
         QCOMPARE(fl->rows[0][2].text, std::string("out of memory"));

@@ -559,12 +559,26 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (!std::isfinite(mem) && t && t->has("peak_memory_gb"))
             mem = t->metric("peak_memory_gb") * 1024.0;
         double w = m("weight_bytes");
-        thr.rows.push_back({txt(c->group), txt(c->config), num(mq, 2), num(m("prefill_samples_per_s"), 2),
-                            num(m("decode_tokens_per_s"), 1), num(mem, 1), num(w / (1024.0 * 1024.0), 2)});
+        // Spread of the repeats (min–max around the median), from the record's details.
+        auto spread = [&](const char* k, int digits) {
+            Cell x = num(m(k), digits);
+            if (x.value && t && t->details.is_object() && t->details.contains("throughput") &&
+                t->details["throughput"].contains(k) && t->details["throughput"][k].is_object()) {
+                const auto& d = t->details["throughput"][k];
+                const double lo = d.value("min", NAN), hi = d.value("max", NAN);
+                if (std::isfinite(lo) && std::isfinite(hi) && hi > lo) {
+                    x.err = (hi - lo) / 2.0;
+                    x.text += " (" + fmt(lo, digits) + "–" + fmt(hi, digits) + ")";
+                }
+            }
+            return x;
+        };
+        thr.rows.push_back({txt(c->group), txt(c->config), num(mq, 2), spread("prefill_samples_per_s", 2),
+                            spread("decode_tokens_per_s", 1), num(mem, 1), num(w / (1024.0 * 1024.0), 2)});
     }
     thr.markBest();
     thr.notes.push_back("Prefill: batch of prompts of a set length; decode: KV cache, median of repeats after warm-up "
-                        "(settings in each record).");
+                        "(min–max of the repeats in brackets; CSV: half the range in the ± column; settings in each record).");
     if (!thr.rows.empty())
         rep.tables.push_back(thr);
 

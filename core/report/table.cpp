@@ -1,5 +1,6 @@
 #include "core/report/table.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -96,7 +97,8 @@ std::string Table::csv() const
             std::string t = c < r.size() ? r[c].text : "";
             const bool e = c < r.size() && r[c].err.has_value();
             if (e) {
-                if (const size_t pm = t.find(" ± "); pm != std::string::npos)
+                // The number alone: "v ± e" and "v (lo–hi)" keep only v.
+                if (const size_t pm = std::min(t.find(" ± "), t.find(" (")); pm != std::string::npos)
                     t = t.substr(0, pm);
             }
             os << (c ? "," : "") << csvEscape(t);
