@@ -409,11 +409,11 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         bool isBase = c == base;
         Verdict v{c, isBase ? Sig{} : pplSig(p, bPpl), isBase ? Sig{} : mmluSig(d, bDir), isBase ? Sig{} : mmluSig(g, bGen)};
         std::vector<std::string> sig;
-        if (v.ppl.valid)
+        if (v.ppl.valid || !v.ppl.refused.empty())
             sig.push_back("PPL " + v.ppl.text + (v.ppl.significant ? " ✱" : ""));
-        if (v.dir.valid)
+        if (v.dir.valid || !v.dir.refused.empty())
             sig.push_back("direct " + v.dir.text + (v.dir.significant ? " ✱" : "") + v.dir.extra);
-        if (v.gen.valid)
+        if (v.gen.valid || !v.gen.refused.empty())
             sig.push_back("generate " + v.gen.text + (v.gen.significant ? " ✱" : "") + v.gen.extra);
         std::string sigText;
         for (size_t i = 0; i < sig.size(); ++i)
