@@ -445,6 +445,73 @@ private Q_SLOTS:
         }
         QVERIFY(fs::exists(root / "b/report.md"));
     }
+
+    // The demo sweep file (all 18 quantized configs), PPL only: every record keeps its per-token
+    // NLL sidecar, the report pairs each config with the baseline on the same tokens, shows the KL
+    // block for all 18 and marks the PPL deltas that beat noise.
+    void demoSweepPairedPplAndKlBlock()
+    {
+        if (!fs::exists(qbtest::demoModelDir() / "config.json"))
+            QSKIP("bundled demo model not present");
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        const fs::path demoFile = qbtest::sourceDir() / "resources/demo/demo_sweep.json";
+        nlohmann::json j = nlohmann::json::parse(qbtest::readFile(demoFile));
+        j["device"] = "cpu";
+        j["tasks"] = {{"ppl", j["tasks"]["ppl"]}};
+        const fs::path sweepFile = tmp.path().toStdString() + "/sweep.json";
+        qbtest::writeFile(sweepFile, j.dump(2));
+        // Relative dataset/model paths resolve against the sweep file's folder: point them at the demo.
+        SweepSpec spec = SweepSpec::fromJson(j, demoFile.string(), demoFile.parent_path());
+        QCOMPARE(spec.schemes.size(), size_t(18));
+        ModelBackend backend;
+        RunOptions o;
+        o.out_dir = root / "run";
+        runSweep(spec, backend, o);
+        auto recs = ResultsFile(o.out_dir).load();
+        QCOMPARE(recs.records.size(), size_t(19));
+        for (const auto& r : recs.records) {
+            QVERIFY2(r.details.contains("nll_sidecar"), r.key().c_str());
+            QVERIFY(fs::exists(o.out_dir / r.details["nll_sidecar"]["file"].get<std::string>()));
+            QCOMPARE(r.settings.value("token_hash", std::string()).size(), size_t(64));
+        }
+        Report rep = buildReport(recs.records);
+        const Table* kl = rep.table("kl");
+        QVERIFY(kl);
+        QCOMPARE(kl->rows.size(), size_t(18));
+        QVERIFY(kl->notes[0].find("exact over the full vocabulary") != std::string::npos);
+        const Table* acc = rep.table("accuracy");
+        QVERIFY(acc);
+        int paired = 0, marked = 0;
+        std::string example;
+        for (const auto& row : acc->rows) {
+            const std::string& vs = row.back().text;
+            paired += vs.find("paired ΔNLL") != std::string::npos;
+            marked += row[3].text.find("✱") != std::string::npos;
+            if (row[1].text == "INT8_Per_Tensor")
+                example = row[3].text + " | " + vs;
+        }
+        QCOMPARE(paired, 18);
+        QVERIFY(marked >= 1);
+        // The old unpaired test on the same records (sidecars dropped).
+        auto old = recs.records;
+        for (auto& r : old)
+            r.details.erase("nll_sidecar");
+        Report un = buildReport(old);
+        std::string unpaired;
+        int unMarked = 0;
+        for (const auto& row : un.table("accuracy")->rows) {
+            unMarked += row[3].text.find("✱") != std::string::npos;
+            if (row[1].text == "INT8_Per_Tensor")
+                unpaired = row[3].text + " | " + row.back().text;
+        }
+        qInfo("demo INT8_Per_Tensor paired:   %s", example.c_str());
+        qInfo("demo INT8_Per_Tensor unpaired: %s", unpaired.c_str());
+        qInfo("demo: %d of 18 PPL deltas significant paired, %d unpaired", marked, unMarked);
+        QVERIFY(marked >= unMarked);
+        for (const auto& f : rep.findings)
+            qInfo("finding: %s", f.c_str());
+    }
 };
 QTEST_GUILESS_MAIN(TestEval)
 #include "tst_eval.moc"

@@ -278,6 +278,36 @@ private Q_SLOTS:
         QCOMPARE(cats[1], std::string("FP32 [a.json]"));
     }
 
+    // KLD chart (log axis, error bars from kl_mean_stderr) and the protocol guard: a config
+    // measured on other tokens than the baseline is named in the note, not drawn.
+    void kldChartAndProtocolGuard()
+    {
+        auto kl = [](const std::string& n, double v, const std::string& tok) {
+            qb::ResultRecord r = result(n, 8.5);
+            r.metrics["kl_mean"] = v;
+            r.metrics["kl_mean_stderr"] = v / 10;
+            r.settings = {{"token_hash", tok}};
+            return r;
+        };
+        auto rs = qb::groupRecords({kl("FP32", 0, "t1"), kl("INT8_Per_Tensor", 0.02, "t1"), kl("INT8_Per_Row", 0.002, "t1"),
+                                    kl("FP8_Per_Row", 0.004, "t2")});
+        auto c = comparableRows(rs);
+        QCOMPARE(c.rows.size(), size_t(3));
+        QVERIFY2(c.note.find("FP8_Per_Row") != std::string::npos && c.note.find("different tokens") != std::string::npos,
+                 c.note.c_str());
+        auto spec = kldVsGranularity(c.rows);
+        QVERIFY(spec.logY);
+        QCOMPARE(spec.pointCount(), 2);
+        QVERIFY(std::abs(spec.series.front().points.front().err - 0.002) < 1e-12 ||
+                std::abs(spec.series.front().points.front().err - 0.0002) < 1e-12);
+        ChartsPage page;
+        page.setRows(rs);
+        QVERIFY(page.protocolNote().contains(QStringLiteral("FP8_Per_Row")));
+        QCOMPARE(page.charts().back().first, QStringLiteral("kld"));
+        QCOMPARE(page.charts().back().second->drawnPointCount(), 2);
+        QCOMPARE(page.charts()[1].second->drawnPointCount(), 3); // PPL bars: the comparable rows only
+    }
+
     void fullSweepThroughWindow()
     {
         auto w = window(30);

@@ -1,5 +1,6 @@
 #include "core/eval/ppl.h"
 
+#include "core/data/sha256.h"
 #include "core/eval/ppl_ref.h"
 #include "core/util/error.h"
 #include "core/util/torch_compat.h"
@@ -21,6 +22,7 @@ nlohmann::json PplResult::toJson() const
             {"windows", windows},
             {"ctx", ctx},
             {"seconds", seconds},
+            {"token_hash", tokenHash},
             {"protocol", "disjoint windows of ctx tokens; first token of each window is context only; "
                          "last partial window counted if >= 2 tokens; ppl = exp(mean nll); "
                          "stderr = ppl * sd(nll) / sqrt(n_tokens)"}};
@@ -69,6 +71,9 @@ PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens
             auto nll = (lse - lg.gather(1, target.unsqueeze(1))).squeeze(1).to(at::kDouble).cpu();
             sum += nll.sum().item<double>();
             sumSq += nll.pow(2).sum().item<double>();
+            const double* np = nll.data_ptr<double>();
+            for (int64_t i = 0; i < rows; ++i)
+                r.nllPerToken.push_back(float(np[i]));
             if (withKl) {
                 auto [kl, top1] = klPerToken(ref->logp[size_t(w)].narrow(0, r0, rows), ref->ids[size_t(w)].narrow(0, r0, rows),
                                              lg.cpu(), lse.cpu());
@@ -77,6 +82,11 @@ PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens
                 const bool* tp = top1.data_ptr<bool>();
                 for (int64_t i = 0; i < rows; ++i)
                     r.top1Match.push_back(tp[i] ? 1 : 0);
+                if (w < int64_t(ref->targetLogp.size())) {
+                    const float* bp = ref->targetLogp[size_t(w)].narrow(0, r0, rows).contiguous().data_ptr<float>();
+                    for (int64_t i = 0; i < rows; ++i)
+                        r.dpPerToken.push_back(std::exp(-np[i]) - std::exp(double(bp[i])));
+                }
             }
         }
         if (withKl)
@@ -87,6 +97,13 @@ PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens
             throw Cancelled();
     }
     r.nTokens = count;
+    {
+        // Identity of what was evaluated: ctx and the token ids of the evaluated windows.
+        const int64_t used = std::min(n, total * ctx);
+        std::string bytes = "ctx=" + std::to_string(ctx) + ";";
+        bytes.append(reinterpret_cast<const char*>(tokens.data()), size_t(used) * sizeof(int32_t));
+        r.tokenHash = sha256Hex(bytes);
+    }
     r.meanNll = sum / double(count);
     r.ppl = std::exp(r.meanNll);
     const double var = count > 1 ? std::max(0.0, (sumSq - double(count) * r.meanNll * r.meanNll) / double(count - 1)) : 0.0;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace qb {
@@ -37,6 +38,13 @@ struct PplResult {
     // windows; summarised by klSummary() (core/eval/ppl_ref.h).
     std::vector<double> klPerToken;
     std::vector<uint8_t> top1Match;
+    // p_quant - p_base of the correct token, per token of the covered windows (when the reference
+    // carries the baseline's target log-probs).
+    std::vector<double> dpPerToken;
+    // Every predicted token's NLL, in order (the paired comparison's input), and the sha256 of
+    // the evaluated token ids (int32 little-endian) with ctx: two runs are paired only when equal.
+    std::vector<float> nllPerToken;
+    std::string tokenHash;
     int64_t klWindows = 0;
     nlohmann::json toJson() const;
 };

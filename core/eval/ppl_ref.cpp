@@ -2,6 +2,7 @@
 
 #include "core/eval/ppl.h"
 #include "core/model/llama.h"
+#include "core/report/stats.h"
 #include "core/util/torch_compat.h"
 
 #include <algorithm>
@@ -35,7 +36,7 @@ PplReference makePplReference(const LlamaModel& model, const std::vector<int32_t
         hooks.check();
         const int64_t T = w.size(1);
         at::Tensor hidden = model.forwardHidden(w)[0]; // (T, hidden); the last row predicts nothing
-        std::vector<at::Tensor> lps, ids;
+        std::vector<at::Tensor> lps, ids, tgt;
         for (int64_t r0 = 0; r0 < T - 1; r0 += kLogitRows) {
             const int64_t rows = std::min(kLogitRows, T - 1 - r0);
             at::Tensor lg = model.logits(hidden.narrow(0, r0, rows));
@@ -43,7 +44,10 @@ PplReference makePplReference(const LlamaModel& model, const std::vector<int32_t
             auto tk = lg.topk(ref.topk, -1); // the order of logits is the order of log-probs
             lps.push_back((std::get<0>(tk) - lse).to(torch::kCPU, torch::kFloat));
             ids.push_back(std::get<1>(tk).to(torch::kCPU));
+            auto target = w[0].narrow(0, 1 + r0, rows).unsqueeze(1);
+            tgt.push_back((lg.gather(1, target) - lse).squeeze(1).to(torch::kCPU, torch::kFloat));
         }
+        ref.targetLogp.push_back(torch::cat(tgt));
         ref.logp.push_back(torch::cat(lps));
         ref.ids.push_back(torch::cat(ids));
     }
@@ -68,7 +72,8 @@ std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const a
     return {kl, top1};
 }
 
-KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& top1, bool exact)
+KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& top1, bool exact,
+                   const std::vector<double>& dp)
 {
     KlResult r;
     r.tokens = int64_t(kl.size());
@@ -83,10 +88,27 @@ KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& to
     std::sort(sorted.begin(), sorted.end());
     const int64_t idx = std::min<int64_t>(r.tokens - 1, int64_t(std::ceil(0.99 * double(r.tokens))) - 1);
     r.p99_kl = sorted[size_t(std::max<int64_t>(0, idx))];
+    r.kl_stderr = meanStderr(kl).second;
+    r.median_kl = percentileSorted(sorted, 0.5);
+    r.p90_kl = percentileSorted(sorted, 0.9);
+    r.p999_kl = percentileSorted(sorted, 0.999);
+    r.max_kl = sorted.back();
     int64_t agree = 0;
     for (uint8_t t : top1)
         agree += t;
     r.top1_agreement = top1.empty() ? 0.0 : double(agree) / double(top1.size());
+    r.top1_stderr = top1.empty() ? 0.0 : std::sqrt(r.top1_agreement * (1 - r.top1_agreement) / double(top1.size()));
+    if (!dp.empty()) {
+        std::tie(r.dp_mean, r.dp_stderr) = meanStderr(dp);
+        double ss = 0;
+        for (double v : dp)
+            ss += v * v;
+        r.dp_rms = std::sqrt(ss / double(dp.size()));
+        std::vector<double> s = dp;
+        std::sort(s.begin(), s.end());
+        r.dp_p1 = percentileSorted(s, 0.01);
+        r.dp_p99 = percentileSorted(s, 0.99);
+    }
     return r;
 }
 
@@ -110,7 +132,7 @@ KlResult compareToReference(const LlamaModel& model, const std::vector<int32_t>&
     o.maxWindows = int64_t(ref.logp.size());
     o.reference = &ref;
     PplResult p = perplexity(model, tokens, o, [&](int64_t, int64_t) { return !hooks.cancelled(); });
-    KlResult r = klSummary(p.klPerToken, p.top1Match, ref.topk >= model.config().vocab_size);
+    KlResult r = klSummary(p.klPerToken, p.top1Match, ref.topk >= model.config().vocab_size, p.dpPerToken);
     r.windows = p.klWindows;
     return r;
 }

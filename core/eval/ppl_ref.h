@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -19,11 +20,16 @@ struct PplReference {
     int64_t ctx = 0, topk = 0;
     std::vector<at::Tensor> logp; // per window (T-1, k) float32, CPU, sorted descending
     std::vector<at::Tensor> ids;  // per window (T-1, k) int64
+    std::vector<at::Tensor> targetLogp; // per window (T-1) float32: log p_base of the correct token
     bool empty() const { return logp.empty(); }
 };
 
 struct KlResult {
     double mean_kl = 0, p99_kl = 0, top1_agreement = 0;
+    // The full block (llama.cpp's --kl-divergence set): percentiles by nearest rank.
+    double kl_stderr = 0, median_kl = 0, p90_kl = 0, p999_kl = 0, max_kl = 0;
+    double dp_mean = NAN, dp_stderr = NAN, dp_rms = NAN, dp_p1 = NAN, dp_p99 = NAN; // p_quant - p_base
+    double top1_stderr = 0;
     int64_t tokens = 0, windows = 0;
     bool exact = false; // k >= vocab
 };
@@ -43,7 +49,8 @@ KlResult compareToReference(const LlamaModel& model, const std::vector<int32_t>&
 std::pair<at::Tensor, at::Tensor> klPerToken(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp,
                                              const at::Tensor& lse = {});
 // Summary of per-token values (mean, p99, agreement).
-KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& top1, bool exact);
+KlResult klSummary(const std::vector<double>& kl, const std::vector<uint8_t>& top1, bool exact,
+                   const std::vector<double>& dp = {});
 // Both at once on whole tensors (tests).
 KlResult klFromTopK(const at::Tensor& baseLogp, const at::Tensor& baseIds, const at::Tensor& logp);
 

@@ -11,8 +11,10 @@ using nlohmann::json;
 
 const char* const kPplProtocol =
     "token-level PPL = exp(mean NLL) over disjoint windows of ctx tokens (first token of a window is context "
-    "only); stderr by the delta method; KL(baseline || quantized) and top-1 agreement on the first kl_windows "
-    "windows from the baseline's top-k log-probs plus one tail bucket (exact when k >= vocab)";
+    "only); stderr by the delta method; KL(baseline || quantized), delta p of the correct token "
+    "and top-1 agreement on the first kl_windows windows (0 = all) from the baseline's top-k log-probs plus one "
+    "tail bucket (a lower bound of the full KL, exact when k >= vocab); per-token NLL kept in a float32 sidecar "
+    "for paired comparisons on the same tokens (token_hash)";
 const char* const kMmluDirectProtocol =
     "Hendrycks prompt, k-shot from the first k dev rows of the subject (shots dropped when the prompt does not "
     "fit the context), answer = argmax of next-token logits of the last token of encode(' A'..' D', no special "

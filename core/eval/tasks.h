@@ -19,7 +19,8 @@ struct PplTaskSettings {
     // pass itself, so at most max_windows of them); the baseline's
     // top-k log-probs of those windows are kept in memory (kl_topk per token, the rest of the
     // distribution as one "tail" bucket, exact when kl_topk >= vocab).
-    int64_t kl_windows = 4;
+    // 0 (default) = every PPL window; < 0 = no KL.
+    int64_t kl_windows = 0;
     int64_t kl_topk = 64;
 };
 

@@ -2,6 +2,7 @@
 
 #include "core/quant/scheme.h"
 #include "core/report/stats.h"
+#include "core/results/nll_sidecar.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace qb {
 namespace {
@@ -85,9 +87,62 @@ struct Sig {
     bool valid = false, significant = false;
     double p = 1, delta = 0;
     std::string text;
+    std::string extra;    // detail shown after the ✱ mark (flips, CI)
+    std::string refused;  // why the two records cannot be compared (protocol guard)
+    bool paired = false;  // PPL: per-token paired test; MMLU: McNemar on the same questions
+    double se = NAN;      // stderr of the compared quantity (ΔNLL for paired PPL, Δacc for MMLU)
+    double lo = NAN, hi = NAN; // CI of delta (ΔPPL or Δacc)
+    int64_t n = 0;
 };
 
+std::string taskSetting(const ResultRecord& r, const char* key)
+{
+    if (!r.settings.is_object() || !r.settings.contains("task") || !r.settings["task"].is_object())
+        return {};
+    auto it = r.settings["task"].find(key);
+    return it == r.settings["task"].end() ? std::string() : it->dump();
+}
+
 } // namespace
+
+// Protocol guard: "" when q and b measured the same thing (same model, datasets, protocol and
+// question set / tokens), else the first reason they did not. Fields a record lacks (imports,
+// old files) are not held against it.
+std::string protocolMismatch(const ResultRecord& q, const ResultRecord& b)
+{
+    auto differ = [](const std::string& x, const std::string& y) { return !x.empty() && !y.empty() && x != y; };
+    if (differ(q.model_config_hash, b.model_config_hash))
+        return "different model (config.json sha256 " + q.model_config_hash.substr(0, 12) + " vs " +
+               b.model_config_hash.substr(0, 12) + ")";
+    for (const auto& dq : q.datasets)
+        for (const auto& db : b.datasets)
+            if (dq.role == db.role && differ(dq.sha256, db.sha256))
+                return "different " + dq.role + " dataset (sha256 " + dq.sha256.substr(0, 12) + " vs " +
+                       db.sha256.substr(0, 12) + ")";
+    auto str = [](const ResultRecord& r, const char* k) {
+        return r.settings.is_object() && r.settings.contains(k) && r.settings[k].is_string() ? r.settings[k].get<std::string>()
+                                                                                            : std::string();
+    };
+    if (q.task == b.task && differ(str(q, "protocol"), str(b, "protocol")))
+        return "different " + q.task + " protocol text";
+    const std::vector<const char*> keys = q.task == task::Ppl ? std::vector<const char*>{"ctx", "max_windows"}
+                                                              : std::vector<const char*>{"shots", "max_questions", "subjects"};
+    for (const char* k : keys)
+        if (differ(taskSetting(q, k), taskSetting(b, k)))
+            return std::string("different ") + k + " (" + taskSetting(q, k) + " vs " + taskSetting(b, k) + ")";
+    if (q.task == task::Ppl) {
+        if (differ(str(q, "token_hash"), str(b, "token_hash")))
+            return "different tokens (token hash " + str(q, "token_hash").substr(0, 12) + " vs " +
+                   str(b, "token_hash").substr(0, 12) + ": other text, ctx or tokenizer)";
+        if (q.has("n_tokens") && b.has("n_tokens") && q.metric("n_tokens") != b.metric("n_tokens"))
+            return "different token counts (" + fmt(q.metric("n_tokens"), 0) + " vs " + fmt(b.metric("n_tokens"), 0) + ")";
+    } else if (differ(q.question_set, b.question_set)) {
+        return "different question set (" + q.question_set.substr(0, 12) + " vs " + b.question_set.substr(0, 12) + ")";
+    }
+    return {};
+}
+
+
 
 const Table* Report::table(const std::string& id) const
 {
@@ -209,31 +264,82 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (!hasM(q, "accuracy") || !hasM(b, "accuracy"))
             return s;
         s.delta = q->metric("accuracy") - b->metric("accuracy");
-        if (!q->correct.empty() && q->correct.size() == b->correct.size() &&
-            (q->question_set.empty() || b->question_set.empty() || q->question_set == b->question_set)) {
+        if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
+            s.refused = why;
+            s.text = "not compared: " + why;
+            return s;
+        }
+        if (!q->correct.empty() && q->correct.size() == b->correct.size()) {
             McNemar m = mcnemar(b->correct, q->correct);
             s.valid = m.valid;
+            s.paired = true;
             s.p = m.p;
+            s.n = m.n;
+            // Paired per-question differences (quant - base) in {-1, 0, 1}: stderr and a seeded bootstrap CI.
+            std::vector<double> d(q->correct.size());
+            for (size_t i = 0; i < d.size(); ++i)
+                d[i] = double(q->correct[i] == '1') - double(b->correct[i] == '1');
+            s.se = meanStderr(d).second;
+            std::tie(s.lo, s.hi) = bootstrapMeanCi(d, 2000, opts.seed);
             s.text = "McNemar b=" + std::to_string(m.b) + " c=" + std::to_string(m.c) + " p=" + fmtP(m.p);
+            s.extra = " (flips: " + std::to_string(m.c) + " wrong→right, " + std::to_string(m.b) +
+                      " right→wrong; Δ 95% CI [" + signedFmt(s.lo * 100, 2) + ", " + signedFmt(s.hi * 100, 2) +
+                      "] pp, paired bootstrap)";
         } else if (q->has("n") && b->has("n")) {
             ZTest z = twoProportions(q->metric("accuracy"), q->metric("n"), b->metric("accuracy"), b->metric("n"));
             s.valid = z.valid;
             s.p = z.p;
-            s.text = "unpaired z=" + fmt(z.z, 2) + " p=" + fmtP(z.p);
+            s.text = "unpaired z=" + fmt(z.z, 2) + " p=" + fmtP(z.p) + " (no per-question data)";
         }
         s.significant = s.valid && s.p < opts.alpha;
         return s;
+    };
+    // Per-token NLL sidecars, read once per record.
+    std::map<const ResultRecord*, std::pair<std::vector<float>, std::string>> nllCache;
+    auto nllOf = [&](const ResultRecord* r) -> const std::pair<std::vector<float>, std::string>& {
+        auto it = nllCache.find(r);
+        if (it == nllCache.end()) {
+            std::string why;
+            std::vector<float> v = loadNllSidecar(*r, &why);
+            it = nllCache.emplace(r, std::make_pair(std::move(v), why)).first;
+        }
+        return it->second;
     };
     auto pplSig = [&](const ResultRecord* q, const ResultRecord* b) {
         Sig s;
         if (!hasM(q, "ppl") || !hasM(b, "ppl"))
             return s;
         s.delta = q->metric("ppl") - b->metric("ppl");
-        if (q->has("ppl_stderr") && b->has("ppl_stderr")) {
+        if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
+            s.refused = why;
+            s.text = "not compared: " + why;
+            return s;
+        }
+        const auto& nq = nllOf(q);
+        const auto& nb = nllOf(b);
+        if (!nq.first.empty() && nq.first.size() == nb.first.size()) {
+            // Paired on the same tokens: d_i = NLL_q,i - NLL_b,i. PPL_q / PPL_b = exp(mean d), so the
+            // CI of ΔPPL is the normal CI of mean d mapped through PPL_b * (exp(.) - 1) (delta method
+            // on the log scale; tokens treated as independent).
+            Paired pd = pairedDiff(nq.first, nb.first);
+            s.valid = pd.valid;
+            s.paired = true;
+            s.p = pd.p;
+            s.se = pd.se;
+            s.n = pd.n;
+            const double pb = b->metric("ppl");
+            s.lo = pb * (std::exp(pd.mean - 1.959964 * pd.se) - 1.0);
+            s.hi = pb * (std::exp(pd.mean + 1.959964 * pd.se) - 1.0);
+            s.text = "paired ΔNLL " + signedFmt(pd.mean, 5) + " ± " + fmt(pd.se, 5) + ", ratio " + fmt(std::exp(pd.mean), 4) +
+                     ", ΔPPL 95% CI [" + signedFmt(s.lo, 3) + ", " + signedFmt(s.hi, 3) + "], p=" + fmtP(pd.p);
+        } else if (q->has("ppl_stderr") && b->has("ppl_stderr")) {
             ZTest z = zTest(q->metric("ppl"), q->metric("ppl_stderr"), b->metric("ppl"), b->metric("ppl_stderr"));
             s.valid = z.valid;
             s.p = z.p;
-            s.text = "z=" + fmt(z.z, 2) + " p=" + fmtP(z.p);
+            const std::string why = !nq.first.empty() && !nb.first.empty() ? std::string("token counts differ")
+                                    : nq.first.empty()                     ? nq.second
+                                                                           : nb.second;
+            s.text = "z=" + fmt(z.z, 2) + " p=" + fmtP(z.p) + " (unpaired: " + why + ")";
         }
         s.significant = s.valid && s.p < opts.alpha;
         return s;
@@ -247,8 +353,10 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         }
         c.value = r->metric("accuracy") * 100.0;
         c.text = fmt(*c.value, 2);
-        if (r->has("accuracy_stderr"))
-            c.text += " ± " + fmt(r->metric("accuracy_stderr") * 100.0, 2);
+        if (r->has("accuracy_stderr")) {
+            c.err = r->metric("accuracy_stderr") * 100.0;
+            c.text += " ± " + fmt(*c.err, 2);
+        }
         return c;
     };
     auto pplCell = [&](const ResultRecord* r) {
@@ -259,11 +367,13 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         }
         c.value = r->metric("ppl");
         c.text = fmt(*c.value, 3);
-        if (r->has("ppl_stderr"))
-            c.text += " ± " + fmt(r->metric("ppl_stderr"), 3);
+        if (r->has("ppl_stderr")) {
+            c.err = r->metric("ppl_stderr");
+            c.text += " ± " + fmt(*c.err, 3);
+        }
         return c;
     };
-    auto txt = [](std::string s) { return Cell{std::move(s), std::nullopt, false}; };
+    auto txt = [](std::string s) { return Cell{std::move(s), std::nullopt, false, std::nullopt}; };
     auto num = [](double v, int digits) {
         Cell c;
         if (std::isfinite(v)) {
@@ -299,12 +409,12 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         bool isBase = c == base;
         Verdict v{c, isBase ? Sig{} : pplSig(p, bPpl), isBase ? Sig{} : mmluSig(d, bDir), isBase ? Sig{} : mmluSig(g, bGen)};
         std::vector<std::string> sig;
-        if (v.ppl.valid)
+        if (v.ppl.valid || !v.ppl.refused.empty())
             sig.push_back("PPL " + v.ppl.text + (v.ppl.significant ? " ✱" : ""));
-        if (v.dir.valid)
-            sig.push_back("direct " + v.dir.text + (v.dir.significant ? " ✱" : ""));
-        if (v.gen.valid)
-            sig.push_back("generate " + v.gen.text + (v.gen.significant ? " ✱" : ""));
+        if (v.dir.valid || !v.dir.refused.empty())
+            sig.push_back("direct " + v.dir.text + (v.dir.significant ? " ✱" : "") + v.dir.extra);
+        if (v.gen.valid || !v.gen.refused.empty())
+            sig.push_back("generate " + v.gen.text + (v.gen.significant ? " ✱" : "") + v.gen.extra);
         std::string sigText;
         for (size_t i = 0; i < sig.size(); ++i)
             sigText += (i ? "; " : "") + sig[i];
@@ -312,7 +422,11 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (g && g->has("unparseable"))
             unp = fmt(g->metric("unparseable"), 0) + (g->has("n") ? " / " + fmt(g->metric("n"), 0) : "");
         acc.rows.push_back({txt(c->group), txt(c->config), pplCell(p),
-                            txt(!isBase && hasM(p, "ppl") && hasM(bPpl, "ppl") ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"),
+                            txt(!isBase && hasM(p, "ppl") && hasM(bPpl, "ppl")
+                                    ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) +
+                                          (v.ppl.paired ? " [" + signedFmt(v.ppl.lo, 3) + ", " + signedFmt(v.ppl.hi, 3) + "]" : "") +
+                                          (v.ppl.significant ? " ✱" : "")
+                                    : "–"),
                             accCell(d),
                             txt(!isBase && d && bDir && d->has("accuracy") && bDir->has("accuracy")
                                     ? signedFmt(pct(d, "accuracy") - pct(bDir, "accuracy"), 2)
@@ -324,13 +438,106 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
                             txt(unp), txt(isBase ? "reference" : (sigText.empty() ? "–" : sigText))});
         if (!isBase)
             verdicts.push_back(v);
+        for (const Sig* x : {&v.ppl, &v.dir, &v.gen})
+            if (!x->refused.empty())
+                rep.warnings.push_back("Not compared with the baseline: " + c->config + " (" + x->refused +
+                                       "); the two results are not measurements of the same thing.");
     }
     acc.markBest();
     acc.notes.push_back("✱ = difference vs the baseline beyond noise at α = " + fmt(opts.alpha, 2) +
                         " (MMLU: paired McNemar on per-question correctness, exact binomial below 25 discordant "
-                        "questions; PPL: z on the two standard errors).");
+                        "questions, flips and a seeded paired bootstrap CI of the difference; PPL: paired test on "
+                        "per-token NLL differences over the same tokens, ΔPPL CI by the delta method on the log "
+                        "scale; records without per-token NLL fall back to the unpaired z on the two standard "
+                        "errors, said so in the row). Pairs measured under different protocols are not compared.");
     if (!acc.rows.empty())
         rep.tables.push_back(acc);
+
+    // ---- MMLU direct per subject (subjects with at least 10 questions in the baseline)
+    if (hasM(bDir, "accuracy") && bDir->details.is_object() && bDir->details.contains("mmlu") &&
+        bDir->details["mmlu"].contains("per_subject")) {
+        Table st;
+        st.id = "mmlu_subjects";
+        st.title = "MMLU direct per subject (n ≥ 10)";
+        st.columns = {"Subject", "n", "Baseline % ↑", "Quantized configs", "Mean Δ pp", "Worst config", "Worst Δ pp"};
+        st.better = std::vector<Better>(st.columns.size(), Better::None);
+        const auto& bs = bDir->details["mmlu"]["per_subject"];
+        for (auto it = bs.begin(); it != bs.end(); ++it) {
+            const double n = it.value().value("n", 0.0), acc = it.value().value("accuracy", NAN);
+            if (n < 10 || !std::isfinite(acc))
+                continue;
+            double sum = 0, worst = INFINITY;
+            int k = 0;
+            std::string worstName = "–";
+            for (const Cfg* c : list) {
+                const ResultRecord* d = c->get(task::MmluDirect);
+                if (c == base || !d || !d->details.is_object() || !d->details.contains("mmlu") ||
+                    !protocolMismatch(*d, *bDir).empty())
+                    continue;
+                const auto& ps = d->details["mmlu"].value("per_subject", nlohmann::json::object());
+                if (!ps.contains(it.key()) || ps[it.key()].value("n", 0.0) != n)
+                    continue;
+                const double delta = (ps[it.key()].value("accuracy", NAN) - acc) * 100.0;
+                if (!std::isfinite(delta))
+                    continue;
+                sum += delta;
+                ++k;
+                if (delta < worst) {
+                    worst = delta;
+                    worstName = c->config;
+                }
+            }
+            Cell b = num(acc * 100.0, 2);
+            b.err = std::sqrt(acc * (1 - acc) / n) * 100.0;
+            b.text += " ± " + fmt(*b.err, 2);
+            st.rows.push_back({txt(it.key()), num(n, 0), b, num(double(k), 0), num(k ? sum / k : NAN, 2), txt(worstName),
+                               num(k ? worst : NAN, 2)});
+        }
+        st.notes.push_back("Per-subject differences are unpaired and small-n; use them to find where a scheme hurts, "
+                           "not as findings.");
+        if (!st.rows.empty())
+            rep.tables.push_back(st);
+    }
+
+    // ---- KL divergence vs the baseline (the headline fidelity number)
+    Table klt;
+    klt.id = "kl";
+    klt.title = "KL divergence vs the baseline (same tokens)";
+    klt.columns = {"Group", "Config", "KLD mean ↓", "KLD median", "KLD p90", "KLD p99", "KLD p99.9", "KLD max",
+                   "Δp mean", "Δp RMS ↓", "Δp p1", "Δp p99", "Same top-1 % ↑", "Tokens"};
+    klt.better = {Better::None, Better::None, Better::Lower, Better::None, Better::None, Better::None, Better::None,
+                  Better::None, Better::None, Better::Lower, Better::None, Better::None, Better::Higher, Better::None};
+    std::string klBasis;
+    for (const Cfg* c : list) {
+        const ResultRecord* p = c->get(task::Ppl);
+        if (!hasM(p, "kl_mean"))
+            continue;
+        auto m = [&](const char* k) { return hasM(p, k) ? p->metric(k) : NAN; };
+        auto pm = [&](const char* k, const char* e, int digits, double scale = 1.0) {
+            Cell x = num(m(k) * scale, digits);
+            if (std::isfinite(m(e))) {
+                x.err = m(e) * scale;
+                x.text += " ± " + fmt(*x.err, digits);
+            }
+            return x;
+        };
+        klt.rows.push_back({txt(c->group), txt(c->config), pm("kl_mean", "kl_mean_stderr", 6), num(m("kl_median"), 6),
+                            num(m("kl_p90"), 6), num(m("kl_p99"), 6), num(m("kl_p999"), 6), num(m("kl_max"), 6),
+                            pm("dp_mean", "dp_mean_stderr", 5, 100.0), num(m("dp_rms") * 100.0, 4), num(m("dp_p1") * 100.0, 4),
+                            num(m("dp_p99") * 100.0, 4), pm("top1_agreement", "top1_agreement_stderr", 2, 100.0),
+                            num(p->details.is_object() && p->details.contains("kl") ? p->details["kl"].value("tokens", 0.0) : NAN, 0)});
+        if (klBasis.empty() && p->details.is_object() && p->details.contains("kl"))
+            klBasis = p->details["kl"].value("baseline_logprobs",
+                                             p->details["kl"].value("exact", false) ? std::string("exact over the full vocabulary")
+                                                                                    : std::string("top-k log-probs + one tail bucket"));
+    }
+    klt.markBest();
+    klt.notes.push_back("KLD = KL(baseline ‖ quantized) per predicted token in nats; Δp = p_quant − p_base of the "
+                        "correct token, in percentage points; percentiles by nearest rank; ± = standard error over "
+                        "tokens. Baseline log-probs: " +
+                        (klBasis.empty() ? std::string("not recorded") : klBasis) + ".");
+    if (!klt.rows.empty())
+        rep.tables.push_back(klt);
 
     // ---- throughput
     Table thr;
@@ -352,12 +559,26 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (!std::isfinite(mem) && t && t->has("peak_memory_gb"))
             mem = t->metric("peak_memory_gb") * 1024.0;
         double w = m("weight_bytes");
-        thr.rows.push_back({txt(c->group), txt(c->config), num(mq, 2), num(m("prefill_samples_per_s"), 2),
-                            num(m("decode_tokens_per_s"), 1), num(mem, 1), num(w / (1024.0 * 1024.0), 2)});
+        // Spread of the repeats (min–max around the median), from the record's details.
+        auto spread = [&](const char* k, int digits) {
+            Cell x = num(m(k), digits);
+            if (x.value && t && t->details.is_object() && t->details.contains("throughput") &&
+                t->details["throughput"].contains(k) && t->details["throughput"][k].is_object()) {
+                const auto& d = t->details["throughput"][k];
+                const double lo = d.value("min", NAN), hi = d.value("max", NAN);
+                if (std::isfinite(lo) && std::isfinite(hi) && hi > lo) {
+                    x.err = (hi - lo) / 2.0;
+                    x.text += " (" + fmt(lo, digits) + "–" + fmt(hi, digits) + ")";
+                }
+            }
+            return x;
+        };
+        thr.rows.push_back({txt(c->group), txt(c->config), num(mq, 2), spread("prefill_samples_per_s", 2),
+                            spread("decode_tokens_per_s", 1), num(mem, 1), num(w / (1024.0 * 1024.0), 2)});
     }
     thr.markBest();
     thr.notes.push_back("Prefill: batch of prompts of a set length; decode: KV cache, median of repeats after warm-up "
-                        "(settings in each record).");
+                        "(min–max of the repeats in brackets; CSV: half the range in the ± column; settings in each record).");
     if (!thr.rows.empty())
         rep.tables.push_back(thr);
 
@@ -462,12 +683,19 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             rec = std::string(m.delta > 0 ? "INT8" : "FP8") + " (MMLU " + m.text + ")";
         else if (p.significant)
             rec = std::string(p.delta < 0 ? "INT8" : "FP8") + " (PPL " + p.text + ")";
-        else if (m.valid || p.valid)
-            rec = "Either: difference within noise" +
-                  std::string(hasM(ip, "ppl") && hasM(fp, "ppl") ? (ip->metric("ppl") <= fp->metric("ppl") ? "; INT8 slightly lower PPL"
-                                                                                  : "; FP8 slightly lower PPL")
-                                       : "") +
-                  "; prefer FP8 where the GPU has FP8 GEMM (sm_89+), INT8 elsewhere";
+        else if (m.valid || p.valid) {
+            // Written from the numbers: what was measured, and what the device the records ran on has.
+            rec = "Either: difference within noise (";
+            if (p.valid)
+                rec += "PPL INT8 − FP8 " + signedFmt(p.delta, 3) + ", " + (p.paired ? "paired " : "unpaired ") + "p=" + fmtP(p.p);
+            if (m.valid)
+                rec += std::string(p.valid ? "; " : "") + "MMLU " + signedFmt(m.delta * 100, 2) + " pp, p=" + fmtP(m.p);
+            rec += ")";
+            const ResultRecord* any = ip ? ip : id;
+            const std::string dev = any ? any->provenance.device : std::string();
+            if (!dev.empty())
+                rec += "; measured on " + dev + ", pick by speed there (throughput table)";
+        }
         else
             rec = "not enough data";
         std::string label = key;
@@ -571,6 +799,33 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     if (worst)
         F.push_back("Largest PPL degradation beyond noise: " + worst->c->config + " (" + signedFmt(worst->ppl.delta, 3) +
                     ", " + worst->ppl.text + ").");
+    {
+        // PPL vs the baseline: how many differ beyond noise, or, when none does, the smallest
+        // difference these tokens could have shown (MDE at 80 % power).
+        int pTested = 0, pSig = 0, pPaired = 0;
+        double seMax = 0;
+        int64_t nTok = 0;
+        for (const auto& v : verdicts) {
+            if (!v.ppl.valid)
+                continue;
+            ++pTested;
+            pSig += v.ppl.significant;
+            if (v.ppl.paired) {
+                ++pPaired;
+                seMax = std::max(seMax, v.ppl.se);
+                nTok = v.ppl.n;
+            }
+        }
+        if (pTested && pSig == 0 && pPaired && hasM(bPpl, "ppl"))
+            F.push_back("All " + std::to_string(pTested) + " PPL differences vs the baseline are inside noise (paired on " +
+                        std::to_string(nTok) + " tokens, α = " + fmt(opts.alpha, 2) + "); the smallest detectable ΔPPL " +
+                        "at 80% power was ≈ " + fmt(bPpl->metric("ppl") * (std::exp(minimumDetectableEffect(seMax)) - 1.0), 4) +
+                        " (ΔNLL " + fmt(minimumDetectableEffect(seMax), 5) + ").");
+        else if (pTested)
+            F.push_back(std::to_string(pSig) + " of " + std::to_string(pTested) + " quantized configs differ from the baseline on PPL "
+                        "beyond noise (" + (pPaired == pTested ? "paired on the same tokens" : std::to_string(pPaired) + " paired, the rest unpaired") +
+                        ", α = " + fmt(opts.alpha, 2) + ").");
+    }
     int nsig = 0, ntested = 0;
     for (const auto& v : verdicts) {
         if (v.dir.valid)
@@ -578,10 +833,25 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         if (v.dir.valid && v.dir.significant)
             ++nsig;
     }
-    if (ntested)
-        F.push_back(std::to_string(nsig) + " of " + std::to_string(ntested) +
-                    " quantized configs differ from the baseline on MMLU direct beyond noise (paired McNemar, α = " +
-                    fmt(opts.alpha, 2) + "); the others are statistically indistinguishable on this question set.");
+    if (ntested) {
+        double se = 0;
+        int64_t n = 0;
+        for (const auto& v : verdicts)
+            if (v.dir.valid && std::isfinite(v.dir.se) && v.dir.se > se) {
+                se = v.dir.se;
+                n = v.dir.n;
+            }
+        // With no flips at all the paired stderr is 0; the binomial stderr of the baseline bounds it instead.
+        if (!(se > 0) && hasM(bDir, "accuracy_stderr"))
+            se = bDir->metric("accuracy_stderr");
+        std::string s = std::to_string(nsig) + " of " + std::to_string(ntested) +
+                        " quantized configs differ from the baseline on MMLU direct beyond noise (paired McNemar, α = " +
+                        fmt(opts.alpha, 2) + ")";
+        if (nsig == 0 && se > 0)
+            s += "; with " + (n ? std::to_string(n) : std::string("these")) + " questions the smallest detectable difference " +
+                 "at 80% power was ≈ " + fmt(minimumDetectableEffect(se) * 100, 2) + " pp";
+        F.push_back(s + ".");
+    }
     for (const auto& v : verdicts) {
         auto flag = [&](const Sig& s, const char* what, bool higherBetter) {
             bool better = higherBetter ? s.delta > 0 : s.delta < 0;

@@ -7,7 +7,8 @@
 // A difference is called a finding only when it beats its noise: MMLU uses the paired McNemar
 // test against the baseline on the per-question correctness (exact binomial when there are
 // fewer than 25 discordant questions; an unpaired two-proportion z-test when a record has no
-// per-question data, said so in the table); PPL uses z = diff / sqrt(se1^2 + se2^2).
+// per-question data, said so in the table); PPL is paired on per-token NLL over the same tokens
+// (README.md), falling back to z = diff / sqrt(se1^2 + se2^2) for records without a sidecar.
 // Significance level `alpha` (default 0.05). A quantized config that beats its baseline
 // beyond noise is flagged as a likely evaluation problem.
 #include "core/report/rows.h"
@@ -21,6 +22,7 @@ namespace qb {
 
 struct ReportOptions {
     double alpha = 0.05;
+    uint64_t seed = 20240531; // paired bootstrap (MMLU accuracy difference): same seed, same CI
     std::string title = "QuantBench results";
 };
 
@@ -43,5 +45,11 @@ struct Report {
 // settings.sweep_hash values (a run resumed with a changed sweep file) are kept apart: each
 // config appears once per sweep hash, labelled "[sweep <hash>]".
 Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions& opts = {});
+
+// Protocol guard: "" when the two records (same task) measured the same thing (model config
+// hash, dataset sha256 per role, protocol text, ctx / max_windows or shots / max_questions /
+// subjects, question set, token hash), else the first reason they did not. Fields a record
+// lacks (imports, old files) are not held against it. The window's charts use it too.
+std::string protocolMismatch(const ResultRecord& q, const ResultRecord& b);
 
 } // namespace qb

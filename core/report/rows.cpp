@@ -263,15 +263,15 @@ Table rowsTable(const std::vector<ConfigRow>& rows)
         return c;
     };
     for (const auto& r : rows) {
-        std::vector<Cell> line = {{r.config, std::nullopt, false}, {r.source, std::nullopt, false},
-                                  {r.status(), std::nullopt, false}};
+        std::vector<Cell> line = {{r.config, std::nullopt, false, std::nullopt}, {r.source, std::nullopt, false, std::nullopt},
+                                  {r.status(), std::nullopt, false, std::nullopt}};
         for (size_t i = 0; i < cols.size(); ++i) {
             line.push_back(num(r.value(cols[i].key)));
             if (withStderr[i])
                 line.push_back(num(r.stderrOf(cols[i].key)));
         }
         line.push_back(num(r.seconds()));
-        line.push_back({r.error(), std::nullopt, false});
+        line.push_back({r.error(), std::nullopt, false, std::nullopt});
         t.rows.push_back(std::move(line));
     }
     return t;

@@ -75,4 +75,90 @@ ZTest twoProportions(double p1, double n1, double p2, double n2)
     return t;
 }
 
+Paired pairedDiff(const std::vector<double>& d)
+{
+    Paired r;
+    r.n = int64_t(d.size());
+    if (r.n < 2)
+        return r;
+    double s = 0;
+    for (double x : d)
+        s += x;
+    r.mean = s / double(r.n);
+    double ss = 0;
+    for (double x : d)
+        ss += (x - r.mean) * (x - r.mean);
+    r.sd = std::sqrt(ss / double(r.n - 1));
+    r.se = r.sd / std::sqrt(double(r.n));
+    if (r.se > 0) {
+        r.z = r.mean / r.se;
+        r.p = std::erfc(std::abs(r.z) / std::sqrt(2.0));
+    } else {
+        r.z = 0;
+        r.p = r.mean == 0 ? 1.0 : 0.0; // every difference the same non-zero value
+    }
+    r.valid = std::isfinite(r.mean) && std::isfinite(r.se);
+    return r;
+}
+
+Paired pairedDiff(const std::vector<float>& a, const std::vector<float>& b)
+{
+    if (a.size() != b.size())
+        return {};
+    std::vector<double> d(a.size());
+    for (size_t i = 0; i < a.size(); ++i)
+        d[i] = double(a[i]) - double(b[i]);
+    return pairedDiff(d);
+}
+
+double percentileSorted(const std::vector<double>& sorted, double q)
+{
+    if (sorted.empty())
+        return NAN;
+    const int64_t n = int64_t(sorted.size());
+    int64_t idx = int64_t(std::ceil(q * double(n))) - 1;
+    idx = std::clamp<int64_t>(idx, 0, n - 1);
+    return sorted[size_t(idx)];
+}
+
+std::pair<double, double> meanStderr(const std::vector<double>& v)
+{
+    if (v.empty())
+        return {NAN, NAN};
+    double s = 0;
+    for (double x : v)
+        s += x;
+    const double m = s / double(v.size());
+    if (v.size() < 2)
+        return {m, NAN};
+    double ss = 0;
+    for (double x : v)
+        ss += (x - m) * (x - m);
+    return {m, std::sqrt(ss / double(v.size() - 1) / double(v.size()))};
+}
+
+std::pair<double, double> bootstrapMeanCi(const std::vector<double>& d, int reps, uint64_t seed, double level)
+{
+    if (d.empty() || reps < 1)
+        return {NAN, NAN};
+    uint64_t state = seed;
+    auto next = [&state] { // splitmix64: fixed output for a fixed seed on every platform
+        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    };
+    const uint64_t n = d.size();
+    std::vector<double> means(static_cast<size_t>(reps));
+    for (int r = 0; r < reps; ++r) {
+        double s = 0;
+        for (uint64_t i = 0; i < n; ++i)
+            s += d[size_t(next() % n)];
+        means[size_t(r)] = s / double(n);
+    }
+    std::sort(means.begin(), means.end());
+    const double tail = (1.0 - level) / 2.0;
+    return {percentileSorted(means, tail), percentileSorted(means, 1.0 - tail)};
+}
+
 } // namespace qb

@@ -1,6 +1,8 @@
 #include "core/report/table.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 namespace qb {
@@ -77,13 +79,38 @@ std::string csvEscape(const std::string& s)
 
 std::string Table::csv() const
 {
+    // A column whose cells carry an error gets a second column "<name> ±"; its main column then
+    // holds the value text alone.
+    std::vector<bool> withErr(columns.size(), false);
+    for (const auto& r : rows)
+        for (size_t c = 0; c < columns.size() && c < r.size(); ++c)
+            withErr[c] = withErr[c] || r[c].err.has_value();
     std::ostringstream os;
-    for (size_t c = 0; c < columns.size(); ++c)
+    for (size_t c = 0; c < columns.size(); ++c) {
         os << (c ? "," : "") << csvEscape(columns[c]);
+        if (withErr[c])
+            os << ',' << csvEscape(columns[c] + " ±");
+    }
     os << '\n';
     for (const auto& r : rows) {
-        for (size_t c = 0; c < columns.size(); ++c)
-            os << (c ? "," : "") << csvEscape(c < r.size() ? r[c].text : "");
+        for (size_t c = 0; c < columns.size(); ++c) {
+            std::string t = c < r.size() ? r[c].text : "";
+            const bool e = c < r.size() && r[c].err.has_value();
+            if (e) {
+                // The number alone: "v ± e" and "v (lo–hi)" keep only v.
+                if (const size_t pm = std::min(t.find(" ± "), t.find(" (")); pm != std::string::npos)
+                    t = t.substr(0, pm);
+            }
+            os << (c ? "," : "") << csvEscape(t);
+            if (withErr[c]) {
+                os << ',';
+                if (e && std::isfinite(*r[c].err)) {
+                    char b[48];
+                    std::snprintf(b, sizeof b, "%.6g", *r[c].err);
+                    os << b;
+                }
+            }
+        }
         os << '\n';
     }
     return os.str();
@@ -98,6 +125,8 @@ nlohmann::json Table::toJson() const
             nlohmann::json cell = {{"text", c.text}, {"bold", c.bold}};
             if (c.value && std::isfinite(*c.value))
                 cell["value"] = *c.value;
+            if (c.err && std::isfinite(*c.err))
+                cell["err"] = *c.err;
             row.push_back(cell);
         }
         rs.push_back(row);

@@ -15,6 +15,9 @@ struct Cell {
     std::string text;
     std::optional<double> value; // what "best" compares; absent = not a candidate
     bool bold = false;
+    // Standard error or CI half-width of `value`: Markdown shows it in the text ("v ± e"), CSV in
+    // a separate "<column> ±" column, JSON as "err".
+    std::optional<double> err;
 };
 
 struct Table {

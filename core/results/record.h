@@ -62,6 +62,10 @@ struct ResultRecord {
     std::vector<DatasetIdentity> datasets;
     Provenance provenance;
     std::string source; // where the record was read from (not written)
+    // PPL: per predicted token NLL (float32), not written into the JSON line: the runner writes it
+    // as a sidecar file next to results.jsonl (core/results/nll_sidecar.h), referenced and
+    // sha256-hashed from details.nll_sidecar; loadNllSidecar() reads it back.
+    std::vector<float> nll;
 
     bool ok() const { return status == "ok"; }
     std::string key() const { return config + "|" + task; } // unit of resume

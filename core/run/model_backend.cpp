@@ -17,6 +17,8 @@
 #include "core/util/torch_compat.h"
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <optional>
 
 namespace fs = std::filesystem;
@@ -151,8 +153,13 @@ void ModelBackend::prepare(const SweepSpec& spec, const EvalHooks& hooks)
     }
     hooks.check();
     // Baseline-state references, for every shard.
-    if (t.ppl.enabled && t.ppl.kl_windows > 0)
-        d.ref = makePplReference(*d.model, d.pplTokens, t.ppl.ctx, t.ppl.kl_windows, t.ppl.kl_topk, hooks);
+    // kl_windows 0 = every PPL window (as many as max_windows allows); < 0 = no KL.
+    if (t.ppl.enabled && t.ppl.kl_windows >= 0) {
+        int64_t w = t.ppl.kl_windows > 0 ? t.ppl.kl_windows : std::numeric_limits<int64_t>::max();
+        if (t.ppl.max_windows > 0)
+            w = std::min(w, t.ppl.max_windows);
+        d.ref = makePplReference(*d.model, d.pplTokens, t.ppl.ctx, w, t.ppl.kl_topk, hooks);
+    }
     if (t.matmul.enabled)
         d.linearInputs = captureLinearInputs(*d.model, tokenWindows(d.pplTokens, t.matmul.windows,
                                                                      std::min(t.matmul.len, d.model->config().max_position_embeddings)),
@@ -219,13 +226,31 @@ void ModelBackend::run(const QuantScheme& scheme, const std::string& task, Resul
         rec.metrics["ctx"] = double(p.ctx);
         rec.metrics["tokens_per_s"] = p.seconds > 0 ? double(p.nTokens) / p.seconds : 0.0;
         rec.details["ppl"] = p.toJson();
+        rec.settings["token_hash"] = p.tokenHash; // the paired comparison's guard (core/report)
+        rec.nll = std::move(p.nllPerToken);       // written as a sidecar by the runner
         if (withKl) {
-            KlResult k = klSummary(p.klPerToken, p.top1Match, d.ref.topk >= d.model->config().vocab_size);
+            KlResult k = klSummary(p.klPerToken, p.top1Match, d.ref.topk >= d.model->config().vocab_size, p.dpPerToken);
             k.windows = p.klWindows;
             rec.metrics["kl_mean"] = k.mean_kl;
             rec.metrics["kl_p99"] = k.p99_kl;
             rec.metrics["top1_agreement"] = k.top1_agreement;
-            rec.details["kl"] = {{"tokens", k.tokens}, {"windows", k.windows}, {"topk", d.ref.topk}, {"exact", k.exact}};
+            rec.metrics["kl_mean_stderr"] = k.kl_stderr;
+            rec.metrics["kl_median"] = k.median_kl;
+            rec.metrics["kl_p90"] = k.p90_kl;
+            rec.metrics["kl_p999"] = k.p999_kl;
+            rec.metrics["kl_max"] = k.max_kl;
+            rec.metrics["top1_agreement_stderr"] = k.top1_stderr;
+            if (std::isfinite(k.dp_mean)) {
+                rec.metrics["dp_mean"] = k.dp_mean;
+                rec.metrics["dp_mean_stderr"] = k.dp_stderr;
+                rec.metrics["dp_rms"] = k.dp_rms;
+                rec.metrics["dp_p1"] = k.dp_p1;
+                rec.metrics["dp_p99"] = k.dp_p99;
+            }
+            rec.details["kl"] = {{"tokens", k.tokens}, {"windows", k.windows}, {"topk", d.ref.topk}, {"exact", k.exact},
+                              {"baseline_logprobs", k.exact ? "exact over the full vocabulary"
+                                                            : "top-" + std::to_string(d.ref.topk) +
+                                                                  " log-probs + one tail bucket (KL is a lower bound)"}};
         }
         textId("ppl_text", *d.pplText);
     } else if (task == task::MmluDirect || task == task::MmluGenerate) {

@@ -2,6 +2,7 @@
 #include "core/model/dense_gemm.h"
 #include "core/util/threads.h"
 
+#include "core/results/nll_sidecar.h"
 #include "core/results/store.h"
 #include "core/run/run_lock.h"
 #include "core/util/atomic_write.h"
@@ -188,6 +189,14 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
         r.provenance.kernels = densePolicy();
         r.model_config_hash = backend.modelConfigHash();
         r.model_name = backend.modelName();
+        if (!r.nll.empty()) {
+            // Per-token NLL beside results.jsonl (atomic, hash-named) before the record that points to it.
+            try {
+                writeNllSidecar(file.path().parent_path(), r);
+            } catch (const std::exception& e) {
+                r.details["nll_sidecar_error"] = e.what(); // the PPL itself is still worth keeping
+            }
+        }
         file.append(r);
         ++sum.recorded;
         if (!r.ok())

@@ -10,7 +10,9 @@
 #include <QChart>
 #include <QChartView>
 #include <QCursor>
+#include <QLegendMarker>
 #include <QLineSeries>
+#include <QLogValueAxis>
 #include <QPainter>
 #include <QPixmap>
 #include <QSvgGenerator>
@@ -115,7 +117,18 @@ void ChartWidget::buildLines()
     QFont f = ax->labelsFont(); // six granularities must fit beside the legend column
     f.setPointSizeF(std::max(6.5, f.pointSizeF() - 1.5));
     ax->setLabelsFont(f);
-    auto* ay = new QValueAxis;
+    QAbstractAxis* ay = nullptr;
+    QValueAxis* ayLin = nullptr;
+    QLogValueAxis* ayLog = nullptr;
+    if (spec_.logY) {
+        ayLog = new QLogValueAxis;
+        ayLog->setBase(10);
+        ayLog->setLabelFormat(QStringLiteral("%.0e"));
+        ay = ayLog;
+    } else {
+        ayLin = new QValueAxis;
+        ay = ayLin;
+    }
     ay->setTitleText(QString::fromStdString(spec_.yLabel));
     chart_->addAxis(ax, Qt::AlignBottom);
     chart_->addAxis(ay, Qt::AlignLeft);
@@ -124,9 +137,13 @@ void ChartWidget::buildLines()
         const auto& s = spec_.series[si];
         auto* ls = new QLineSeries;
         ls->setName(QString::fromStdString(s.name));
+        int drawn = 0;
         for (const auto& p : s.points) {
+            if (spec_.logY && !(p.y > 0))
+                continue; // no place on a log axis
             ls->append(p.x, p.y);
-            lo = std::min(lo, p.y - p.err);
+            ++drawn;
+            lo = std::min(lo, spec_.logY ? std::max(p.y - p.err, p.y * 0.5) : p.y - p.err);
             hi = std::max(hi, p.y + p.err);
         }
         chart_->addSeries(ls); // the theme picks the colour here; pens are adjusted after
@@ -140,10 +157,12 @@ void ChartWidget::buildLines()
             QPen pen = ls->pen();
             pen.setWidthF(2.0);
             ls->setPen(pen);
-            drawnPoints_ += int(s.points.size());
+            drawnPoints_ += drawn;
         }
         ls->attachAxis(ax);
         ls->attachAxis(ay);
+        if (!s.reference)
+            addErrorBars(s, ls->pen().color(), ax, ay, /*vertical=*/true);
         connect(ls, &QLineSeries::hovered, this, [this, si](const QPointF& pt, bool state) {
             if (!state || si >= spec_.series.size())
                 return showTip({});
@@ -154,9 +173,45 @@ void ChartWidget::buildLines()
             showTip(best == pts.end() ? std::string() : best->tooltip);
         });
     }
+    if (ayLog) {
+        if (!(lo > 0 && lo <= hi)) {
+            lo = 1e-4;
+            hi = 1;
+        }
+        ayLog->setRange(std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi))));
+        return;
+    }
     double rlo, rhi;
     niceRange(lo, hi, false, rlo, rhi);
-    ay->setRange(rlo, rhi);
+    ayLin->setRange(rlo, rhi);
+}
+
+// Qt Charts has no error-bar series: each bar is one thin QLineSeries (with short caps) in the
+// series' colour, hidden from the legend. vertical: value on y (line charts); else on x (bars).
+void ChartWidget::addErrorBars(const ChartSeries& s, const QColor& color, QAbstractAxis* ax, QAbstractAxis* ay,
+                               bool vertical)
+{
+    QPen pen(color);
+    pen.setWidthF(1.2);
+    const double cap = 0.08; // in category units
+    for (const auto& p : s.points) {
+        if (!(p.err > 0) || !std::isfinite(p.err) || (spec_.logY && !(p.y > 0)))
+            continue;
+        const double a = spec_.logY ? std::max(p.y - p.err, p.y * 0.5) : p.y - p.err, b = p.y + p.err;
+        auto* e = new QLineSeries;
+        if (vertical)
+            e->append({QPointF(p.x - cap, a), QPointF(p.x + cap, a), QPointF(p.x, a), QPointF(p.x, b),
+                       QPointF(p.x - cap, b), QPointF(p.x + cap, b)});
+        else
+            e->append({QPointF(a, p.x - cap), QPointF(a, p.x + cap), QPointF(a, p.x), QPointF(b, p.x),
+                       QPointF(b, p.x - cap), QPointF(b, p.x + cap)});
+        chart_->addSeries(e);
+        e->setPen(pen);
+        e->attachAxis(ax);
+        e->attachAxis(ay);
+        for (auto* m : chart_->legend()->markers(e))
+            m->setVisible(false);
+    }
 }
 
 void ChartWidget::buildBars()
@@ -197,8 +252,8 @@ void ChartWidget::buildBars()
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (const auto& s : spec_.series)
         for (const auto& p : s.points) {
-            lo = std::min(lo, p.y);
-            hi = std::max(hi, p.y);
+            lo = std::min(lo, p.y - p.err);
+            hi = std::max(hi, p.y + p.err);
         }
     // Values within a few percent of each other (PPL of nearby schemes) are invisible on bars
     // from zero: zoom to the data and say so on the axis.
@@ -211,6 +266,8 @@ void ChartWidget::buildBars()
     chart_->addAxis(ay, Qt::AlignBottom);
     bars->attachAxis(ax);
     bars->attachAxis(ay);
+    if (spec_.series.size() == 1) // one bar per category: the bar sits on the category's centre line
+        addErrorBars(spec_.series[0], QColor(0x20, 0x20, 0x20), ay, ax, /*vertical=*/false);
 }
 
 bool ChartWidget::savePng(const QString& path, QString* error) const

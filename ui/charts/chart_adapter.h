@@ -9,7 +9,9 @@
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
+class QAbstractAxis;
 class QChart;
+class QColor;
 class QChartView;
 QT_END_NAMESPACE
 
@@ -30,6 +32,7 @@ private:
     void showTip(const std::string& text);
     void buildLines();
     void buildBars();
+    void addErrorBars(const ChartSeries& s, const QColor& color, QAbstractAxis* ax, QAbstractAxis* ay, bool vertical);
 
     ChartSpec spec_;
     std::string signature_ = "-"; // of the spec on screen

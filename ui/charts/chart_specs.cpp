@@ -1,6 +1,7 @@
 // Pure builders from core rows to ChartSpecs: accuracy/SQNR vs granularity, per-config bars.
 #include "ui/charts/chart_specs.h"
 
+#include "core/report/report.h"
 #include "ui/elide.h"
 
 #include <algorithm>
@@ -18,6 +19,7 @@ const std::string MmluGenerate = qb::metricKey(qb::task::MmluGenerate, "accuracy
 const std::string Prefill = qb::metricKey(qb::task::Throughput, "prefill_samples_per_s");
 const std::string Decode = qb::metricKey(qb::task::Throughput, "decode_tokens_per_s");
 const std::string Sqnr = qb::metricKey(qb::task::Matmul, "sqnr_db");
+const std::string Kld = qb::metricKey(qb::task::Ppl, "kl_mean");
 } // namespace chart_metric
 using namespace chart_metric;
 
@@ -69,6 +71,7 @@ static std::string label(const std::string& key)
     if (key == Prefill) return "prefill samples/s";
     if (key == Decode) return "decode tokens/s";
     if (key == Sqnr) return "SQNR dB";
+    if (key == Kld) return "KLD (nats/token)";
     return qb::describeMetric(key).label;
 }
 
@@ -164,6 +167,53 @@ ChartSpec sqnrVsGranularity(const std::vector<qb::ConfigRow>& rows)
 {
     auto spec = vsGranularity(rows, Sqnr, false);
     spec.title = "Matmul SQNR vs granularity (higher is better)";
+    return spec;
+}
+
+ComparableRows comparableRows(const std::vector<qb::ConfigRow>& rows)
+{
+    ComparableRows out;
+    const qb::ConfigRow* base = nullptr;
+    for (const auto& r : rows)
+        if (r.parsed && r.scheme.isBaseline() && r.hasNumbers()) {
+            base = &r;
+            break;
+        }
+    std::vector<std::string> why;
+    for (const auto& r : rows) {
+        std::string reason;
+        if (base && &r != base)
+            for (const char* t : {qb::task::Ppl, qb::task::MmluDirect, qb::task::MmluGenerate}) {
+                const qb::ResultRecord* a = r.get(t);
+                const qb::ResultRecord* b = base->get(t);
+                if (a && b)
+                    if (std::string m = qb::protocolMismatch(*a, *b); !m.empty()) {
+                        reason = m;
+                        break;
+                    }
+            }
+        if (reason.empty())
+            out.rows.push_back(r);
+        else
+            why.push_back(elide(r.config) + sourceSuffix(r, true) + ": " + reason);
+    }
+    if (!why.empty()) {
+        out.note = "Not drawn (measured differently from the baseline " + elide(base->config) + ", so not comparable on one axis): ";
+        for (size_t i = 0; i < why.size() && i < 4; ++i)
+            out.note += (i ? "; " : "") + why[i];
+        if (why.size() > 4)
+            out.note += "; and " + std::to_string(why.size() - 4) + " more";
+        out.note += ".";
+    }
+    return out;
+}
+
+ChartSpec kldVsGranularity(const std::vector<qb::ConfigRow>& rows)
+{
+    auto spec = vsGranularity(rows, Kld, false);
+    spec.title = "KLD vs baseline by granularity (log scale, lower is better)";
+    spec.lowerIsBetter = true;
+    spec.logY = true;
     return spec;
 }
 

@@ -32,6 +32,8 @@ struct ChartSpec {
     std::vector<std::string> categories; // x labels
     std::vector<ChartSeries> series;
     bool lowerIsBetter = false;
+    bool logY = false; // log value axis (KLD spans orders of magnitude); points <= 0 are not drawn
+    // Error bars: drawn for every point with err > 0 (stderr; see the tooltip).
 
     int pointCount() const; // points over all non-reference series
 };
@@ -42,11 +44,22 @@ ChartSpec accuracyVsGranularity(const std::vector<qb::ConfigRow>& rows, const st
 
 // The metric keys the charts draw.
 namespace chart_metric {
-extern const std::string Ppl, MmluDirect, MmluGenerate, Prefill, Decode, Sqnr;
+extern const std::string Ppl, MmluDirect, MmluGenerate, Prefill, Decode, Sqnr, Kld;
 }
 ChartSpec pplPerConfig(const std::vector<qb::ConfigRow>& rows);
 ChartSpec throughputPerConfig(const std::vector<qb::ConfigRow>& rows); // prefill + decode bars
 ChartSpec sqnrVsGranularity(const std::vector<qb::ConfigRow>& rows);
+// KL(baseline || quantized) mean ± stderr vs granularity, log y axis (no baseline line: it is 0).
+ChartSpec kldVsGranularity(const std::vector<qb::ConfigRow>& rows);
+
+// Protocol guard for the charts: the rows whose records measured the same thing as the baseline
+// row (core's protocolMismatch), and a note naming the others and why, so results that cannot be
+// compared are never drawn on one axis. Without a baseline every row is kept.
+struct ComparableRows {
+    std::vector<qb::ConfigRow> rows;
+    std::string note; // "" when everything is comparable
+};
+ComparableRows comparableRows(const std::vector<qb::ConfigRow>& rows);
 
 // x-axis order from coarse to fine.
 const std::vector<std::string>& granularityCategories();
