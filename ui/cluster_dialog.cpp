@@ -125,8 +125,12 @@ QStringList ClusterDialog::submitArgs(const QString& sweepFile, bool dryRun) con
 
 void ClusterDialog::preview()
 {
-    if (proc_)
-        return;
+    if (!proc_)
+        launch(true);
+}
+
+void ClusterDialog::launch(bool dryRun)
+{
     if (runDir().isEmpty() || runDir() == QLatin1String(".")) {
         message_->setText(tr("Choose a run folder first."));
         return;
@@ -138,7 +142,7 @@ void ClusterDialog::preview()
         return;
     }
     writeSettings();
-    start(submitArgs(sweep, true), true);
+    start(submitArgs(sweep, dryRun), dryRun);
 }
 
 void ClusterDialog::submit()
@@ -150,14 +154,7 @@ void ClusterDialog::submit()
         message_->setText(tr("Check the script, then Submit again."));
         return;
     }
-    QString error;
-    const QString sweep = prepare_(runDir(), error);
-    if (sweep.isEmpty()) {
-        message_->setText(error);
-        return;
-    }
-    writeSettings();
-    start(submitArgs(sweep, false), false);
+    launch(false);
 }
 
 void ClusterDialog::start(const QStringList& args, bool dryRun)

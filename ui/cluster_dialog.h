@@ -41,6 +41,7 @@ Q_SIGNALS:
 
 private:
     void submit();
+    void launch(bool dryRun); // checks the folder, prepares the sweep file, runs slurm submit [--dry-run]
     void start(const QStringList& args, bool dryRun);
     void readSettings();
     void writeSettings() const;
