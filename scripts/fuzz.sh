@@ -34,7 +34,14 @@ for t in "${targets[@]}"; do
     printf 'fuzz %-20s ok  %ss  %s runs  %s exec/s\n' "$t" "$secs" "${runs:-?}" "${rate:-?}"
   else
     printf 'fuzz %-20s FAILED (log: %s)\n' "$t" "$log"
-    grep -E 'ERROR|SUMMARY|Test unit written|==[0-9]+==' "$log" | head -20 || true
+    grep -E 'runtime error|ERROR|SUMMARY|Test unit written|==[0-9]+==' "$log" | head -20 || true
+    # The CI machine's build folder is gone afterwards: print the reproducer so it can be
+    # rebuilt from the log (base64 -d > crash; then replay it as above).
+    for a in "$art/$t-"*; do
+      [ -f "$a" ] || continue
+      echo "reproducer $(basename "$a") ($(stat -c %s "$a") bytes), base64:"
+      head -c 4096 "$a" | base64 -w 100
+    done
     status=1
   fi
 done

@@ -14,6 +14,8 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/atomic_write.h"
 #include "core/util/error.h"
+#include "core/util/json_number.h"
+#include "core/run/sweep.h"
 #include "core/util/read_file.h"
 
 #include <nlohmann/json.hpp>
@@ -635,6 +637,64 @@ private Q_SLOTS:
         qb::MmluLoadOptions strict;
         strict.strict = true;
         QVERIFY_EXCEPTION_THROWN(qb::loadMmlu(f, strict), qb::Error);
+    }
+    // Found by fuzz_sweep_file in CI: a number too large for its C++ type ({"seed": 1e300}, a
+    // group size of 1e300) went through get<int>(), a float-to-integer conversion out of range,
+    // which is undefined behaviour, not an error. Each must now be an error naming the key.
+    void fuzzNumberOutOfRange_data()
+    {
+        QTest::addColumn<QString>("sweep");
+        QTest::addColumn<QString>("key");
+        const QString t = R"("tasks":{"ppl":{}},"schemes":["INT8_Per_Row"])";
+        QTest::newRow("seed 1e300") << R"({"seed":1e300,)" + t + "}" << "seed";
+        QTest::newRow("seed negative") << R"({"seed":-1,)" + t + "}" << "seed";
+        QTest::newRow("ctx 1e300") << R"({"tasks":{"ppl":{"ctx":1e300}},"schemes":["INT8_Per_Row"]})" << "ctx";
+        QTest::newRow("ctx fractional") << R"({"tasks":{"ppl":{"ctx":64.5}},"schemes":["INT8_Per_Row"]})" << "ctx";
+        QTest::newRow("calibration length") << R"({"calibration":{"length":1e19},)" + t + "}" << "length";
+        QTest::newRow("group size") << R"({"tasks":{"ppl":{}},"schemes":{"matrix":{"granularities":[1e300]}}})"
+                                    << "group size";
+        QTest::newRow("alpha") << R"({"tasks":{"ppl":{}},"schemes":{"smoothquant":[{"alpha":1e400}]}})" << "alpha";
+    }
+    void fuzzNumberOutOfRange()
+    {
+        QFETCH(QString, sweep);
+        QFETCH(QString, key);
+        ++g_cases;
+        const fs::path f = dir("fuzz_numbers") / (std::string(QTest::currentDataTag()) + ".json");
+        qbtest::writeFile(f, sweep.toStdString());
+        try {
+            qb::SweepSpec s = qb::SweepSpec::load(f);
+            (void)s.configs();
+            QFAIL("accepted");
+        } catch (const qb::Error& e) {
+            QVERIFY2(contains(e.what(), f.string()) && contains(e.what(), key.toStdString()), e.what());
+        } catch (const std::exception& e) {
+            // nlohmann refuses 1e400 at parse time; that is fine as long as it is a named qb::Error.
+            QFAIL(e.what());
+        }
+    }
+    void jsonNumberBounds()
+    {
+        ++g_cases;
+        int32_t i = 7;
+        QVERIFY(qb::jsonNumber(json(2147483647), i) && i == 2147483647);
+        QVERIFY(!qb::jsonNumber(json(2147483648LL), i));
+        QVERIFY(!qb::jsonNumber(json(-2147483649LL), i));
+        QVERIFY(qb::jsonNumber(json(3.0), i) && i == 3);
+        QVERIFY(!qb::jsonNumber(json(3.5), i));
+        QVERIFY(!qb::jsonNumber(json("3"), i));
+        uint64_t u = 0;
+        QVERIFY(qb::jsonNumber(json(18446744073709551615ULL), u) && u == 18446744073709551615ULL);
+        QVERIFY(!qb::jsonNumber(json(-1), u));
+        QVERIFY(!qb::jsonNumber(json(18446744073709551616.0), u));
+        int64_t l = 0;
+        QVERIFY(!qb::jsonNumber(json(9223372036854775808.0), l));
+        QVERIFY(qb::jsonNumber(json(-9223372036854775808.0), l) && l == std::numeric_limits<int64_t>::min());
+        float f = 0;
+        QVERIFY(!qb::jsonNumber(json(1e300), f));
+        QVERIFY(qb::jsonNumber(json(0.5), f) && f == 0.5f);
+        double d = 0;
+        QVERIFY(qb::jsonNumber(json(1e300), d) && d == 1e300);
     }
 };
 

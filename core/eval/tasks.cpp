@@ -2,6 +2,7 @@
 
 #include "core/results/record.h"
 #include "core/util/error.h"
+#include "core/util/json_number.h"
 
 #include <set>
 
@@ -75,8 +76,13 @@ template <class T> void get(const json& o, const char* key, T& v, const std::str
     if (!o.contains(key))
         return;
     try {
-        v = o.at(key).get<T>();
-    } catch (const std::exception&) {
+        if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+            if (!jsonNumber(o.at(key), v))
+                fail(where, std::string("\"") + key + "\" is not a number in range: " + o.at(key).dump());
+        } else {
+            v = o.at(key).get<T>();
+        }
+    } catch (const nlohmann::json::exception&) {
         fail(where, std::string("\"") + key + "\" has the wrong type: " + o.at(key).dump());
     }
 }

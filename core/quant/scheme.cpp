@@ -1,6 +1,7 @@
 #include "core/quant/scheme.h"
 
 #include "core/util/error.h"
+#include "core/util/json_number.h"
 
 #include <cmath>
 #include <sstream>
@@ -284,8 +285,10 @@ QuantScheme QuantScheme::fromJson(const nlohmann::json& j, const std::string& wh
             s.granularity = Granularity::PerGroup;
         else
             fail(where, "weight.granularity '" + g + "' is unknown");
-        s.group_size = w.value("group_size", 0);
-        s.int8_divisor = w.value("int8_divisor", 127.0);
+        if (w.contains("group_size") && !jsonNumber(w["group_size"], s.group_size))
+            fail(where, "weight.group_size is not an integer in range: " + w["group_size"].dump());
+        if (w.contains("int8_divisor") && !jsonNumber(w["int8_divisor"], s.int8_divisor))
+            fail(where, "weight.int8_divisor is not a finite number: " + w["int8_divisor"].dump());
         std::string a = j.value("activation", std::string("none"));
         if (a == "none")
             s.activation = ActQuant::None;
@@ -299,7 +302,9 @@ QuantScheme QuantScheme::fromJson(const nlohmann::json& j, const std::string& wh
         s.lm_head = j.value("lm_head", false);
         if (j.contains("smoothing") && j["smoothing"].value("method", std::string("none")) == "smoothquant") {
             s.smoothing = Smoothing::SmoothQuant;
-            s.alpha = j["smoothing"].value("alpha", 0.5);
+            const nlohmann::json& sm = j["smoothing"];
+            if (sm.contains("alpha") && !jsonNumber(sm["alpha"], s.alpha))
+                fail(where, "smoothing.alpha is not a finite number: " + sm["alpha"].dump());
         }
         s.baseline_dtype = j.value("baseline_dtype", std::string("BF16"));
         if (auto why = s.validate(); !why.empty())

@@ -1,6 +1,7 @@
 #include "core/results/record.h"
 
 #include "core/util/error.h"
+#include "core/util/json_number.h"
 
 #include <chrono>
 #include <cmath>
@@ -40,7 +41,8 @@ Provenance Provenance::fromJson(const json& j)
     p.started = j.value("started", "");
     p.finished = j.value("finished", "");
     p.seconds = j.value("seconds", 0.0);
-    p.threads = j.value("threads", 0);
+    if (j.contains("threads") && !jsonNumber(j["threads"], p.threads))
+        p.threads = 0;
     p.kernels = j.value("kernels", "");
     return p;
 }
@@ -119,9 +121,9 @@ static ResultRecord readRecord(const json& j, const std::string& where)
     r.source = where;
     int version = 0;
     if (j.contains("schema_version") && j["schema_version"].is_number_integer())
-        version = j["schema_version"].get<int>();
+        jsonNumber(j["schema_version"], version);
     else if (j.contains("version") && j["version"].is_number_integer())
-        version = j["version"].get<int>();
+        jsonNumber(j["version"], version);
     if (version < 1)
         fail(where, "not a QuantBench result record (no schema_version)");
     if (version > kResultSchemaVersion)

@@ -3,6 +3,7 @@
 #include "core/data/sha256.h"
 #include "core/util/atomic_write.h"
 #include "core/util/error.h"
+#include "core/util/json_number.h"
 #include "core/util/read_file.h"
 
 #include <fstream>
@@ -32,10 +33,26 @@ static QDType parseDtype(const std::string& s, const std::string& where)
     fail(where, "unknown dtype \"" + s + "\" (INT8 or FP8)");
 }
 
+// A number field of an object, or def where absent; a wrong type or an out-of-range value is
+// an error naming the key (see core/util/json_number.h for why get<int>() is not enough).
+template <class T> static T num(const json& o, const char* key, T def, const std::string& where)
+{
+    if (!o.is_object() || !o.contains(key))
+        return def;
+    T v{};
+    if (!jsonNumber(o[key], v))
+        fail(where, std::string("\"") + key + "\" is not a number in range: " + o[key].dump());
+    return v;
+}
+
 static std::pair<Granularity, int> parseGranularity(const json& g, const std::string& where)
 {
-    if (g.is_number_integer())
-        return {Granularity::PerGroup, g.get<int>()};
+    if (g.is_number()) {
+        int gs = 0;
+        if (!jsonNumber(g, gs))
+            fail(where, "group size is not an integer in range: " + g.dump());
+        return {Granularity::PerGroup, gs};
+    }
     if (!g.is_string())
         fail(where, "granularity must be a string or a group size: " + g.dump());
     std::string l = lowerStr(g.get<std::string>());
@@ -117,7 +134,7 @@ std::vector<QuantScheme> expandSchemes(const json& j, const std::string& baselin
                 act = ActQuant::PerTensor;
             else if (a != "none")
                 fail(w, "unknown activation \"" + a + "\" (none, per_token, per_tensor)");
-            for (auto s : schemeMatrix(dts, grs, modes, act, m.value("int8_divisor", 127.0)))
+            for (auto s : schemeMatrix(dts, grs, modes, act, num(m, "int8_divisor", 127.0, w)))
                 one(s.toJson(), w);
         }
         if (j.contains("smoothquant"))
@@ -128,7 +145,7 @@ std::vector<QuantScheme> expandSchemes(const json& j, const std::string& baselin
                     continue;
                 }
                 QuantMode mode = lowerStr(e.value("mode", std::string("real"))) == "fake" ? QuantMode::Fake : QuantMode::Real;
-                one(QuantScheme::smoothQuant(parseDtype(e.value("dtype", std::string("INT8")), w), e.value("alpha", 0.5), mode)
+                one(QuantScheme::smoothQuant(parseDtype(e.value("dtype", std::string("INT8")), w), num(e, "alpha", 0.5, w), mode)
                         .toJson(),
                     w);
             }
@@ -193,7 +210,7 @@ SweepSpec SweepSpec::fromJson(const json& j, const std::string& where, const fs:
         s.model = resolve(j.value("model", std::string()));
         s.baseline_dtype = j.value("baseline_dtype", s.baseline_dtype);
         s.device = j.value("device", s.device);
-        s.seed = j.value("seed", s.seed);
+        s.seed = num(j, "seed", s.seed, where);
         if (j.contains("datasets")) {
             const json& d = j["datasets"];
             for (auto it = d.begin(); it != d.end(); ++it)
@@ -204,8 +221,8 @@ SweepSpec SweepSpec::fromJson(const json& j, const std::string& where, const fs:
             s.calibration_text = resolve(d.value("calibration_text", std::string()));
         }
         if (j.contains("calibration")) {
-            s.calib_sequences = j["calibration"].value("sequences", s.calib_sequences);
-            s.calib_length = j["calibration"].value("length", s.calib_length);
+            s.calib_sequences = num(j["calibration"], "sequences", s.calib_sequences, where + ": calibration");
+            s.calib_length = num(j["calibration"], "length", s.calib_length, where + ": calibration");
         }
     } catch (const json::exception& e) {
         fail(where, std::string("wrong value type: ") + e.what());

@@ -1,6 +1,7 @@
 // Post-processors: TemplateProcessing, Roberta/Bert, ByteLevel (ids unchanged), Sequence.
 #include "core/tokenizer/components.h"
 #include "core/util/error.h"
+#include "core/util/json_number.h"
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,14 @@ namespace qb::tok {
 namespace {
 
 using nlohmann::json;
+
+int32_t tokenId(const json& v, const std::string& where)
+{
+    int32_t id = 0;
+    if (!jsonNumber(v, id) || id < 0)
+        throw Error(where + ": post-processor token id is not a non-negative 32-bit integer: " + v.dump());
+    return id;
+}
 
 struct Template : PostProcessor {
     std::vector<int32_t> before, after; // special ids around the single sequence "A"
@@ -22,7 +31,7 @@ struct Template : PostProcessor {
             std::string name = item["SpecialToken"].value("id", std::string());
             if (!specials.contains(name) || !specials[name].contains("ids"))
                 throw Error(where + ": TemplateProcessing special token '" + name + "' is not in special_tokens");
-            for (const json& id : specials[name]["ids"]) (seenA ? after : before).push_back(id.get<int32_t>());
+            for (const json& id : specials[name]["ids"]) (seenA ? after : before).push_back(tokenId(id, where));
         }
     }
     void process(std::vector<int32_t>& ids) const override
@@ -40,8 +49,8 @@ struct ClsSep : PostProcessor {
     ClsSep(const json& j, const std::string& where)
     {
         if (!j.contains("cls") || !j.contains("sep")) throw Error(where + ": " + j.value("type", std::string()) + " needs cls and sep");
-        cls = j["cls"].at(1).get<int32_t>();
-        sep = j["sep"].at(1).get<int32_t>();
+        cls = tokenId(j["cls"].at(1), where);
+        sep = tokenId(j["sep"].at(1), where);
     }
     void process(std::vector<int32_t>& ids) const override
     {
