@@ -25,6 +25,9 @@
 #include "ui/scheme_matrix.h"
 #include "ui/setup_panel.h"
 #include "ui/summary_page.h"
+#include <QScrollBar>
+#include <QScrollArea>
+#include "ui/report_tables.h"
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
@@ -73,6 +76,34 @@ int distinctColours(const QImage& img)
         for (int x = 0; x < img.width(); x += 2)
             seen.insert(img.pixel(x, y));
     return int(seen.size());
+}
+
+// n configs with parseable names: the scheme matrix of this run, then loaded ones (tagged names).
+std::vector<qb::ResultRecord> manyConfigs(int n)
+{
+    std::vector<std::string> names = {"FP32", "SmoothQuant_INT8_W8A8", "SmoothQuant_FP8_W8A8"};
+    for (const char* dt : {"INT8", "FP8"})
+        for (const char* g : {"Per_Tensor", "Per_Row", "Per_Group_512", "Per_Group_256", "Per_Group_128", "Per_Group_64"})
+            for (const char* m : {"", "_Fake"})
+                names.push_back(std::string(dt) + "_" + g + m);
+    std::vector<qb::ResultRecord> out;
+    for (int i = 0; i < n; ++i) {
+        const size_t k = size_t(i) % names.size();
+        const std::string src = i < int(names.size()) ? std::string() : "/x/old/run" + std::to_string(i / names.size()) + ".json";
+        out.push_back(result(names[k], 8.0 + 0.01 * i, src));
+    }
+    return out;
+}
+
+bool overlaps(const std::vector<std::pair<QString, QRectF>>& labels, QString* which)
+{
+    for (size_t i = 0; i < labels.size(); ++i)
+        for (size_t j = i + 1; j < labels.size(); ++j)
+            if (labels[i].second.adjusted(0.5, 0.5, -0.5, -0.5).intersects(labels[j].second)) {
+                *which = labels[i].first + QStringLiteral(" / ") + labels[j].first;
+                return true;
+            }
+    return false;
 }
 
 } // namespace
@@ -718,6 +749,199 @@ private Q_SLOTS:
                                            QStringLiteral("--out"), d.path()}));
         QVERIFY(a.contains(QStringLiteral("--dry-run")));
         QVERIFY(a.contains(QStringLiteral("--shards")) || a.contains(QStringLiteral("--per-config")));
+    }
+
+    // Issue 13: at laptop and desktop size the window keeps the size asked for, the setup panel
+    // needs no horizontal scroll bar and none of its widgets is cut by its parent.
+    void layoutFitsLaptopAndDesktop_data()
+    {
+        QTest::addColumn<QSize>("size");
+        QTest::newRow("1366x768") << QSize(1366, 768);
+        QTest::newRow("1920x1080") << QSize(1920, 1080);
+    }
+    void layoutFitsLaptopAndDesktop()
+    {
+        QFETCH(QSize, size);
+        MainWindow w;
+        w.setQuietDialogs(true);
+        w.setupPanel()->useDemo();
+        w.resize(size);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTest::qWait(50);
+        QCOMPARE(w.size(), size);
+        auto* scroll = qobject_cast<QScrollArea*>(w.setupPanel()->parentWidget()->parentWidget());
+        QVERIFY(scroll);
+        QVERIFY2(!scroll->horizontalScrollBar()->isVisible(), "the setup panel needs a horizontal scroll bar");
+        int checked = 0;
+        for (QWidget* c : w.setupPanel()->findChildren<QWidget*>()) {
+            if (!c->isVisibleTo(w.setupPanel()) || !c->parentWidget() || c->isWindow())
+                continue;
+            const QRect inParent = c->parentWidget()->rect();
+            QVERIFY2(inParent.contains(c->geometry()),
+                     qPrintable(QStringLiteral("%1 (%2) is clipped: %3,%4 %5x%6 in %7x%8")
+                                    .arg(c->objectName(), QString::fromLatin1(c->metaObject()->className()))
+                                    .arg(c->x()).arg(c->y()).arg(c->width()).arg(c->height())
+                                    .arg(inParent.width()).arg(inParent.height())));
+            ++checked;
+        }
+        QVERIFY(checked > 40);
+        qInfo("%dx%d: %d setup widgets inside their parents", size.width(), size.height(), checked);
+    }
+
+    // Issue 13: with 19 and 47 configs every config is labelled on the per-config bars, no two
+    // category labels overlap, none is cut at the chart's edge, and the granularity axis of a
+    // narrow line chart turns its labels instead of overlapping them.
+    void chartLabelsStayReadable_data()
+    {
+        QTest::addColumn<int>("n");
+        QTest::newRow("19 configs") << 19;
+        QTest::newRow("47 configs") << 47;
+    }
+    void chartLabelsStayReadable()
+    {
+        QFETCH(int, n);
+        ChartsPage page;
+        page.resize(740, 700); // the chart area of a 1366x768 window
+        page.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&page));
+        page.setRows(qb::groupRecords(manyConfigs(n)));
+        QTest::qWait(50);
+        for (const auto& [stem, chart] : page.charts()) {
+            if (chart->showsHint())
+                continue; // no throughput / SQNR / KLD data in these records
+            const auto labels = chart->categoryLabels();
+            const auto& cats = chart->shownCategories();
+            QCOMPARE(cats.size(), chart->spec().categories.size());
+            QSet<QString> seen;
+            for (const auto& l : labels) {
+                seen.insert(l.first);
+                QVERIFY2(l.second.left() >= -0.5, qPrintable(stem + QStringLiteral(": label cut at the left: ") + l.first));
+            }
+            for (const auto& c : cats)
+                QVERIFY2(seen.contains(QString::fromStdString(c)),
+                         qPrintable(stem + QStringLiteral(": no visible label for ") + QString::fromStdString(c)));
+            QString which;
+            QVERIFY2(!overlaps(labels, &which), qPrintable(stem + QStringLiteral(": labels overlap: ") + which));
+            qInfo("%s: %d category labels, none overlapping (chart %dx%d)", qPrintable(stem), int(labels.size()),
+                  chart->width(), chart->height());
+        }
+        // The bars keep a readable height: the chart grows and the page scrolls.
+        ChartWidget* ppl = page.charts()[1].second;
+        QVERIFY(ppl->height() >= n * 17);
+        // A narrow granularity chart: labels turn instead of colliding.
+        ChartWidget narrow;
+        narrow.resize(300, 260);
+        narrow.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&narrow));
+        narrow.setSpec(accuracyVsGranularity(qb::groupRecords(manyConfigs(n)), chart_metric::Ppl));
+        QTest::qWait(50);
+        QString which;
+        QCOMPARE(int(narrow.categoryLabels().size()), 6);
+        QVERIFY2(!overlaps(narrow.categoryLabels(), &which), qPrintable(which));
+        // Bars in a narrow chart: long names are shortened in the middle, never cut at the edge.
+        narrow.setSpec(pplPerConfig(qb::groupRecords(manyConfigs(n))));
+        QTest::qWait(50);
+        QCOMPARE(int(narrow.categoryLabels().size()), n);
+        for (const auto& l : narrow.categoryLabels())
+            QVERIFY2(l.second.left() >= -0.5, qPrintable(QStringLiteral("cut at the left: ") + l.first));
+        QVERIFY2(!overlaps(narrow.categoryLabels(), &which), qPrintable(which));
+    }
+
+    // Issue 13: an empty chart says what would fill it instead of axes labelled 0.000; every
+    // point with a stderr has its error bar; the legend names dtype x mode in fixed colours.
+    void emptyHintsErrorBarsAndColours()
+    {
+        ChartsPage page;
+        page.resize(740, 700);
+        page.show();
+        for (const auto& [stem, chart] : page.charts())
+            QVERIFY2(chart->showsHint(), qPrintable(stem));
+        page.setRows(qb::groupRecords(manyConfigs(19)));
+        ChartWidget* acc = page.charts()[0].second;
+        ChartWidget* ppl = page.charts()[1].second;
+        QVERIFY(!acc->showsHint() && !ppl->showsHint());
+        auto withErr = [](const ChartSpec& s) {
+            int n = 0;
+            for (const auto& ser : s.series)
+                if (!ser.reference)
+                    for (const auto& p : ser.points)
+                        n += p.err > 0;
+            return n;
+        };
+        QVERIFY(withErr(acc->spec()) > 0);
+        QCOMPARE(acc->errorBarCount(), withErr(acc->spec()));
+        QCOMPARE(ppl->errorBarCount(), withErr(ppl->spec()));
+        // Same group, same colour, in both charts.
+        std::map<std::string, std::string> colour;
+        for (ChartWidget* c : {acc, ppl})
+            for (const auto& ser : c->spec().series) {
+                if (ser.reference)
+                    continue;
+                QVERIFY(!ser.color.empty());
+                auto [it, fresh] = colour.emplace(ser.name, ser.color);
+                QVERIFY2(it->second == ser.color, ser.name.c_str());
+            }
+        QVERIFY(colour.count("INT8 real") && colour.count("FP8 fake") && colour["INT8 real"] != colour["FP8 real"]);
+        QVERIFY(ppl->legendText().contains(QStringLiteral("INT8 fake")));
+    }
+
+    // Issue 13: the summary as table views: one row per config in the accuracy table, the best
+    // value of each ranked column bold, numbers right-aligned, and the same table under the charts.
+    void summaryAsTables()
+    {
+        QTemporaryDir d;
+        const fs::path f = fs::path(d.path().toStdString()) / "results.jsonl";
+        for (const auto& r : manyConfigs(19))
+            qb::ResultsFile(f).append(r);
+        auto w = window(30);
+        QVERIFY(w->openPaths({QString::fromStdString(f.string())}).isEmpty());
+        w->tabs()->setCurrentWidget(w->summaryPage());
+        w->flushViews();
+        const auto views = w->summaryPage()->tableViews();
+        QVERIFY(!views.empty());
+        ReportTableView* acc = nullptr;
+        for (auto* v : views)
+            if (v->table().id == "accuracy")
+                acc = v;
+        QVERIFY(acc);
+        QCOMPARE(acc->model()->rowCount(), 19);
+        const qb::Table& t = acc->table();
+        int ranked = 0;
+        for (size_t c = 0; c < t.columns.size(); ++c) {
+            if (t.better[c] == qb::Better::None)
+                continue;
+            double best = t.better[c] == qb::Better::Lower ? 1e300 : -1e300;
+            for (const auto& row : t.rows)
+                if (row[c].value)
+                    best = t.better[c] == qb::Better::Lower ? std::min(best, *row[c].value) : std::max(best, *row[c].value);
+            if (std::abs(best) == 1e300)
+                continue;
+            ++ranked;
+            for (int r = 0; r < acc->model()->rowCount(); ++r) {
+                const QModelIndex i = acc->model()->index(r, int(c));
+                const auto& cell = t.rows[size_t(r)][c];
+                const bool bold = i.data(Qt::FontRole).value<QFont>().bold();
+                QCOMPARE(bold, cell.value.has_value() && *cell.value == best);
+                if (cell.value)
+                    QVERIFY(i.data(Qt::TextAlignmentRole).toInt() & Qt::AlignRight);
+            }
+        }
+        QVERIFY(ranked >= 1);
+        // Sorting by a number column sorts by value, not by text.
+        const int pplCol = 2;
+        acc->sortByColumn(pplCol, Qt::DescendingOrder);
+        double prev = 1e300;
+        for (int r = 0; r < acc->model()->rowCount(); ++r) {
+            const QVariant v = acc->model()->index(r, pplCol).data(ReportTableModel::SortRole);
+            if (v.typeId() != QMetaType::Double)
+                continue;
+            QVERIFY(v.toDouble() <= prev);
+            prev = v.toDouble();
+        }
+        w->tabs()->setCurrentWidget(w->chartsPage());
+        w->flushViews();
+        QCOMPARE(w->chartsPage()->overview()->view()->model()->rowCount(), 19);
     }
 
     void noDisplaySaysHowToRun()

@@ -68,8 +68,8 @@ int runApp(int argc, char** argv)
                             QStringLiteral("PNG"));
     QCommandLineOption quit(QStringLiteral("quit-when-done"), QStringLiteral("Quit after the run / screenshot."));
     QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Demo model and demo sweep, ready to run."));
-    QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size WIDTHxHEIGHT (e.g. 1366x768)."),
-                            QStringLiteral("WxH"));
+    QCommandLineOption size(QStringList{QStringLiteral("window-size"), QStringLiteral("size")},
+                            QStringLiteral("Window size WIDTHxHEIGHT (e.g. 1366x768)."), QStringLiteral("WxH"));
     QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show in the screenshot: charts, results or summary."),
                            QStringLiteral("TAB"), QStringLiteral("charts"));
     QCommandLineOption cluster(QStringLiteral("cluster-dialog"),

@@ -3,11 +3,15 @@
 
 #include "ui/charts/chart_adapter.h"
 #include "ui/charts/chart_specs.h"
+#include "ui/report_tables.h"
 
 #include <QComboBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QResizeEvent>
+#include <QScrollArea>
+#include <QSplitter>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -33,21 +37,72 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent)
     note_->setStyleSheet(QStringLiteral("QLabel { color: #8a4b00; }"));
     note_->hide();
     v->addWidget(note_);
-    auto* g = new QGridLayout;
-    accuracy_ = new ChartWidget(this);
-    ppl_ = new ChartWidget(this);
-    throughput_ = new ChartWidget(this);
-    sqnr_ = new ChartWidget(this);
-    kld_ = new ChartWidget(this);
-    // KLD sits beside the PPL chart: the two fidelity views of the same PPL pass.
-    g->addWidget(accuracy_, 0, 0);
-    g->addWidget(ppl_, 0, 1);
-    g->addWidget(kld_, 0, 2);
-    g->addWidget(throughput_, 1, 0, 1, 2);
-    g->addWidget(sqnr_, 1, 2);
-    v->addLayout(g, 1);
+    auto* gridHost = new QWidget;
+    grid_ = new QGridLayout(gridHost);
+    grid_->setContentsMargins(0, 0, 0, 0);
+    for (int c = 0; c < 6; ++c)
+        grid_->setColumnStretch(c, 1);
+    accuracy_ = new ChartWidget(gridHost);
+    ppl_ = new ChartWidget(gridHost);
+    throughput_ = new ChartWidget(gridHost);
+    sqnr_ = new ChartWidget(gridHost);
+    kld_ = new ChartWidget(gridHost);
+    accuracy_->setObjectName(QStringLiteral("chart_accuracy"));
+    ppl_->setObjectName(QStringLiteral("chart_ppl"));
+    throughput_->setObjectName(QStringLiteral("chart_throughput"));
+    sqnr_->setObjectName(QStringLiteral("chart_sqnr"));
+    kld_->setObjectName(QStringLiteral("chart_kld"));
+    auto* scroll = new QScrollArea;
+    scroll->setObjectName(QStringLiteral("chartsScroll"));
+    scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroll->setWidget(gridHost);
+    scroll->setFrameShape(QFrame::NoFrame);
+    overview_ = new OverviewTable;
+    split_ = new QSplitter(Qt::Vertical, this);
+    split_->setObjectName(QStringLiteral("chartsSplit"));
+    split_->addWidget(scroll);
+    split_->addWidget(overview_);
+    split_->setStretchFactor(0, 3);
+    split_->setStretchFactor(1, 1);
+    split_->setChildrenCollapsible(true);
+    split_->setSizes({680, 260}); // charts first; the saved state (MainWindow) overrides this
+    v->addWidget(split_, 1);
+    arrange(2);
     connect(metric_, qOverload<int>(&QComboBox::currentIndexChanged), this, &ChartsPage::rebuildAccuracy);
     setRows({});
+}
+
+// Two columns on a laptop, three from about 1250 px of chart area; the per-config bar charts
+// take whole rows (they grow with the configs), the granularity charts share one.
+void ChartsPage::arrange(int columns)
+{
+    if (columns == columns_)
+        return;
+    columns_ = columns;
+    for (ChartWidget* c : {accuracy_, ppl_, kld_, sqnr_, throughput_})
+        grid_->removeWidget(c);
+    // A 6-unit grid. The per-config bars need width for the config names (Qt Charts caps the
+    // label column at a share of the chart), so they never sit in a narrow column.
+    if (columns >= 3) {
+        grid_->addWidget(accuracy_, 0, 0, 1, 2);
+        grid_->addWidget(kld_, 0, 2, 1, 2);
+        grid_->addWidget(sqnr_, 0, 4, 1, 2);
+        grid_->addWidget(ppl_, 1, 0, 1, 3);
+        grid_->addWidget(throughput_, 1, 3, 1, 3);
+    } else {
+        grid_->addWidget(accuracy_, 0, 0, 1, 3);
+        grid_->addWidget(kld_, 0, 3, 1, 3);
+        grid_->addWidget(ppl_, 1, 0, 1, 6);
+        grid_->addWidget(throughput_, 2, 0, 1, 6);
+        grid_->addWidget(sqnr_, 3, 0, 1, 3);
+    }
+}
+
+void ChartsPage::resizeEvent(QResizeEvent* e)
+{
+    QWidget::resizeEvent(e);
+    arrange(e->size().width() >= 1250 ? 3 : 2);
 }
 
 void ChartsPage::rebuildAccuracy()

@@ -1,6 +1,9 @@
 #pragma once
-// The Charts tab: accuracy vs granularity (metric selectable), PPL per config, throughput per
-// config, matmul SQNR vs granularity, KLD vs granularity (log y). Points with a stderr carry error bars. setRows() rebuilds every chart from core's rows of records.
+// The Charts tab: accuracy vs granularity (metric selectable), PPL per config, KLD vs
+// granularity (log y), matmul SQNR vs granularity, throughput per config, in a scrolling grid
+// (bar charts grow with the number of configs), and under a splitter one table of the report,
+// so the charts and the summary are read together while a sweep runs. Points with a stderr
+// carry error bars. setRows() rebuilds every chart from core's rows of records.
 #include "core/report/rows.h"
 
 #include <QWidget>
@@ -9,12 +12,15 @@
 
 QT_BEGIN_NAMESPACE
 class QComboBox;
+class QGridLayout;
 class QLabel;
+class QSplitter;
 QT_END_NAMESPACE
 
 namespace qb::ui {
 
 class ChartWidget;
+class OverviewTable;
 
 class ChartsPage : public QWidget {
     Q_OBJECT
@@ -26,9 +32,15 @@ public:
     std::vector<std::pair<QString, ChartWidget*>> charts() const;
     QComboBox* metricChooser() const { return metric_; }
     QString protocolNote() const; // "" when every row is drawn
+    OverviewTable* overview() const { return overview_; }
+    QSplitter* splitter() const { return split_; }
+
+protected:
+    void resizeEvent(QResizeEvent* e) override;
 
 private:
     void rebuildAccuracy();
+    void arrange(int columns);
 
     QComboBox* metric_ = nullptr;
     QLabel* note_ = nullptr;
@@ -38,6 +50,10 @@ private:
     ChartWidget* sqnr_ = nullptr;
     ChartWidget* kld_ = nullptr;
     std::vector<qb::ConfigRow> rows_;
+    OverviewTable* overview_ = nullptr;
+    QSplitter* split_ = nullptr;
+    QGridLayout* grid_ = nullptr;
+    int columns_ = 0;
 };
 
 } // namespace qb::ui

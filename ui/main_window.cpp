@@ -10,6 +10,7 @@
 #include "ui/run_controller.h"
 #include "ui/run_panel.h"
 #include "ui/setup_panel.h"
+#include "ui/report_tables.h"
 #include "ui/summary_page.h"
 
 #include <QAction>
@@ -21,6 +22,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
@@ -91,7 +93,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     refreshTimer_.setInterval(250);
     connect(&refreshTimer_, &QTimer::timeout, this, [this] { refreshViews(false); });
     connect(tabs_, &QTabWidget::currentChanged, this, [this] {
-        if (summaryDirty_ && tabs_->currentWidget() == summary_)
+        if (summaryDirty_ && (tabs_->currentWidget() == summary_ || tabs_->currentWidget() == charts_))
             updateSummary();
     });
 
@@ -255,15 +257,27 @@ void MainWindow::flushViews()
 
 void MainWindow::updateSummary()
 {
-    // core's report of every record shown; names elided first, since the text browser lays out
-    // every character of a megabyte-long name.
+    // core's report of every record shown, once, for the Summary tab and the table under the
+    // charts; names elided first, since a view lays out every character of a megabyte-long name.
     std::vector<qb::ResultRecord> records = model_->records();
     for (auto& r : records) {
         r.config = elide(r.config);
         r.error = elide(r.error, kMaxMessageChars);
     }
-    summary_->setMarkdown(records.empty() ? tr("# QuantBench results\n\nNo results yet: run a sweep or open result files.\n")
-                                          : QString::fromStdString(qb::buildReport(records).markdown()));
+    SummaryContent c;
+    if (records.empty()) {
+        c.markdown = tr("# QuantBench results\n\nNo results yet: run a sweep or open result files.\n");
+    } else {
+        const qb::Report rep = qb::buildReport(records);
+        c.title = rep.title;
+        c.findings = rep.findings;
+        c.warnings = rep.warnings;
+        c.tables = rep.tables;
+        c.markdown = QString::fromStdString(rep.markdown());
+        c.csv = QString::fromStdString(rep.csv());
+    }
+    charts_->overview()->setTables(c.tables);
+    summary_->setContent(c);
     summaryDirty_ = false;
 }
 
@@ -282,7 +296,8 @@ void MainWindow::refreshViews(bool full)
     charts_->setRows(rows);
     qint64 tCharts = t.elapsed();
     summaryDirty_ = true;
-    if (full || tabs_->currentWidget() == summary_)
+    if (full || tabs_->currentWidget() == summary_ ||
+        (tabs_->currentWidget() == charts_ && charts_->overview()->isVisible()))
         updateSummary();
     maxRefreshCpuMs_ = std::max(maxRefreshCpuMs_, threadCpuMs() - cpu0);
     if (qEnvironmentVariableIsSet("QB_UI_TIMING"))
@@ -343,10 +358,18 @@ void MainWindow::closeEvent(QCloseEvent* e)
 void MainWindow::readSettings()
 {
     QSettings s;
-    restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray())) {
+        // First start: most of the screen (the default 1190x665 left a 1600x1000 screen unused).
+        if (const QScreen* sc = screen()) {
+            const QRect a = sc->availableGeometry();
+            resize(std::max(900, int(a.width() * 0.92)), std::max(600, int(a.height() * 0.92)));
+            move(a.center() - rect().center());
+        }
+    }
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     split_->restoreState(s.value(QStringLiteral("window/split")).toByteArray());
     leftSplit_->restoreState(s.value(QStringLiteral("window/leftSplit")).toByteArray());
+    charts_->splitter()->restoreState(s.value(QStringLiteral("window/chartsSplit")).toByteArray());
     tabs_->setCurrentIndex(s.value(QStringLiteral("window/tab"), 0).toInt());
     setup_->setRecentModels(s.value(QStringLiteral("recentModels")).toStringList());
     const QByteArray last = s.value(QStringLiteral("setup/last")).toByteArray();
@@ -367,6 +390,7 @@ void MainWindow::writeSettings() const
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/split"), split_->saveState());
     s.setValue(QStringLiteral("window/leftSplit"), leftSplit_->saveState());
+    s.setValue(QStringLiteral("window/chartsSplit"), charts_->splitter()->saveState());
     s.setValue(QStringLiteral("window/tab"), tabs_->currentIndex());
     s.setValue(QStringLiteral("setup/last"), QByteArray::fromStdString(setup_->setup().toJson().dump()));
 }

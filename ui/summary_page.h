@@ -1,26 +1,48 @@
 #pragma once
-// The Summary tab: the core's Markdown report rendered (QTextDocument::setMarkdown) with a
-// button that copies the Markdown source.
+// The Summary tab: core's report as real tables (ReportTableView: sortable, best bold, numbers
+// right-aligned), with its key findings and warnings above, and buttons that copy the whole
+// report as Markdown or CSV. The Markdown source stays available (markdown()).
+#include "core/report/table.h"
+
 #include <QString>
 #include <QWidget>
 
+#include <string>
+#include <vector>
+
 QT_BEGIN_NAMESPACE
-class QTextBrowser;
+class QLabel;
+class QVBoxLayout;
 QT_END_NAMESPACE
 
 namespace qb::ui {
+
+class ReportTableView;
+
+struct SummaryContent {
+    std::string title;
+    std::vector<std::string> findings, warnings;
+    std::vector<qb::Table> tables;
+    QString markdown, csv;
+};
 
 class SummaryPage : public QWidget {
     Q_OBJECT
 public:
     explicit SummaryPage(QWidget* parent = nullptr);
-    void setMarkdown(const QString& md);
-    QString markdown() const { return markdown_; }
+    void setContent(const SummaryContent& c);
+    QString markdown() const { return content_.markdown; }
     void copyToClipboard() const;
+    std::vector<ReportTableView*> tableViews() const { return views_; }
 
 private:
-    QTextBrowser* view_ = nullptr;
-    QString markdown_;
+    void rebuild();
+
+    SummaryContent content_;
+    QLabel* head_ = nullptr;
+    QWidget* body_ = nullptr;
+    QVBoxLayout* bodyLayout_ = nullptr;
+    std::vector<ReportTableView*> views_;
 };
 
 } // namespace qb::ui

@@ -2,6 +2,15 @@
 #include "ui/charts/chart_adapter.h"
 
 #include <QBarCategoryAxis>
+#include <QContextMenuEvent>
+#include <QDialog>
+#include <QFileDialog>
+#include <QGraphicsTextItem>
+#include <QHorizontalStackedBarSeries>
+#include <QLabel>
+#include <QMenu>
+#include <QResizeEvent>
+#include <QStackedLayout>
 #include <QBarSeries>
 #include <QBarSet>
 #include <QHorizontalBarSeries>
@@ -16,6 +25,8 @@
 #include <QPainter>
 #include <QPixmap>
 #include <QSvgGenerator>
+#include <QTextDocument>
+#include <QSet>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
@@ -23,6 +34,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace qb::ui {
 
@@ -30,18 +42,36 @@ ChartWidget::ChartWidget(QWidget* parent) : QWidget(parent)
 {
     chart_ = new QChart;
     chart_->setAnimationOptions(QChart::NoAnimation); // live updates: animation would lag behind
-    chart_->legend()->setAlignment(Qt::AlignBottom);
-    chart_->legend()->setVisible(true);
-    QFont small = chart_->legend()->font();
-    small.setPointSizeF(std::max(6.5, small.pointSizeF() - 1.5));
-    chart_->legend()->setFont(small);
+    chart_->legend()->setVisible(false);              // ours below wraps; Qt's truncates or eats width
     chart_->setMargins(QMargins(4, 4, 4, 4));
-    view_ = new QChartView(chart_, this);
+    view_ = new QChartView(chart_);
     view_->setRenderHint(QPainter::Antialiasing);
-    auto* lay = new QVBoxLayout(this);
-    lay->setContentsMargins(0, 0, 0, 0);
-    lay->addWidget(view_);
-    setMinimumSize(320, 220);
+    legend_ = new QLabel;
+    legend_->setObjectName(QStringLiteral("chartLegend"));
+    legend_->setWordWrap(true);
+    legend_->setAlignment(Qt::AlignHCenter);
+    legend_->setTextFormat(Qt::RichText);
+    legend_->setContentsMargins(6, 0, 6, 4);
+    auto* page = new QWidget;
+    auto* pv = new QVBoxLayout(page);
+    pv->setContentsMargins(0, 0, 0, 0);
+    pv->setSpacing(0);
+    pv->addWidget(view_, 1);
+    pv->addWidget(legend_);
+    page->setAutoFillBackground(true);
+    page->setStyleSheet(QStringLiteral("background: white;"));
+    hint_ = new QLabel;
+    hint_->setObjectName(QStringLiteral("chartHint"));
+    hint_->setWordWrap(true);
+    hint_->setAlignment(Qt::AlignCenter);
+    hint_->setStyleSheet(QStringLiteral("QLabel { color: #606060; background: white; border: 1px solid #dddddd; }"));
+    stack_ = new QStackedLayout(this);
+    stack_->setContentsMargins(0, 0, 0, 0);
+    stack_->addWidget(page);
+    stack_->addWidget(hint_);
+    setMinimumSize(300, 220);
+    connect(chart_, &QChart::plotAreaChanged, this, [this] { fitCategoryLabels(); });
+    setToolTip(tr("Double-click: open in its own window; right-click: export"));
 }
 
 void ChartWidget::showTip(const std::string& text)
@@ -80,6 +110,12 @@ static std::string signature(const ChartSpec& spec)
     return sig;
 }
 
+static QColor colorOf(const ChartSeries& s, int i)
+{
+    static const char* const fallback[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9"};
+    return QColor(QString::fromStdString(s.color.empty() ? std::string(fallback[i % 6]) : s.color));
+}
+
 void ChartWidget::setSpec(const ChartSpec& spec)
 {
     // Rebuilding a Qt chart is the expensive part of a refresh: skip it when nothing changed.
@@ -91,32 +127,82 @@ void ChartWidget::setSpec(const ChartSpec& spec)
     chart_->removeAllSeries();
     for (auto* a : chart_->axes())
         chart_->removeAxis(a), delete a;
+    lineAxis_ = nullptr;
+    shownCategories_ = spec.categories;
     chart_->setTitle(QString::fromStdString(spec.title));
     drawnPoints_ = 0;
+    errorBars_ = 0;
+    if (spec.pointCount() == 0) {
+        // An empty chart says what would fill it, instead of axes labelled 0.000.
+        hint_->setText(QStringLiteral("<b>%1</b><br><br>%2")
+                           .arg(QString::fromStdString(spec.title).toHtmlEscaped(),
+                                QString::fromStdString(spec.emptyHint.empty() ? "No results yet." : spec.emptyHint)
+                                    .toHtmlEscaped()));
+        stack_->setCurrentIndex(1);
+        legend_->clear();
+        updateMinimumHeight();
+        return;
+    }
+    stack_->setCurrentIndex(0);
     if (spec.kind == ChartKind::Lines)
         buildLines();
     else
         buildBars();
-    chart_->legend()->setVisible(!spec.series.empty());
-    // Line charts carry up to six series with long names: a column at the right keeps them whole.
-    const Qt::Alignment want = spec.kind == ChartKind::Lines ? Qt::AlignRight : Qt::AlignBottom;
-    if (chart_->legend()->alignment() != want) // a change re-lays out the whole chart
-        chart_->legend()->setAlignment(want);
+    QStringList items;
+    for (size_t i = 0; i < spec.series.size(); ++i) {
+        const auto& s = spec.series[i];
+        const QString mark = s.reference ? QStringLiteral("- -") : QStringLiteral("&#9632;");
+        items << QStringLiteral("<span style='white-space:nowrap'><span style='color:%1'>%2</span>&nbsp;%3</span>")
+                     .arg(colorOf(s, int(i)).name(), mark, QString::fromStdString(s.name).toHtmlEscaped());
+    }
+    legend_->setText(items.join(QStringLiteral(" &nbsp; ")));
+    legend_->setVisible(!items.isEmpty());
+    updateMinimumHeight();
+    fitCategoryLabels();
+}
 
+// Bars get at least a readable number of pixels per config: the chart grows (its page scrolls)
+// instead of squeezing 60 configs into unreadable slivers.
+void ChartWidget::updateMinimumHeight()
+{
+    int h = 220;
+    if (spec_.kind == ChartKind::Bars && stack_->currentIndex() == 0) {
+        const int sets = spec_.stacked ? 1 : std::max<int>(1, int(spec_.series.size()));
+        const int perCategory = std::max(17, 9 * sets + 6);
+        h = std::max(h, int(spec_.categories.size()) * perCategory + 130);
+    }
+    setMinimumHeight(h);
+}
+
+// The granularity labels sit under their points; when the plot is too narrow for them side by
+// side they turn 90 degrees (one line height each), so they never overlap.
+void ChartWidget::fitCategoryLabels()
+{
+    if (!lineAxis_ || spec_.categories.empty())
+        return;
+    const QFontMetrics fm(lineAxis_->labelsFont());
+    int widest = 0;
+    for (const auto& c : spec_.categories)
+        widest = std::max(widest, fm.horizontalAdvance(QString::fromStdString(c)));
+    const double slot = chart_->plotArea().width() / double(spec_.categories.size());
+    const int angle = slot >= widest + 6 ? 0 : -90;
+    if (lineAxis_->labelsAngle() != angle)
+        lineAxis_->setLabelsAngle(angle);
 }
 
 void ChartWidget::buildLines()
 {
+    // Labels on the category values (the points), not between boundaries.
     auto* ax = new QCategoryAxis;
+    ax->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     ax->setStartValue(-0.5);
     for (size_t i = 0; i < spec_.categories.size(); ++i)
-        ax->append(QString::fromStdString(spec_.categories[i]), double(i) + 0.5);
+        ax->append(QString::fromStdString(spec_.categories[i]), double(i));
     ax->setRange(-0.5, double(spec_.categories.size()) - 0.5);
     ax->setTitleText(tr("granularity: coarse → fine"));
     ax->setTruncateLabels(false);
-    QFont f = ax->labelsFont(); // six granularities must fit beside the legend column
-    f.setPointSizeF(std::max(6.5, f.pointSizeF() - 1.5));
-    ax->setLabelsFont(f);
+    ax->setGridLineVisible(false);
+    lineAxis_ = ax;
     QAbstractAxis* ay = nullptr;
     QValueAxis* ayLin = nullptr;
     QLogValueAxis* ayLog = nullptr;
@@ -124,6 +210,8 @@ void ChartWidget::buildLines()
         ayLog = new QLogValueAxis;
         ayLog->setBase(10);
         ayLog->setLabelFormat(QStringLiteral("%.0e"));
+        ayLog->setMinorTickCount(-1);
+        ayLog->setTruncateLabels(false);
         ay = ayLog;
     } else {
         ayLin = new QValueAxis;
@@ -146,19 +234,19 @@ void ChartWidget::buildLines()
             lo = std::min(lo, spec_.logY ? std::max(p.y - p.err, p.y * 0.5) : p.y - p.err);
             hi = std::max(hi, p.y + p.err);
         }
-        chart_->addSeries(ls); // the theme picks the colour here; pens are adjusted after
+        chart_->addSeries(ls); // the theme picks a colour here; ours (by dtype x mode) replaces it
+        QPen pen(colorOf(s, int(si)));
         if (s.reference) {
-            QPen pen(QColor(0x40, 0x40, 0x40));
             pen.setStyle(Qt::DashLine);
             pen.setWidthF(1.5);
-            ls->setPen(pen);
         } else {
             ls->setPointsVisible(true);
-            QPen pen = ls->pen();
+            ls->setMarkerSize(7);
             pen.setWidthF(2.0);
-            ls->setPen(pen);
             drawnPoints_ += drawn;
         }
+        ls->setPen(pen);
+        ls->setColor(pen.color());
         ls->attachAxis(ax);
         ls->attachAxis(ay);
         if (!s.reference)
@@ -184,6 +272,10 @@ void ChartWidget::buildLines()
     double rlo, rhi;
     niceRange(lo, hi, false, rlo, rhi);
     ayLin->setRange(rlo, rhi);
+    ayLin->setTickCount(6);
+    ayLin->applyNiceNumbers();
+    ayLin->setLabelFormat(QStringLiteral("%.3g")); // 3 significant digits, never 0.000...
+    ayLin->setTruncateLabels(false);
 }
 
 // Qt Charts has no error-bar series: each bar is one thin QLineSeries (with short caps) in the
@@ -206,6 +298,7 @@ void ChartWidget::addErrorBars(const ChartSeries& s, const QColor& color, QAbstr
             e->append({QPointF(a, p.x - cap), QPointF(a, p.x + cap), QPointF(a, p.x), QPointF(b, p.x),
                        QPointF(b, p.x - cap), QPointF(b, p.x + cap)});
         chart_->addSeries(e);
+        ++errorBars_;
         e->setPen(pen);
         e->attachAxis(ax);
         e->attachAxis(ay);
@@ -214,10 +307,33 @@ void ChartWidget::addErrorBars(const ChartSeries& s, const QColor& color, QAbstr
     }
 }
 
+static int barLabelBudget(int chartWidth) { return std::max(60, int(chartWidth * 0.33) - 4); }
+
+void ChartWidget::resizeEvent(QResizeEvent* e)
+{
+    QWidget::resizeEvent(e);
+    // Re-fit the bar labels when the budget changes and it matters (some were, or would be, cut).
+    if (spec_.kind == ChartKind::Bars && stack_->currentIndex() == 0 && barLabelBudget(width()) != labelBudget_) {
+        const QFontMetrics fm(chart_->font());
+        bool anyLong = labelsElided_;
+        for (const auto& c : spec_.categories)
+            anyLong = anyLong || fm.horizontalAdvance(QString::fromStdString(c)) > barLabelBudget(width());
+        if (anyLong) {
+            signature_ = "-";
+            const ChartSpec s = spec_;
+            setSpec(s);
+        }
+    }
+}
+
 void ChartWidget::buildBars()
 {
-    // Horizontal bars: config names are long and read best on the vertical axis.
-    auto* bars = new QHorizontalBarSeries;
+    // Horizontal bars: config names are long and read best on the vertical axis. One metric:
+    // stacked sets, one per dtype x mode with a value only on its own configs, so each config
+    // has one bar in its group's colour. Several metrics: side-by-side sets in metric colours.
+    QAbstractBarSeries* bars = spec_.stacked ? static_cast<QAbstractBarSeries*>(new QHorizontalStackedBarSeries)
+                                             : static_cast<QAbstractBarSeries*>(new QHorizontalBarSeries);
+    bars->setBarWidth(spec_.stacked ? 0.7 : 0.8);
     for (size_t si = 0; si < spec_.series.size(); ++si) {
         const auto& s = spec_.series[si];
         auto* set = new QBarSet(QString::fromStdString(s.name));
@@ -227,6 +343,8 @@ void ChartWidget::buildBars()
                 vals[size_t(p.x)] = p.y;
         for (double v : vals)
             set->append(v);
+        set->setColor(colorOf(s, int(si)));
+        set->setBorderColor(colorOf(s, int(si)).darker(115));
         drawnPoints_ += int(s.points.size());
         bars->append(set);
         connect(set, &QBarSet::hovered, this, [this, si](bool state, int index) {
@@ -240,14 +358,27 @@ void ChartWidget::buildBars()
     }
     chart_->addSeries(bars);
     auto* ax = new QBarCategoryAxis;
+    // Qt Charts gives the label column only a share of the chart's width and cuts longer
+    // labels at the chart's edge: shorten them in the middle to that share instead (the
+    // full name is in the bar's tooltip). Resizing the chart redoes this.
+    labelBudget_ = barLabelBudget(width());
+    labelsElided_ = false;
+    shownCategories_.clear();
+    const QFontMetrics fm(ax->labelsFont());
     QStringList cats;
-    for (const auto& c : spec_.categories)
-        cats << QString::fromStdString(c);
+    for (const auto& c : spec_.categories) {
+        const QString full = QString::fromStdString(c);
+        QString shown = fm.horizontalAdvance(full) > labelBudget_ ? fm.elidedText(full, Qt::ElideMiddle, labelBudget_) : full;
+        labelsElided_ |= shown != full;
+        // Two names shortened alike stay distinct (a category axis needs unique labels).
+        while (cats.contains(shown))
+            shown += QChar(0x200B);
+        cats << shown;
+        shownCategories_.push_back(shown.toStdString());
+    }
     ax->append(cats);
-    ax->setTruncateLabels(false); // config names must stay readable
-    QFont f = ax->labelsFont();     // one label per config, up to ~30 of them
-    f.setPointSizeF(std::max(6.5, f.pointSizeF() - 1.5));
-    ax->setLabelsFont(f);
+    ax->setTruncateLabels(false); // config names must stay readable (the chart grows instead)
+    ax->setGridLineVisible(false);
     auto* ay = new QValueAxis;
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (const auto& s : spec_.series)
@@ -257,22 +388,100 @@ void ChartWidget::buildBars()
         }
     // Values within a few percent of each other (PPL of nearby schemes) are invisible on bars
     // from zero: zoom to the data and say so on the axis.
-    const bool zoom = spec_.series.size() == 1 && lo > 0 && lo > 0.8 * hi;
+    const bool zoom = spec_.stacked && lo > 0 && lo > 0.8 * hi;
     double rlo, rhi;
     niceRange(zoom ? lo : 0, hi, !zoom, rlo, rhi);
     ay->setRange(rlo, rhi);
+    ay->setTickCount(6);
+    ay->applyNiceNumbers();
+    if (!zoom && ay->min() < 0)
+        ay->setMin(0);
+    ay->setLabelFormat(QStringLiteral("%.3g"));
+    ay->setTruncateLabels(false);
     ay->setTitleText(QString::fromStdString(spec_.yLabel) + (zoom ? tr(" (axis does not start at 0)") : QString()));
     chart_->addAxis(ax, Qt::AlignLeft);
     chart_->addAxis(ay, Qt::AlignBottom);
     bars->attachAxis(ax);
     bars->attachAxis(ay);
-    if (spec_.series.size() == 1) // one bar per category: the bar sits on the category's centre line
-        addErrorBars(spec_.series[0], QColor(0x20, 0x20, 0x20), ay, ax, /*vertical=*/false);
+    if (spec_.stacked) // one bar per category: the bar sits on the category's centre line
+        for (const auto& s : spec_.series)
+            addErrorBars(s, QColor(0x20, 0x20, 0x20), ay, ax, /*vertical=*/false);
 }
 
-bool ChartWidget::savePng(const QString& path, QString* error) const
+std::vector<std::pair<QString, QRectF>> ChartWidget::categoryLabels() const
 {
-    QPixmap pm = view_->grab();
+    std::vector<std::pair<QString, QRectF>> out;
+    if (stack_->currentIndex() != 0 || !chart_->scene())
+        return out;
+    QSet<QString> cats;
+    for (const auto& c : shownCategories_)
+        cats.insert(QString::fromStdString(c));
+    for (QGraphicsItem* it : chart_->scene()->items())
+        if (auto* t = dynamic_cast<QGraphicsTextItem*>(it); t && t->isVisible()) {
+            const QString text = t->toPlainText();
+            if (cats.contains(text))
+                out.push_back({text, t->sceneBoundingRect()});
+        }
+    return out;
+}
+
+bool ChartWidget::showsHint() const { return stack_->currentIndex() == 1; }
+
+QString ChartWidget::legendText() const
+{
+    QTextDocument d;
+    d.setHtml(legend_->text());
+    return d.toPlainText();
+}
+
+void ChartWidget::popOut()
+{
+    auto* dlg = new QDialog(window());
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    dlg->setWindowTitle(QString::fromStdString(spec_.title));
+    dlg->setWindowFlags(dlg->windowFlags() | Qt::WindowMaximizeButtonHint);
+    auto* l = new QVBoxLayout(dlg);
+    auto* c = new ChartWidget(dlg);
+    c->setSpec(spec_);
+    l->addWidget(c);
+    dlg->resize(1000, std::max(650, c->minimumHeight()));
+    dlg->show();
+}
+
+void ChartWidget::mouseDoubleClickEvent(QMouseEvent*) { popOut(); }
+
+void ChartWidget::contextMenuEvent(QContextMenuEvent* e)
+{
+    QMenu m(this);
+    m.addAction(tr("Open in a window"), this, &ChartWidget::popOut);
+    m.addAction(tr("Export PNG…"), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export chart"), QString(), tr("PNG (*.png)"));
+        if (!f.isEmpty())
+            savePng(f);
+    });
+    m.addAction(tr("Export SVG…"), this, [this] {
+        const QString f = QFileDialog::getSaveFileName(this, tr("Export chart"), QString(), tr("SVG (*.svg)"));
+        if (!f.isEmpty())
+            saveSvg(f);
+    });
+    m.exec(e->globalPos());
+}
+
+// What is saved is the chart with its legend. At a size other than the one on screen, a
+// fresh widget lays the same spec out at that size (nothing on screen changes).
+bool ChartWidget::savePng(const QString& path, QString* error, QSize size) const
+{
+    QPixmap pm;
+    if (size.isEmpty() || size == this->size()) {
+        pm = stack_->currentWidget()->grab();
+    } else {
+        ChartWidget w;
+        w.setAttribute(Qt::WA_DontShowOnScreen);
+        w.setSpec(spec_);
+        w.resize(size);
+        w.show();
+        pm = w.stack_->currentWidget()->grab();
+    }
     if (pm.isNull() || !pm.save(path, "PNG")) {
         if (error)
             *error = path + QStringLiteral(": cannot write the PNG file");
@@ -281,13 +490,24 @@ bool ChartWidget::savePng(const QString& path, QString* error) const
     return true;
 }
 
-bool ChartWidget::saveSvg(const QString& path, QString* error) const
+bool ChartWidget::saveSvg(const QString& path, QString* error, QSize size) const
 {
+    std::unique_ptr<ChartWidget> tmp;
+    const ChartWidget* src = this;
+    if (!size.isEmpty() && size != this->size()) {
+        tmp = std::make_unique<ChartWidget>();
+        tmp->setAttribute(Qt::WA_DontShowOnScreen);
+        tmp->setSpec(spec_);
+        tmp->resize(size);
+        tmp->show();
+        src = tmp.get();
+    }
+    QWidget* page = src->stack_->currentWidget();
+    const QSize sz = page->size().isEmpty() ? QSize(800, 500) : page->size();
     QSvgGenerator gen;
     gen.setFileName(path);
-    QSize size = view_->size().isEmpty() ? QSize(800, 500) : view_->size();
-    gen.setSize(size);
-    gen.setViewBox(QRect(QPoint(0, 0), size));
+    gen.setSize(sz);
+    gen.setViewBox(QRect(QPoint(0, 0), sz));
     gen.setTitle(QString::fromStdString(spec_.title));
     gen.setDescription(QStringLiteral("QuantBench chart"));
     QPainter p;
@@ -296,7 +516,7 @@ bool ChartWidget::saveSvg(const QString& path, QString* error) const
             *error = path + QStringLiteral(": cannot write the SVG file");
         return false;
     }
-    view_->render(&p);
+    page->render(&p);
     p.end();
     return true;
 }

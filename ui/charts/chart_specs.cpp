@@ -71,7 +71,7 @@ static std::string label(const std::string& key)
     if (key == Prefill) return "prefill samples/s";
     if (key == Decode) return "decode tokens/s";
     if (key == Sqnr) return "SQNR dB";
-    if (key == Kld) return "KLD (nats/token)";
+    if (key == Kld) return "KLD (nats)";
     return qb::describeMetric(key).label;
 }
 
@@ -105,6 +105,32 @@ static std::string sourceSuffix(const qb::ConfigRow& r, bool tag)
     return " [" + elide(slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
 }
 
+std::string seriesGroup(const qb::QuantScheme& s)
+{
+    if (s.isBaseline())
+        return "Baseline " + s.baseline_dtype;
+    const std::string dt = s.dtype == qb::QDType::INT8 ? "INT8" : "FP8";
+    if (s.smoothing == qb::Smoothing::SmoothQuant) {
+        // "SQ INT8 α0.5": short enough for a legend; the tooltip carries the full config.
+        char a[16];
+        std::snprintf(a, sizeof a, " α%g", s.alpha);
+        return "SQ " + dt + a + (s.mode == qb::QuantMode::Fake ? " fake" : "");
+    }
+    return dt + (s.mode == qb::QuantMode::Fake ? " fake" : " real") + (s.activation != qb::ActQuant::None ? " W8A8" : "");
+}
+
+std::string seriesColor(const qb::QuantScheme& s)
+{
+    if (s.isBaseline())
+        return "#505050";
+    const bool int8 = s.dtype == qb::QDType::INT8, fake = s.mode == qb::QuantMode::Fake;
+    if (s.smoothing == qb::Smoothing::SmoothQuant)
+        return int8 ? (fake ? "#5fc9a5" : "#009e73") : (fake ? "#d9a3c4" : "#8e4f9e");
+    if (s.activation != qb::ActQuant::None)
+        return int8 ? (fake ? "#6b7fc4" : "#332288") : (fake ? "#c46b94" : "#882255");
+    return int8 ? (fake ? "#56b4e9" : "#0072b2") : (fake ? "#e69f00" : "#d55e00");
+}
+
 static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std::string& key, bool withBaseline)
 {
     ChartSpec spec;
@@ -124,6 +150,7 @@ static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std
             ChartSeries ref;
             ref.name = "Baseline " + r.scheme.baseline_dtype + sourceSuffix(r, tag);
             ref.reference = true;
+            ref.color = seriesColor(r.scheme);
             double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
             for (double x : {0.0, double(spec.categories.size() - 1)})
                 ref.points.push_back({x, v, e, tip(r, key)});
@@ -131,21 +158,12 @@ static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std
             continue;
         }
         int gi = granularityIndex(r.scheme);
-        std::string name;
-        double x = gi;
-        if (gi < 0) { // SmoothQuant: one point at per-row (its weight granularity)
-            // "SQ INT8 α0.5": short enough for a legend; the tooltip carries the full config.
-            char a[16];
-            std::snprintf(a, sizeof a, " α%g", r.scheme.alpha);
-            name = std::string("SQ ") + (r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") + a + sourceSuffix(r, tag);
-            x = 1;
-        } else {
-            name = std::string(r.scheme.dtype == qb::QDType::INT8 ? "INT8" : "FP8") +
-                   (r.scheme.mode == qb::QuantMode::Fake ? " fake" : " real") +
-                   (r.scheme.activation != qb::ActQuant::None ? " W8A8" : "") + sourceSuffix(r, tag);
-        }
+        // SmoothQuant: one point at per-row (its weight granularity).
+        const double x = gi < 0 ? 1 : gi;
+        const std::string name = seriesGroup(r.scheme) + sourceSuffix(r, tag);
         auto& s = lines[name];
         s.name = name;
+        s.color = seriesColor(r.scheme);
         double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
         s.points.push_back({x, v, e, tip(r, key)});
     }
@@ -160,6 +178,7 @@ ChartSpec accuracyVsGranularity(const std::vector<qb::ConfigRow>& rows, const st
 {
     auto spec = vsGranularity(rows, key, true);
     spec.title = label(key) + " vs granularity";
+    spec.emptyHint = "No " + label(key) + " results yet: tick the evaluation, then Run (Ctrl+R) or open a results file.";
     return spec;
 }
 
@@ -167,6 +186,7 @@ ChartSpec sqnrVsGranularity(const std::vector<qb::ConfigRow>& rows)
 {
     auto spec = vsGranularity(rows, Sqnr, false);
     spec.title = "Matmul SQNR vs granularity (higher is better)";
+    spec.emptyHint = "No matmul accuracy results yet: tick \"Matmul accuracy\" under Evaluations.";
     return spec;
 }
 
@@ -211,7 +231,8 @@ ComparableRows comparableRows(const std::vector<qb::ConfigRow>& rows)
 ChartSpec kldVsGranularity(const std::vector<qb::ConfigRow>& rows)
 {
     auto spec = vsGranularity(rows, Kld, false);
-    spec.title = "KLD vs baseline by granularity (log scale, lower is better)";
+    spec.title = "KLD vs baseline by granularity (log y, lower is better)";
+    spec.emptyHint = "No KL divergence yet: it comes with Perplexity when the baseline ran first.";
     spec.lowerIsBetter = true;
     spec.logY = true;
     return spec;
@@ -231,6 +252,28 @@ static ChartSpec perConfig(const std::vector<qb::ConfigRow>& rows, const std::ve
             }
     for (const auto* r : drawn)
         spec.categories.push_back(elide(r->config) + sourceSuffix(*r, tag));
+    if (keys.size() == 1) {
+        // One metric: one bar per config, coloured (and in the legend) by dtype x mode.
+        spec.stacked = true;
+        std::map<std::string, ChartSeries> groups;
+        std::vector<std::string> order;
+        for (size_t i = 0; i < drawn.size(); ++i) {
+            const std::string g = drawn[i]->parsed ? seriesGroup(drawn[i]->scheme) : std::string("other");
+            auto& s = groups[g];
+            if (s.name.empty()) {
+                s.name = g;
+                s.color = drawn[i]->parsed ? seriesColor(drawn[i]->scheme) : "#999999";
+                order.push_back(g);
+            }
+            const auto& k = keys[0];
+            const double e = std::isnan(drawn[i]->stderrOf(k)) ? 0 : drawn[i]->stderrOf(k);
+            s.points.push_back({double(i), drawn[i]->value(k), e, tip(*drawn[i], k)});
+        }
+        for (const auto& g : order)
+            spec.series.push_back(std::move(groups[g]));
+        return spec;
+    }
+    static const char* const metricColors[] = {"#0072b2", "#e69f00", "#009e73", "#cc79a7"};
     for (const auto& k : keys) {
         ChartSeries s;
         s.name = label(k);
@@ -241,6 +284,7 @@ static ChartSpec perConfig(const std::vector<qb::ConfigRow>& rows, const std::ve
             double e = std::isnan(drawn[i]->stderrOf(k)) ? 0 : drawn[i]->stderrOf(k);
             s.points.push_back({double(i), v, e, tip(*drawn[i], k)});
         }
+        s.color = metricColors[spec.series.size() % 4];
         if (!s.points.empty())
             spec.series.push_back(std::move(s));
     }
@@ -251,6 +295,7 @@ ChartSpec pplPerConfig(const std::vector<qb::ConfigRow>& rows)
 {
     auto spec = perConfig(rows, {Ppl});
     spec.title = "Perplexity per config (lower is better)";
+    spec.emptyHint = "No perplexity results yet: tick Perplexity, then Run (Ctrl+R).";
     spec.yLabel = "PPL";
     spec.lowerIsBetter = true;
     return spec;
@@ -260,6 +305,7 @@ ChartSpec throughputPerConfig(const std::vector<qb::ConfigRow>& rows)
 {
     auto spec = perConfig(rows, {Prefill, Decode});
     spec.title = "Throughput per config: prefill samples/s and decode tokens/s";
+    spec.emptyHint = "No throughput results yet: tick Throughput, then Run (Ctrl+R).";
     spec.yLabel = "per second";
     return spec;
 }

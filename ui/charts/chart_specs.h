@@ -21,6 +21,7 @@ struct ChartSeries {
     std::string name;
     std::vector<ChartPoint> points;
     bool reference = false; // a horizontal reference line (baseline), drawn dashed
+    std::string color;      // "#rrggbb": the same dtype x mode has the same colour in every chart
 };
 
 enum class ChartKind { Lines, Bars };
@@ -33,10 +34,17 @@ struct ChartSpec {
     std::vector<ChartSeries> series;
     bool lowerIsBetter = false;
     bool logY = false; // log value axis (KLD spans orders of magnitude); points <= 0 are not drawn
+    bool stacked = false; // bars: one bar per category, coloured by its series (dtype x mode)
+    std::string emptyHint; // shown instead of empty axes when there is no point
     // Error bars: drawn for every point with err > 0 (stderr; see the tooltip).
 
     int pointCount() const; // points over all non-reference series
 };
+
+// The colour of a series by what it is: INT8 blues, FP8 oranges (fake lighter than real),
+// W8A8 darker, SmoothQuant green / purple, the baseline grey. Colour-blind safe (Okabe-Ito).
+std::string seriesColor(const qb::QuantScheme& s);
+std::string seriesGroup(const qb::QuantScheme& s); // "INT8 real", "FP8 fake W8A8", "SQ INT8 α0.5", ...
 
 // MMLU direct, MMLU generate or PPL vs granularity: one line per dtype x mode (+ SmoothQuant
 // as single points) and the baseline as a reference line.
