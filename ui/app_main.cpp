@@ -70,7 +70,7 @@ int runApp(int argc, char** argv)
     QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Demo model and demo sweep, ready to run."));
     QCommandLineOption size(QStringList{QStringLiteral("window-size"), QStringLiteral("size")},
                             QStringLiteral("Window size WIDTHxHEIGHT (e.g. 1366x768)."), QStringLiteral("WxH"));
-    QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show in the screenshot: charts, results or summary."),
+    QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show in the screenshot: charts, results, summary or compare."),
                            QStringLiteral("TAB"), QStringLiteral("charts"));
     QCommandLineOption cluster(QStringLiteral("cluster-dialog"),
                                QStringLiteral("Open the Run on cluster dialog (with --screenshot: also saved as <name>-cluster.png)."));
@@ -144,7 +144,10 @@ int runApp(int argc, char** argv)
         // stays visible beside it), then let the scene lay out (legends are laid out by deferred
         // events) before grabbing.
         const QString t = p.value(tab);
-        w.tabs()->setCurrentIndex(t == QLatin1String("results") ? 1 : t == QLatin1String("summary") ? 2 : 0);
+        w.tabs()->setCurrentIndex(t == QLatin1String("results")   ? 1
+                                  : t == QLatin1String("summary") ? 2
+                                  : t == QLatin1String("compare") ? 3
+                                                                  : 0);
         w.flushViews();
         QTimer::singleShot(250, &w, grabAndQuit);
     };

@@ -2,6 +2,7 @@
 #include "ui/main_window.h"
 
 #include "ui/charts_page.h"
+#include "ui/compare_page.h"
 #include "ui/elide.h"
 #include "ui/latency_probe.h"
 #include "ui/model_info.h"
@@ -28,12 +29,15 @@
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QThread>
 
 #include "core/report/report.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <memory>
+#include <utility>
 
 // CPU time consumed by the calling thread, in ms.
 static double threadCpuMs()
@@ -77,6 +81,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     tabs_->addTab(charts_, tr("Charts"));
     tabs_->addTab(resultsPage_, tr("Results"));
     tabs_->addTab(summary_, tr("Summary"));
+    compare_ = new ComparePage;
+    tabs_->addTab(compare_, tr("Compare"));
+    tabs_->setTabToolTip(3, tr("Two sources side by side: an opened old run and this run, or two files"));
 
     split_ = new QSplitter(Qt::Horizontal);
     split_->addWidget(leftSplit_);
@@ -95,6 +102,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(tabs_, &QTabWidget::currentChanged, this, [this] {
         if (summaryDirty_ && (tabs_->currentWidget() == summary_ || tabs_->currentWidget() == charts_))
             updateSummary();
+        if (compareDirty_ && tabs_->currentWidget() == compare_)
+            updateCompare();
     });
 
     createActions();
@@ -112,7 +121,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     refreshViews(true);
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    if (reportThread_) { // its result has nowhere to go; let it finish, then free it
+        reportThread_->disconnect(this);
+        reportThread_->wait();
+        delete reportThread_;
+    }
+}
 
 void MainWindow::createActions()
 {
@@ -255,30 +271,76 @@ void MainWindow::flushViews()
     refreshViews(true);
 }
 
-void MainWindow::updateSummary()
+// core's report of every record shown, for the Summary tab and the table under the charts;
+// names elided first, since a view lays out every character of a megabyte-long name.
+static SummaryContent buildSummary(std::vector<qb::ResultRecord> records)
 {
-    // core's report of every record shown, once, for the Summary tab and the table under the
-    // charts; names elided first, since a view lays out every character of a megabyte-long name.
-    std::vector<qb::ResultRecord> records = model_->records();
     for (auto& r : records) {
         r.config = elide(r.config);
         r.error = elide(r.error, kMaxMessageChars);
     }
     SummaryContent c;
     if (records.empty()) {
-        c.markdown = tr("# QuantBench results\n\nNo results yet: run a sweep or open result files.\n");
-    } else {
-        const qb::Report rep = qb::buildReport(records);
-        c.title = rep.title;
-        c.findings = rep.findings;
-        c.warnings = rep.warnings;
-        c.tables = rep.tables;
-        c.markdown = QString::fromStdString(rep.markdown());
-        c.csv = QString::fromStdString(rep.csv());
+        c.markdown = QStringLiteral("# QuantBench results\n\nNo results yet: run a sweep or open result files.\n");
+        return c;
     }
+    const qb::Report rep = qb::buildReport(records);
+    c.title = rep.title;
+    c.findings = rep.findings;
+    c.warnings = rep.warnings;
+    c.tables = rep.tables;
+    c.markdown = QString::fromStdString(rep.markdown());
+    c.csv = QString::fromStdString(rep.csv());
+    return c;
+}
+
+void MainWindow::applySummary(const SummaryContent& c)
+{
+    QElapsedTimer t;
+    t.start();
     charts_->overview()->setTables(c.tables);
     summary_->setContent(c);
+    lastTablesMs_ = t.nsecsElapsed() / 1e6;
+}
+
+void MainWindow::updateCompare()
+{
+    compare_->setRecords(model_->records());
+    compareDirty_ = false;
+}
+
+void MainWindow::updateSummary()
+{
+    ++reportGen_; // a build still in flight is now stale
+    QElapsedTimer t;
+    t.start();
+    const SummaryContent c = buildSummary(model_->records());
+    lastReportMs_ = t.nsecsElapsed() / 1e6;
+    applySummary(c);
     summaryDirty_ = false;
+}
+
+// During a run: the report is built off the GUI thread, the views take it when it is done.
+void MainWindow::startReportBuild()
+{
+    summaryDirty_ = false;
+    if (reportThread_) {
+        reportAgain_ = true;
+        return;
+    }
+    auto out = std::make_shared<SummaryContent>();
+    const quint64 gen = ++reportGen_;
+    reportThread_ = QThread::create([records = model_->records(), out]() mutable { *out = buildSummary(std::move(records)); });
+    reportThread_->setObjectName(QStringLiteral("report-builder"));
+    connect(reportThread_, &QThread::finished, this, [this, out, gen] {
+        reportThread_->deleteLater();
+        reportThread_ = nullptr;
+        if (gen == reportGen_)
+            applySummary(*out);
+        if (std::exchange(reportAgain_, false))
+            startReportBuild();
+    });
+    reportThread_->start(QThread::LowPriority);
 }
 
 // During a run (full = false) the Markdown report, the costliest view, is only rebuilt while its
@@ -296,12 +358,17 @@ void MainWindow::refreshViews(bool full)
     charts_->setRows(rows);
     qint64 tCharts = t.elapsed();
     summaryDirty_ = true;
-    if (full || tabs_->currentWidget() == summary_ ||
-        (tabs_->currentWidget() == charts_ && charts_->overview()->isVisible()))
-        updateSummary();
+    compareDirty_ = true;
+    if (full || tabs_->currentWidget() == compare_)
+        updateCompare();
+    if (full)
+        updateSummary(); // the final state at once (run finished, files opened, tests)
+    else if (tabs_->currentWidget() == summary_ || (tabs_->currentWidget() == charts_ && charts_->overview()->isVisible()))
+        startReportBuild();
     maxRefreshCpuMs_ = std::max(maxRefreshCpuMs_, threadCpuMs() - cpu0);
     if (qEnvironmentVariableIsSet("QB_UI_TIMING"))
-        std::fprintf(stderr, "refresh: %d rows, charts %lld ms, total %lld ms\n", int(rows.size()), tCharts, t.elapsed());
+        std::fprintf(stderr, "refresh: %d rows, charts %lld ms, total %lld ms (report %.1f ms, tables %.1f ms)\n",
+                     int(rows.size()), tCharts, t.elapsed(), lastReportMs_, lastTablesMs_);
     Q_EMIT viewsUpdated();
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 QT_BEGIN_NAMESPACE
+class QThread;
 class QAction;
 class QMenu;
 class QSplitter;
@@ -20,6 +21,8 @@ QT_END_NAMESPACE
 namespace qb::ui {
 
 class ChartsPage;
+class ComparePage;
+struct SummaryContent;
 class LatencyProbe;
 class ResultsModel;
 class ResultsPage;
@@ -42,6 +45,7 @@ public:
     ResultsPage* resultsPage() const { return resultsPage_; }
     ChartsPage* chartsPage() const { return charts_; }
     SummaryPage* summaryPage() const { return summary_; }
+    ComparePage* comparePage() const { return compare_; }
     QTabWidget* tabs() const { return tabs_; }
     QAction* runAction() const { return runAct_; }
     QAction* cancelAction() const { return cancelAct_; }
@@ -112,6 +116,16 @@ private:
     ChartsPage* charts_ = nullptr;
     SummaryPage* summary_ = nullptr;
     bool summaryDirty_ = false;
+    bool compareDirty_ = false;
+    void updateCompare();
+    ComparePage* compare_ = nullptr;
+    // The report of a live run is built on its own thread (it reads NLL sidecars and bootstraps:
+    // tens of ms); one build at a time, the newest state wins.
+    QThread* reportThread_ = nullptr;
+    bool reportAgain_ = false;
+    quint64 reportGen_ = 0;
+    void startReportBuild();
+    void applySummary(const SummaryContent& c);
     double startMs_ = 0; // GUI-thread time of the last Run click
     LatencyProbe* probe_ = nullptr;
     QTabWidget* tabs_ = nullptr;
@@ -130,6 +144,7 @@ private:
     QString lastError_;
     QString lastRunError_;
     double maxRefreshCpuMs_ = 0;
+    double lastReportMs_ = 0, lastTablesMs_ = 0; // of the last updateSummary (QB_UI_TIMING)
     bool confirmClose_ = true;
     bool quiet_ = false;
 };

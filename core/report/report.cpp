@@ -189,6 +189,104 @@ nlohmann::json Report::toJson() const
     return {{"title", title}, {"findings", findings}, {"warnings", warnings}, {"tables", ts}};
 }
 
+namespace {
+
+// ---- significance helpers: a quantized (or "B") record against its reference (or "A").
+// MMLU: McNemar on the same questions plus a paired bootstrap CI; PPL: paired per-token ΔNLL
+// from the sidecars; both refuse records measured differently (protocolMismatch).
+Sig mmluSigOf(const ResultRecord* q, const ResultRecord* b, const ReportOptions& opts)
+{
+    Sig s;
+    if (!hasM(q, "accuracy") || !hasM(b, "accuracy"))
+        return s;
+    s.delta = q->metric("accuracy") - b->metric("accuracy");
+    if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
+        s.refused = why;
+        s.text = "not compared: " + why;
+        return s;
+    }
+    if (!q->correct.empty() && q->correct.size() == b->correct.size()) {
+        McNemar m = mcnemar(b->correct, q->correct);
+        s.valid = m.valid;
+        s.paired = true;
+        s.p = m.p;
+        s.n = m.n;
+        // Paired per-question differences (quant - base) in {-1, 0, 1}: stderr and a seeded bootstrap CI.
+        std::vector<double> d(q->correct.size());
+        for (size_t i = 0; i < d.size(); ++i)
+            d[i] = double(q->correct[i] == '1') - double(b->correct[i] == '1');
+        s.se = meanStderr(d).second;
+        std::tie(s.lo, s.hi) = bootstrapMeanCi(d, 2000, opts.seed);
+        s.text = "McNemar b=" + std::to_string(m.b) + " c=" + std::to_string(m.c) + " p=" + fmtP(m.p);
+        s.extra = " (flips: " + std::to_string(m.c) + " wrong→right, " + std::to_string(m.b) +
+                  " right→wrong; Δ 95% CI [" + signedFmt(s.lo * 100, 2) + ", " + signedFmt(s.hi * 100, 2) +
+                  "] pp, paired bootstrap)";
+    } else if (q->has("n") && b->has("n")) {
+        ZTest z = twoProportions(q->metric("accuracy"), q->metric("n"), b->metric("accuracy"), b->metric("n"));
+        s.valid = z.valid;
+        s.p = z.p;
+        s.text = "unpaired z=" + fmt(z.z, 2) + " p=" + fmtP(z.p) + " (no per-question data)";
+    }
+    s.significant = s.valid && s.p < opts.alpha;
+    return s;
+}
+
+// Per-token NLL sidecars, read once per record.
+using NllCache = std::map<const ResultRecord*, std::pair<std::vector<float>, std::string>>;
+const std::pair<std::vector<float>, std::string>& nllOf(NllCache& cache, const ResultRecord* r)
+{
+    auto it = cache.find(r);
+    if (it == cache.end()) {
+        std::string why;
+        std::vector<float> v = loadNllSidecar(*r, &why);
+        it = cache.emplace(r, std::make_pair(std::move(v), why)).first;
+    }
+    return it->second;
+}
+
+Sig pplSigOf(const ResultRecord* q, const ResultRecord* b, const ReportOptions& opts, NllCache& cache)
+{
+    Sig s;
+    if (!hasM(q, "ppl") || !hasM(b, "ppl"))
+        return s;
+    s.delta = q->metric("ppl") - b->metric("ppl");
+    if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
+        s.refused = why;
+        s.text = "not compared: " + why;
+        return s;
+    }
+    const auto& nq = nllOf(cache, q);
+    const auto& nb = nllOf(cache, b);
+    if (!nq.first.empty() && nq.first.size() == nb.first.size()) {
+        // Paired on the same tokens: d_i = NLL_q,i - NLL_b,i. PPL_q / PPL_b = exp(mean d), so the
+        // CI of ΔPPL is the normal CI of mean d mapped through PPL_b * (exp(.) - 1) (delta method
+        // on the log scale; tokens treated as independent).
+        Paired pd = pairedDiff(nq.first, nb.first);
+        s.valid = pd.valid;
+        s.paired = true;
+        s.p = pd.p;
+        s.se = pd.se;
+        s.n = pd.n;
+        const double pb = b->metric("ppl");
+        s.lo = pb * (std::exp(pd.mean - 1.959964 * pd.se) - 1.0);
+        s.hi = pb * (std::exp(pd.mean + 1.959964 * pd.se) - 1.0);
+        s.text = "paired ΔNLL " + signedFmt(pd.mean, 5) + " ± " + fmt(pd.se, 5) + ", ratio " + fmt(std::exp(pd.mean), 4) +
+                 ", ΔPPL 95% CI [" + signedFmt(s.lo, 3) + ", " + signedFmt(s.hi, 3) + "], p=" + fmtP(pd.p);
+    } else if (q->has("ppl_stderr") && b->has("ppl_stderr")) {
+        ZTest z = zTest(q->metric("ppl"), q->metric("ppl_stderr"), b->metric("ppl"), b->metric("ppl_stderr"));
+        s.valid = z.valid;
+        s.p = z.p;
+        const std::string why = !nq.first.empty() && !nb.first.empty() ? std::string("token counts differ")
+                                : nq.first.empty()                     ? nq.second
+                                                                       : nb.second;
+        s.text = "z=" + fmt(z.z, 2) + " p=" + fmtP(z.p) + " (unpaired: " + why + ")";
+    }
+    s.significant = s.valid && s.p < opts.alpha;
+    return s;
+}
+
+} // namespace
+
 Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions& opts)
 {
     Report rep;
@@ -258,92 +356,10 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             break;
         }
 
-    // ---- significance helpers
-    auto mmluSig = [&](const ResultRecord* q, const ResultRecord* b) {
-        Sig s;
-        if (!hasM(q, "accuracy") || !hasM(b, "accuracy"))
-            return s;
-        s.delta = q->metric("accuracy") - b->metric("accuracy");
-        if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
-            s.refused = why;
-            s.text = "not compared: " + why;
-            return s;
-        }
-        if (!q->correct.empty() && q->correct.size() == b->correct.size()) {
-            McNemar m = mcnemar(b->correct, q->correct);
-            s.valid = m.valid;
-            s.paired = true;
-            s.p = m.p;
-            s.n = m.n;
-            // Paired per-question differences (quant - base) in {-1, 0, 1}: stderr and a seeded bootstrap CI.
-            std::vector<double> d(q->correct.size());
-            for (size_t i = 0; i < d.size(); ++i)
-                d[i] = double(q->correct[i] == '1') - double(b->correct[i] == '1');
-            s.se = meanStderr(d).second;
-            std::tie(s.lo, s.hi) = bootstrapMeanCi(d, 2000, opts.seed);
-            s.text = "McNemar b=" + std::to_string(m.b) + " c=" + std::to_string(m.c) + " p=" + fmtP(m.p);
-            s.extra = " (flips: " + std::to_string(m.c) + " wrong→right, " + std::to_string(m.b) +
-                      " right→wrong; Δ 95% CI [" + signedFmt(s.lo * 100, 2) + ", " + signedFmt(s.hi * 100, 2) +
-                      "] pp, paired bootstrap)";
-        } else if (q->has("n") && b->has("n")) {
-            ZTest z = twoProportions(q->metric("accuracy"), q->metric("n"), b->metric("accuracy"), b->metric("n"));
-            s.valid = z.valid;
-            s.p = z.p;
-            s.text = "unpaired z=" + fmt(z.z, 2) + " p=" + fmtP(z.p) + " (no per-question data)";
-        }
-        s.significant = s.valid && s.p < opts.alpha;
-        return s;
-    };
-    // Per-token NLL sidecars, read once per record.
-    std::map<const ResultRecord*, std::pair<std::vector<float>, std::string>> nllCache;
-    auto nllOf = [&](const ResultRecord* r) -> const std::pair<std::vector<float>, std::string>& {
-        auto it = nllCache.find(r);
-        if (it == nllCache.end()) {
-            std::string why;
-            std::vector<float> v = loadNllSidecar(*r, &why);
-            it = nllCache.emplace(r, std::make_pair(std::move(v), why)).first;
-        }
-        return it->second;
-    };
-    auto pplSig = [&](const ResultRecord* q, const ResultRecord* b) {
-        Sig s;
-        if (!hasM(q, "ppl") || !hasM(b, "ppl"))
-            return s;
-        s.delta = q->metric("ppl") - b->metric("ppl");
-        if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
-            s.refused = why;
-            s.text = "not compared: " + why;
-            return s;
-        }
-        const auto& nq = nllOf(q);
-        const auto& nb = nllOf(b);
-        if (!nq.first.empty() && nq.first.size() == nb.first.size()) {
-            // Paired on the same tokens: d_i = NLL_q,i - NLL_b,i. PPL_q / PPL_b = exp(mean d), so the
-            // CI of ΔPPL is the normal CI of mean d mapped through PPL_b * (exp(.) - 1) (delta method
-            // on the log scale; tokens treated as independent).
-            Paired pd = pairedDiff(nq.first, nb.first);
-            s.valid = pd.valid;
-            s.paired = true;
-            s.p = pd.p;
-            s.se = pd.se;
-            s.n = pd.n;
-            const double pb = b->metric("ppl");
-            s.lo = pb * (std::exp(pd.mean - 1.959964 * pd.se) - 1.0);
-            s.hi = pb * (std::exp(pd.mean + 1.959964 * pd.se) - 1.0);
-            s.text = "paired ΔNLL " + signedFmt(pd.mean, 5) + " ± " + fmt(pd.se, 5) + ", ratio " + fmt(std::exp(pd.mean), 4) +
-                     ", ΔPPL 95% CI [" + signedFmt(s.lo, 3) + ", " + signedFmt(s.hi, 3) + "], p=" + fmtP(pd.p);
-        } else if (q->has("ppl_stderr") && b->has("ppl_stderr")) {
-            ZTest z = zTest(q->metric("ppl"), q->metric("ppl_stderr"), b->metric("ppl"), b->metric("ppl_stderr"));
-            s.valid = z.valid;
-            s.p = z.p;
-            const std::string why = !nq.first.empty() && !nb.first.empty() ? std::string("token counts differ")
-                                    : nq.first.empty()                     ? nq.second
-                                                                           : nb.second;
-            s.text = "z=" + fmt(z.z, 2) + " p=" + fmtP(z.p) + " (unpaired: " + why + ")";
-        }
-        s.significant = s.valid && s.p < opts.alpha;
-        return s;
-    };
+    // ---- significance helpers (free functions above, bound to this report's options)
+    NllCache nllCache;
+    auto mmluSig = [&](const ResultRecord* q, const ResultRecord* b) { return mmluSigOf(q, b, opts); };
+    auto pplSig = [&](const ResultRecord* q, const ResultRecord* b) { return pplSigOf(q, b, opts, nllCache); };
     auto pct = [](const ResultRecord* r, const char* m) { return hasM(r, m) ? r->metric(m) * 100.0 : NAN; };
     auto accCell = [&](const ResultRecord* r) {
         Cell c;
@@ -890,4 +906,120 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     return rep;
 }
 
+std::vector<std::string> resultSources(const std::vector<ResultRecord>& records)
+{
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (const auto& r : records)
+        if (seen.insert(rowSource(r)).second)
+            out.push_back(rowSource(r));
+    return out;
+}
+
+Table compareSources(const std::vector<ResultRecord>& records, const std::string& a, const std::string& b,
+                     const ReportOptions& opts)
+{
+    auto label = [](const std::string& s) {
+        if (s.empty())
+            return std::string("this run");
+        const auto slash = s.find_last_of('/');
+        return slash == std::string::npos ? s : s.substr(slash + 1);
+    };
+    std::vector<ResultRecord> ra, rb;
+    for (const auto& r : records)
+        if (rowSource(r) == a)
+            ra.push_back(r);
+        else if (rowSource(r) == b)
+            rb.push_back(r);
+    const std::vector<Cfg> ga = groupRecords(ra, RowKey::Config), gb = groupRecords(rb, RowKey::Config);
+    std::map<std::string, const Cfg*> inB;
+    for (const auto& c : gb)
+        inB[c.config] = &c;
+    Table t;
+    t.id = "compare";
+    t.title = "Compare: A = " + label(a) + ", B = " + label(b) + " (Δ = B − A)";
+    t.columns = {"Config", "PPL A", "PPL B", "Δ PPL", "PPL test", "MMLU direct % A", "MMLU direct % B", "Δ pp",
+                 "MMLU test", "MMLU generate % A", "MMLU generate % B", "Δ pp", "Decode tok/s A", "Decode tok/s B",
+                 "Δ %"};
+    t.better.assign(t.columns.size(), Better::None);
+    NllCache cache;
+    auto num = [](const ResultRecord* r, const char* m, double scale, int digits) {
+        Cell c;
+        if (!hasM(r, m)) {
+            c.text = "–";
+            return c;
+        }
+        c.value = r->metric(m) * scale;
+        c.text = fmt(*c.value, digits);
+        const std::string se = std::string(m) + "_stderr";
+        if (r->has(se.c_str()) && std::isfinite(r->metric(se.c_str()))) {
+            c.err = r->metric(se.c_str()) * scale;
+            c.text += " ± " + fmt(*c.err, digits);
+        }
+        return c;
+    };
+    auto delta = [](const Sig& s, double scale, int digits) {
+        Cell c;
+        if (!s.refused.empty() || (s.text.empty() && s.delta == 0)) {
+            c.text = "–";
+            return c;
+        }
+        c.value = s.delta * scale;
+        c.text = signedFmt(*c.value, digits) + (s.significant ? " ✱" : "");
+        if (std::isfinite(s.lo) && std::isfinite(s.hi))
+            c.text += " [" + signedFmt(s.lo * scale, digits) + ", " + signedFmt(s.hi * scale, digits) + "]";
+        return c;
+    };
+    auto txt = [](std::string s) { return Cell{s.empty() ? std::string("–") : std::move(s), std::nullopt, false, std::nullopt}; };
+    std::vector<std::string> onlyA, onlyB;
+    for (const auto& ca : ga) {
+        auto it = inB.find(ca.config);
+        if (it == inB.end()) {
+            onlyA.push_back(ca.config);
+            continue;
+        }
+        const Cfg& cb = *it->second;
+        const ResultRecord *pa = ca.get(task::Ppl), *pb = cb.get(task::Ppl);
+        const ResultRecord *da = ca.get(task::MmluDirect), *db = cb.get(task::MmluDirect);
+        const ResultRecord *ea = ca.get(task::MmluGenerate), *eb = cb.get(task::MmluGenerate);
+        const ResultRecord *ta = ca.get(task::Throughput), *tb = cb.get(task::Throughput);
+        // B against A: the tests take (quantized, reference) = (B, A).
+        const Sig sp = pa && pb ? pplSigOf(pb, pa, opts, cache) : Sig{};
+        const Sig sd = da && db ? mmluSigOf(db, da, opts) : Sig{};
+        const Sig se = ea && eb ? mmluSigOf(eb, ea, opts) : Sig{};
+        Cell dThr;
+        dThr.text = "–";
+        if (hasM(ta, "decode_tokens_per_s") && hasM(tb, "decode_tokens_per_s") && ta->metric("decode_tokens_per_s") > 0) {
+            dThr.value = 100.0 * (tb->metric("decode_tokens_per_s") / ta->metric("decode_tokens_per_s") - 1.0);
+            dThr.text = signedFmt(*dThr.value, 1);
+        }
+        t.rows.push_back({txt(ca.config), num(pa, "ppl", 1, 3), num(pb, "ppl", 1, 3), delta(sp, 1, 3),
+                          txt(sp.refused.empty() ? sp.text : "not compared: " + sp.refused), num(da, "accuracy", 100, 2),
+                          num(db, "accuracy", 100, 2), delta(sd, 100, 2),
+                          txt(sd.refused.empty() ? sd.text : "not compared: " + sd.refused), num(ea, "accuracy", 100, 2),
+                          num(eb, "accuracy", 100, 2), delta(se, 100, 2), num(ta, "decode_tokens_per_s", 1, 1),
+                          num(tb, "decode_tokens_per_s", 1, 1), dThr});
+    }
+    for (const auto& cb : gb)
+        if (std::none_of(ga.begin(), ga.end(), [&](const Cfg& c) { return c.config == cb.config; }))
+            onlyB.push_back(cb.config);
+    auto list = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (size_t i = 0; i < v.size() && i < 12; ++i)
+            s += (i ? ", " : "") + v[i];
+        if (v.size() > 12)
+            s += " and " + std::to_string(v.size() - 12) + " more";
+        return s;
+    };
+    if (!onlyA.empty())
+        t.notes.push_back("Only in A (" + label(a) + "): " + list(onlyA) + ".");
+    if (!onlyB.empty())
+        t.notes.push_back("Only in B (" + label(b) + "): " + list(onlyB) + ".");
+    t.notes.push_back("✱: B differs from A beyond noise (α = " + fmt(opts.alpha, 2) +
+                      "); PPL paired on the same tokens when both kept per-token NLL, MMLU by McNemar on the same "
+                      "questions; records measured differently are not compared.");
+    return t;
+}
+
 } // namespace qb
+

@@ -52,4 +52,15 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
 // lacks (imports, old files) are not held against it. The window's charts use it too.
 std::string protocolMismatch(const ResultRecord& q, const ResultRecord& b);
 
+// The sources of these records (rowSource(): "" is the current run), in first-seen order.
+std::vector<std::string> resultSources(const std::vector<ResultRecord>& records);
+
+// Two sources side by side (an old run and this one, two models): one row per config present in
+// both, each metric of A and of B, the difference B - A and its test with the same machinery as
+// the report (paired per-token ΔNLL for PPL, McNemar + paired bootstrap for MMLU), refused with
+// the reason when the two records measured different things. Configs in only one source are
+// named in the notes. Table id "compare".
+Table compareSources(const std::vector<ResultRecord>& records, const std::string& a, const std::string& b,
+                     const ReportOptions& opts = {});
+
 } // namespace qb

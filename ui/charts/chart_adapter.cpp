@@ -151,9 +151,15 @@ void ChartWidget::setSpec(const ChartSpec& spec)
     QStringList items;
     for (size_t i = 0; i < spec.series.size(); ++i) {
         const auto& s = spec.series[i];
-        const QString mark = s.reference ? QStringLiteral("- -") : QStringLiteral("&#9632;");
-        items << QStringLiteral("<span style='white-space:nowrap'><span style='color:%1'>%2</span>&nbsp;%3</span>")
-                     .arg(colorOf(s, int(i)).name(), mark, QString::fromStdString(s.name).toHtmlEscaped());
+        const QString mark = s.reference ? (s.dashed ? QStringLiteral("···") : QStringLiteral("- -"))
+                             : s.dashed  ? QStringLiteral("&#9632; - -")
+                                         : QStringLiteral("&#9632;");
+        // Non-breaking spaces inside an entry: the legend wraps between entries, never within one.
+        QString name = QString::fromStdString(s.name).toHtmlEscaped();
+        name.replace(QLatin1Char(' '), QStringLiteral("&nbsp;"));
+        QString m = mark;
+        m.replace(QLatin1Char(' '), QStringLiteral("&nbsp;"));
+        items << QStringLiteral("<span style='color:%1'>%2</span>&nbsp;%3").arg(colorOf(s, int(i)).name(), m, name);
     }
     legend_->setText(items.join(QStringLiteral(" &nbsp; ")));
     legend_->setVisible(!items.isEmpty());
@@ -237,12 +243,13 @@ void ChartWidget::buildLines()
         chart_->addSeries(ls); // the theme picks a colour here; ours (by dtype x mode) replaces it
         QPen pen(colorOf(s, int(si)));
         if (s.reference) {
-            pen.setStyle(Qt::DashLine);
+            pen.setStyle(s.dashed ? Qt::DotLine : Qt::DashLine);
             pen.setWidthF(1.5);
         } else {
             ls->setPointsVisible(true);
             ls->setMarkerSize(7);
             pen.setWidthF(2.0);
+            pen.setStyle(s.dashed ? Qt::DashLine : Qt::SolidLine);
             drawnPoints_ += drawn;
         }
         ls->setPen(pen);

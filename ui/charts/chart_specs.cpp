@@ -101,8 +101,18 @@ static std::string sourceSuffix(const qb::ConfigRow& r, bool tag)
 {
     if (!tag || r.source.empty())
         return {};
-    auto slash = r.source.find_last_of('/');
-    return " [" + elide(slash == std::string::npos ? r.source : r.source.substr(slash + 1)) + "]";
+    // The file name, or for a run folder's results.jsonl the folder's name (two runs' files
+    // share the file name).
+    std::string src = r.source;
+    while (src.size() > 1 && src.back() == '/')
+        src.pop_back();
+    auto slash = src.find_last_of('/');
+    std::string name = slash == std::string::npos ? src : src.substr(slash + 1);
+    if ((name == "results.jsonl" || name == "results.json") && slash != std::string::npos && slash > 0) {
+        const auto prev = src.find_last_of('/', slash - 1);
+        name = src.substr(prev == std::string::npos ? 0 : prev + 1, slash - (prev == std::string::npos ? 0 : prev + 1));
+    }
+    return " [" + elide(name) + "]";
 }
 
 std::string seriesGroup(const qb::QuantScheme& s)
@@ -151,6 +161,7 @@ static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std
             ref.name = "Baseline " + r.scheme.baseline_dtype + sourceSuffix(r, tag);
             ref.reference = true;
             ref.color = seriesColor(r.scheme);
+            ref.dashed = tag && r.source != rows.front().source;
             double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
             for (double x : {0.0, double(spec.categories.size() - 1)})
                 ref.points.push_back({x, v, e, tip(r, key)});
@@ -164,6 +175,7 @@ static ChartSpec vsGranularity(const std::vector<qb::ConfigRow>& rows, const std
         auto& s = lines[name];
         s.name = name;
         s.color = seriesColor(r.scheme);
+        s.dashed = tag && r.source != rows.front().source;
         double e = std::isnan(r.stderrOf(key)) ? 0 : r.stderrOf(key);
         s.points.push_back({x, v, e, tip(r, key)});
     }

@@ -22,6 +22,7 @@ struct ChartSeries {
     std::vector<ChartPoint> points;
     bool reference = false; // a horizontal reference line (baseline), drawn dashed
     std::string color;      // "#rrggbb": the same dtype x mode has the same colour in every chart
+    bool dashed = false;    // a second source (compare view): same colour, dashed line
 };
 
 enum class ChartKind { Lines, Bars };
