@@ -29,6 +29,7 @@
 #include "core/report/report.h"
 #include <QScrollBar>
 #include <QScrollArea>
+#include <QSpinBox>
 #include "ui/report_tables.h"
 
 #include <QAbstractItemModelTester>
@@ -377,9 +378,10 @@ private Q_SLOTS:
         w->setConfirmClose(false);
         // One compute thread: the sweep has one core, a CPU burner process (below) the other, and
         // the window shares the sweep's core (two OpenMP threads on one core would spin-wait).
-        SweepSetup setup = demoSweep();
-        setup.threads = 1;
-        w->setupPanel()->setSetup(setup);
+        w->setupPanel()->setSetup(demoSweep());
+        auto* threads = w->setupPanel()->findChild<QSpinBox*>(QStringLiteral("threads"));
+        QVERIFY(threads);
+        threads->setValue(1); // a machine setting (QSettings), not part of the sweep file
         w->resize(1400, 900);
         w->show();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
@@ -397,6 +399,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 25 * 60 * 1000);
         burner.kill();
         burner.waitForFinished();
+        threads->setValue(0);
         qInfo("real demo sweep: %.1f s beside a CPU burner process", clock.elapsed() / 1000.0);
         QCOMPARE(done.at(0).at(0).toBool(), false);
         QVERIFY2(!w->runPanel()->logText().contains(QStringLiteral("sweep failed")), qPrintable(w->runPanel()->logText()));
@@ -406,6 +409,13 @@ private Q_SLOTS:
         auto charts = w->chartsPage()->charts();
         QCOMPARE(charts[1].second->drawnPointCount(), total);     // PPL per config
         QCOMPARE(charts[2].second->drawnPointCount(), 2 * total); // prefill + decode per config
+        // Throughput bars carry the spread of the repeats (min..max) as error bars.
+        int ranges = 0;
+        for (const auto& s : charts[2].second->spec().series)
+            for (const auto& p : s.points)
+                ranges += std::isfinite(p.lo) && std::isfinite(p.hi);
+        QVERIFY(ranges > 0);
+        QCOMPARE(charts[2].second->errorBarCount(), ranges);
         QVERIFY(charts[0].second->drawnPointCount() >= total - 1); // PPL vs granularity
         QVERIFY(charts[3].second->drawnPointCount() >= total - 1); // SQNR vs granularity
         QVERIFY(w->summaryPage()->markdown().contains(QStringLiteral("SmoothQuant_FP8_W8A8")));

@@ -11,6 +11,8 @@
 #include <QLabel>
 #include <QResizeEvent>
 #include <QScrollArea>
+#include <QScrollBar>
+#include <QTimer>
 #include <QSplitter>
 #include <QVBoxLayout>
 
@@ -58,6 +60,7 @@ ChartsPage::ChartsPage(QWidget* parent) : QWidget(parent)
     scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     scroll->setWidget(gridHost);
     scroll->setFrameShape(QFrame::NoFrame);
+    connect(scroll->verticalScrollBar(), &QScrollBar::valueChanged, this, &ChartsPage::flushPending);
     overview_ = new OverviewTable;
     split_ = new QSplitter(Qt::Vertical, this);
     split_->setObjectName(QStringLiteral("chartsSplit"));
@@ -103,15 +106,47 @@ void ChartsPage::resizeEvent(QResizeEvent* e)
 {
     QWidget::resizeEvent(e);
     arrange(e->size().width() >= 1250 ? 3 : 2);
+    QTimer::singleShot(0, this, &ChartsPage::flushPending);
+}
+
+void ChartsPage::showEvent(QShowEvent* e)
+{
+    QWidget::showEvent(e);
+    QTimer::singleShot(0, this, &ChartsPage::flushPending); // the tab opened: draw what it shows
+}
+
+void ChartsPage::present(ChartWidget* w, const ChartSpec& spec)
+{
+    for (auto it = pending_.begin(); it != pending_.end(); ++it)
+        if (it->first == w) {
+            pending_.erase(it);
+            break;
+        }
+    if (lazy_ && w->visibleRegion().isEmpty())
+        pending_.push_back({w, spec});
+    else
+        w->setSpec(spec);
+}
+
+void ChartsPage::flushPending()
+{
+    for (auto it = pending_.begin(); it != pending_.end();)
+        if (!it->first->visibleRegion().isEmpty()) {
+            it->first->setSpec(it->second);
+            it = pending_.erase(it);
+        } else {
+            ++it;
+        }
 }
 
 void ChartsPage::rebuildAccuracy()
 {
-    accuracy_->setSpec(accuracyVsGranularity(rows_, metric_->currentData().toString().toStdString()));
+    present(accuracy_, accuracyVsGranularity(rows_, metric_->currentData().toString().toStdString()));
 }
 
-void ChartsPage::setRows(const std::vector<qb::ConfigRow>& rows)
+void ChartsPage::setRows(const std::vector<qb::ConfigRow>& rows, bool lazy)
 {
+    lazy_ = lazy;
     // Only what was measured like the baseline shares its axes; the rest is named in the note.
     ComparableRows c = comparableRows(rows);
     rows_ = std::move(c.rows);
@@ -132,10 +167,11 @@ void ChartsPage::setRows(const std::vector<qb::ConfigRow>& rows)
                 break;
             }
     rebuildAccuracy();
-    ppl_->setSpec(pplPerConfig(rows_));
-    throughput_->setSpec(throughputPerConfig(rows_));
-    sqnr_->setSpec(sqnrVsGranularity(rows_));
-    kld_->setSpec(kldVsGranularity(rows_));
+    present(ppl_, pplPerConfig(rows_));
+    present(throughput_, throughputPerConfig(rows_));
+    present(sqnr_, sqnrVsGranularity(rows_));
+    present(kld_, kldVsGranularity(rows_));
+    lazy_ = false;
 }
 
 QString ChartsPage::protocolNote() const { return note_->text(); }

@@ -5,6 +5,7 @@
 // so the charts and the summary are read together while a sweep runs. Points with a stderr
 // carry error bars. setRows() rebuilds every chart from core's rows of records.
 #include "core/report/rows.h"
+#include "ui/charts/chart_specs.h"
 
 #include <QWidget>
 
@@ -27,7 +28,9 @@ class ChartsPage : public QWidget {
 public:
     explicit ChartsPage(QWidget* parent = nullptr);
 
-    void setRows(const std::vector<qb::ConfigRow>& rows);
+    // lazy (live refreshes during a run): charts scrolled out of sight keep their new spec
+    // pending and draw it when they come into view, so a refresh costs only what is seen.
+    void setRows(const std::vector<qb::ConfigRow>& rows, bool lazy = false);
     // Each chart with a file-name stem: accuracy, ppl, throughput, sqnr, kld.
     std::vector<std::pair<QString, ChartWidget*>> charts() const;
     QComboBox* metricChooser() const { return metric_; }
@@ -37,10 +40,13 @@ public:
 
 protected:
     void resizeEvent(QResizeEvent* e) override;
+    void showEvent(QShowEvent* e) override;
 
 private:
     void rebuildAccuracy();
     void arrange(int columns);
+    void present(ChartWidget* w, const ChartSpec& spec); // now, or pending while out of sight
+    void flushPending();
 
     QComboBox* metric_ = nullptr;
     QLabel* note_ = nullptr;
@@ -54,6 +60,8 @@ private:
     QSplitter* split_ = nullptr;
     QGridLayout* grid_ = nullptr;
     int columns_ = 0;
+    bool lazy_ = false;
+    std::vector<std::pair<ChartWidget*, ChartSpec>> pending_;
 };
 
 } // namespace qb::ui

@@ -355,7 +355,7 @@ void MainWindow::refreshViews(bool full)
         pending_.clear();
     }
     const auto& rows = model_->rows();
-    charts_->setRows(rows);
+    charts_->setRows(rows, /*lazy=*/!full);
     qint64 tCharts = t.elapsed();
     summaryDirty_ = true;
     compareDirty_ = true;

@@ -3,6 +3,7 @@
 #include "core/quant/scheme.h"
 #include "core/report/stats.h"
 #include "core/results/nll_sidecar.h"
+#include "core/util/json_number.h"
 
 #include <algorithm>
 #include <cmath>
@@ -581,7 +582,11 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             if (x.value && t && t->details.is_object() && t->details.contains("throughput") &&
                 t->details["throughput"].contains(k) && t->details["throughput"][k].is_object()) {
                 const auto& d = t->details["throughput"][k];
-                const double lo = d.value("min", NAN), hi = d.value("max", NAN);
+                double lo = NAN, hi = NAN; // a hand-edited file may hold anything here
+                if (d.contains("min") && !jsonNumber(d["min"], lo))
+                    lo = NAN;
+                if (d.contains("max") && !jsonNumber(d["max"], hi))
+                    hi = NAN;
                 if (std::isfinite(lo) && std::isfinite(hi) && hi > lo) {
                     x.err = (hi - lo) / 2.0;
                     x.text += " (" + fmt(lo, digits) + "–" + fmt(hi, digits) + ")";

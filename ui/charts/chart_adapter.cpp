@@ -288,15 +288,19 @@ void ChartWidget::buildLines()
 // Qt Charts has no error-bar series: each bar is one thin QLineSeries (with short caps) in the
 // series' colour, hidden from the legend. vertical: value on y (line charts); else on x (bars).
 void ChartWidget::addErrorBars(const ChartSeries& s, const QColor& color, QAbstractAxis* ax, QAbstractAxis* ay,
-                               bool vertical)
+                               bool vertical, double offset)
 {
     QPen pen(color);
     pen.setWidthF(1.2);
     const double cap = 0.08; // in category units
-    for (const auto& p : s.points) {
-        if (!(p.err > 0) || !std::isfinite(p.err) || (spec_.logY && !(p.y > 0)))
+    for (const auto& p0 : s.points) {
+        const bool range = std::isfinite(p0.lo) && std::isfinite(p0.hi);
+        if ((!range && (!(p0.err > 0) || !std::isfinite(p0.err))) || (spec_.logY && !(p0.y > 0)))
             continue;
-        const double a = spec_.logY ? std::max(p.y - p.err, p.y * 0.5) : p.y - p.err, b = p.y + p.err;
+        ChartPoint p = p0;
+        p.x += offset; // a set's bar beside the others of its category
+        const double a = range ? p.lo : spec_.logY ? std::max(p.y - p.err, p.y * 0.5) : p.y - p.err,
+                     b = range ? p.hi : p.y + p.err;
         auto* e = new QLineSeries;
         if (vertical)
             e->append({QPointF(p.x - cap, a), QPointF(p.x + cap, a), QPointF(p.x, a), QPointF(p.x, b),
@@ -390,8 +394,9 @@ void ChartWidget::buildBars()
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (const auto& s : spec_.series)
         for (const auto& p : s.points) {
-            lo = std::min(lo, p.y - p.err);
-            hi = std::max(hi, p.y + p.err);
+            const bool range = std::isfinite(p.lo) && std::isfinite(p.hi);
+            lo = std::min(lo, range ? p.lo : p.y - p.err);
+            hi = std::max(hi, range ? p.hi : p.y + p.err);
         }
     // Values within a few percent of each other (PPL of nearby schemes) are invisible on bars
     // from zero: zoom to the data and say so on the axis.
@@ -410,9 +415,15 @@ void ChartWidget::buildBars()
     chart_->addAxis(ay, Qt::AlignBottom);
     bars->attachAxis(ax);
     bars->attachAxis(ay);
-    if (spec_.stacked) // one bar per category: the bar sits on the category's centre line
+    if (spec_.stacked) { // one bar per category: the bar sits on the category's centre line
         for (const auto& s : spec_.series)
             addErrorBars(s, QColor(0x20, 0x20, 0x20), ay, ax, /*vertical=*/false);
+    } else { // n sets side by side: set i's bar centre is offset within the category
+        const double n = double(spec_.series.size()), w = bars->barWidth() / n;
+        for (size_t i = 0; i < spec_.series.size(); ++i)
+            addErrorBars(spec_.series[i], QColor(0x20, 0x20, 0x20), ay, ax, /*vertical=*/false,
+                         (double(i) - (n - 1) / 2.0) * w);
+    }
 }
 
 std::vector<std::pair<QString, QRectF>> ChartWidget::categoryLabels() const

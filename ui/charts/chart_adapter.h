@@ -55,7 +55,8 @@ private:
     void showTip(const std::string& text);
     void buildLines();
     void buildBars();
-    void addErrorBars(const ChartSeries& s, const QColor& color, QAbstractAxis* ax, QAbstractAxis* ay, bool vertical);
+    void addErrorBars(const ChartSeries& s, const QColor& color, QAbstractAxis* ax, QAbstractAxis* ay, bool vertical,
+                      double offset = 0);
 
     ChartSpec spec_;
     std::string signature_ = "-"; // of the spec on screen

@@ -3,6 +3,7 @@
 
 #include "core/report/report.h"
 #include "ui/elide.h"
+#include "core/util/json_number.h"
 
 #include <algorithm>
 #include <cmath>
@@ -294,7 +295,24 @@ static ChartSpec perConfig(const std::vector<qb::ConfigRow>& rows, const std::ve
                 continue;
             double v = drawn[i]->value(k);
             double e = std::isnan(drawn[i]->stderrOf(k)) ? 0 : drawn[i]->stderrOf(k);
-            s.points.push_back({double(i), v, e, tip(*drawn[i], k)});
+            ChartPoint p{double(i), v, e, tip(*drawn[i], k)};
+            // Throughput: the spread of the repeats (min..max around the median) from the details.
+            const auto dot = k.find('.');
+            const std::string task = k.substr(0, dot), metric = k.substr(dot + 1);
+            if (const qb::ResultRecord* rec = drawn[i]->get(task); rec && rec->details.is_object() &&
+                rec->details.contains(task) && rec->details[task].is_object() && rec->details[task].contains(metric)) {
+                const auto& d = rec->details[task][metric];
+                double lo = NAN, hi = NAN;
+                if (d.is_object() && d.contains("min") && d.contains("max") && qb::jsonNumber(d["min"], lo) &&
+                    qb::jsonNumber(d["max"], hi) && lo <= v && v <= hi && hi > lo) {
+                    p.lo = lo;
+                    p.hi = hi;
+                    char buf[96];
+                    std::snprintf(buf, sizeof buf, "\nrepeats: min %.4g, max %.4g", lo, hi);
+                    p.tooltip += buf;
+                }
+            }
+            s.points.push_back(std::move(p));
         }
         s.color = metricColors[spec.series.size() % 4];
         if (!s.points.empty())

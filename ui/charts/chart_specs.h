@@ -5,6 +5,7 @@
 // are pure functions (tested). Metric keys are core's "task.metric" keys. Names are elided.
 #include "core/report/rows.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct ChartPoint {
     double y = 0;
     double err = 0;      // stderr, 0 when none
     std::string tooltip; // value, stderr and config
+    double lo = NAN, hi = NAN; // a range instead of ± err (throughput: min and max of the repeats)
 };
 
 struct ChartSeries {
