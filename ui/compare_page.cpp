@@ -18,7 +18,12 @@ namespace qb::ui {
 
 static QString sourceLabel(const std::string& s)
 {
-    return s.empty() ? QObject::tr("this run") : elidedQString(s, 80);
+    if (s.empty())
+        return QObject::tr("this run");
+    // The end of the path says which run it is: ".../20261202-194215-926/results.jsonl".
+    const QString p = QString::fromStdString(s);
+    const int cut = p.lastIndexOf(QLatin1Char('/'), p.lastIndexOf(QLatin1Char('/')) - 1);
+    return cut > 0 ? QStringLiteral("…") + p.mid(cut) : elidedQString(s, 80);
 }
 
 ComparePage::ComparePage(QWidget* parent) : QWidget(parent)

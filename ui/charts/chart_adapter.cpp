@@ -151,8 +151,9 @@ void ChartWidget::setSpec(const ChartSpec& spec)
     QStringList items;
     for (size_t i = 0; i < spec.series.size(); ++i) {
         const auto& s = spec.series[i];
-        const QString mark = s.reference ? (s.dashed ? QStringLiteral("···") : QStringLiteral("- -"))
-                             : s.dashed  ? QStringLiteral("&#9632; - -")
+        // Box-drawing dashes, not "- -": a line may break after a hyphen.
+        const QString mark = s.reference ? (s.dashed ? QStringLiteral("&#9480;&#9480;") : QStringLiteral("&#9476;&#9476;"))
+                             : s.dashed  ? QStringLiteral("&#9632;&#9476;")
                                          : QStringLiteral("&#9632;");
         // Non-breaking spaces inside an entry: the legend wraps between entries, never within one.
         QString name = QString::fromStdString(s.name).toHtmlEscaped();
