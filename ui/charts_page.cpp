@@ -122,20 +122,27 @@ void ChartsPage::present(ChartWidget* w, const ChartSpec& spec)
             pending_.erase(it);
             break;
         }
-    if (lazy_ && w->visibleRegion().isEmpty())
-        pending_.push_back({w, spec});
-    else
+    if (!lazy_) {
         w->setSpec(spec);
+        return;
+    }
+    // Live refresh: queue it; flushPending() draws one chart in sight per event-loop turn, so
+    // input and paints get in between (one Qt chart rebuild is ~5-10 ms, five in a row were ~30).
+    pending_.push_back({w, spec});
+    QTimer::singleShot(0, this, &ChartsPage::flushPending);
 }
 
 void ChartsPage::flushPending()
 {
-    for (auto it = pending_.begin(); it != pending_.end();)
+    for (auto it = pending_.begin(); it != pending_.end(); ++it)
         if (!it->first->visibleRegion().isEmpty()) {
-            it->first->setSpec(it->second);
-            it = pending_.erase(it);
-        } else {
-            ++it;
+            ChartWidget* w = it->first;
+            const ChartSpec spec = std::move(it->second);
+            pending_.erase(it);
+            w->setSpec(spec);
+            if (!pending_.empty())
+                QTimer::singleShot(0, this, &ChartsPage::flushPending); // the next one, next turn
+            return;
         }
 }
 

@@ -28,8 +28,8 @@ class ChartsPage : public QWidget {
 public:
     explicit ChartsPage(QWidget* parent = nullptr);
 
-    // lazy (live refreshes during a run): charts scrolled out of sight keep their new spec
-    // pending and draw it when they come into view, so a refresh costs only what is seen.
+    // lazy (live refreshes during a run): charts are redrawn one per event-loop turn, and the
+    // ones scrolled out of sight keep their new spec pending until they come into view.
     void setRows(const std::vector<qb::ConfigRow>& rows, bool lazy = false);
     // Each chart with a file-name stem: accuracy, ppl, throughput, sqnr, kld.
     std::vector<std::pair<QString, ChartWidget*>> charts() const;

@@ -56,8 +56,20 @@ ResultsPage::ResultsPage(ResultsModel* model, QWidget* parent) : QWidget(parent)
     connect(remove, &QPushButton::clicked, this, &ResultsPage::removeSelected);
 }
 
+void ResultsPage::showEvent(QShowEvent* e)
+{
+    QWidget::showEvent(e);
+    if (fitPending_)
+        fitColumns();
+}
+
 void ResultsPage::fitColumns()
 {
+    // Hidden (another tab is showing during a run): measuring every cell would only delay the
+    // window; do it when the tab is opened.
+    fitPending_ = !isVisible();
+    if (fitPending_)
+        return;
     view_->resizeColumnsToContents();
     for (int c = 0; c < view_->model()->columnCount(); ++c)
         if (view_->columnWidth(c) > kMaxColumnWidth)

@@ -25,10 +25,14 @@ Q_SIGNALS:
     // The user asked to remove the loaded rows of these sources (file paths).
     void removeSourcesRequested(const QStringList& sources);
 
+protected:
+    void showEvent(QShowEvent* e) override;
+
 private:
     static constexpr int kMaxColumnWidth = 360;
     void removeSelected();
     void fitColumns();
+    bool fitPending_ = false; // columns are fitted when the tab is shown (sizing every cell costs)
     ResultsModel* model_;
     QSortFilterProxyModel* proxy_ = nullptr;
     QTableView* view_ = nullptr;
