@@ -1,6 +1,7 @@
 // quantbench-cli: dispatches to the subcommands registered in cli/*.cpp.
 #include "app/cli/command.h"
 #include "core/util/memory.h"
+#include "core/util/threads.h"
 
 #include <exception>
 #include <iostream>
@@ -8,6 +9,7 @@
 
 int main(int argc, char** argv)
 {
+    qb::ensurePassiveOmpWait(argv); // may re-exec: before anything else (core/util/threads.h)
     qb::configureAllocator();
     auto& reg = qb::cli::registry();
     auto usage = [&](std::ostream& os) {

@@ -1,5 +1,8 @@
 #include "core/util/threads.h"
 
+#include <cstdlib>
+#include <unistd.h>
+
 #include "kernels/common.h"
 
 #include <ATen/Parallel.h>
@@ -44,8 +47,9 @@ int setBlasThreadsOf(int n, std::string& which)
 
 nlohmann::json ThreadPolicy::toJson() const
 {
+    const char* wait = std::getenv("OMP_WAIT_POLICY");
     return {{"threads", threads}, {"cpus_allowed", cpus_allowed}, {"blas", blas}, {"blas_threads", blas_threads},
-            {"source", source}};
+            {"source", source}, {"omp_wait_policy", wait ? wait : "default (spin)"}};
 }
 
 int allowedCpus()
@@ -100,6 +104,18 @@ int setBlasThreads(int n)
 {
     std::string which;
     return setBlasThreadsOf(n, which);
+}
+
+void ensurePassiveOmpWait(char** argv)
+{
+#ifdef __linux__
+    if (std::getenv("OMP_WAIT_POLICY") || !argv || !argv[0])
+        return;
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::execv("/proc/self/exe", argv); // returns only on failure: then run with the spinning default
+#else
+    (void)argv;
+#endif
 }
 
 } // namespace qb

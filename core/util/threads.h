@@ -33,6 +33,16 @@ ThreadPolicy applyThreadPolicy(int requested = 0);
 // The policy in force (applies the default one on first use).
 ThreadPolicy currentThreadPolicy();
 
+// OpenMP's wait policy, fixed when libgomp loads (before main): by default a thread that
+// reaches a barrier first spins, so when the other thread of a team is not on a core (the GUI,
+// a browser, a build on the other core; 2-vCPU VMs) every parallel region costs a scheduler
+// slice. Measured on a 2-vCPU EPYC VM, demo sweep with 2 threads: 87.8 s spinning vs 36.5 s
+// passive on a quiet machine; beside a one-core CPU burner the window's sweep went from > 12 min
+// to 43.6 s. So the programs re-execute themselves once with OMP_WAIT_POLICY=PASSIVE unless the
+// user set OMP_WAIT_POLICY (ACTIVE brings the spinning back). Call first thing in main();
+// returns only if no re-exec happened (already set, or exec failed).
+void ensurePassiveOmpWait(char** argv);
+
 // Sets only the BLAS library's threads (OpenBLAS or MKL, found at run time); returns the count in
 // force, -1 when the BLAS offers no such call. For benchmarks that compare policies.
 int setBlasThreads(int n);
