@@ -16,15 +16,8 @@
 
 namespace qb::ui {
 
-static QString sourceLabel(const std::string& s)
-{
-    if (s.empty())
-        return QObject::tr("this run");
-    // The end of the path says which run it is: ".../20261202-194215-926/results.jsonl".
-    const QString p = QString::fromStdString(s);
-    const int cut = p.lastIndexOf(QLatin1Char('/'), p.lastIndexOf(QLatin1Char('/')) - 1);
-    return cut > 0 ? QStringLiteral("…") + p.mid(cut) : elidedQString(s, 80);
-}
+// The combo names a source by its folder or file (core's sourceLabel); the tooltip has the path.
+static QString comboLabel(const std::string& s) { return elidedQString(qb::sourceLabel(s), 80); }
 
 ComparePage::ComparePage(QWidget* parent) : QWidget(parent)
 {
@@ -80,12 +73,11 @@ void ComparePage::setRecords(const std::vector<qb::ResultRecord>& records)
         QSignalBlocker ba(a_), bb(b_);
         a_->clear();
         b_->clear();
-        for (const auto& s : sources) {
-            a_->addItem(sourceLabel(s), QString::fromStdString(s));
-            b_->addItem(sourceLabel(s), QString::fromStdString(s));
-            a_->setItemData(a_->count() - 1, QString::fromStdString(s.empty() ? "this run" : s), Qt::ToolTipRole);
-            b_->setItemData(b_->count() - 1, QString::fromStdString(s.empty() ? "this run" : s), Qt::ToolTipRole);
-        }
+        for (const auto& s : sources)
+            for (QComboBox* c : {a_, b_}) {
+                c->addItem(comboLabel(s), QString::fromStdString(s));
+                c->setItemData(c->count() - 1, QString::fromStdString(s.empty() ? "this run" : s), Qt::ToolTipRole);
+            }
         // Defaults: the first source as A, the next as B; a choice the user made is kept.
         const int ia = a_->findData(keepA), ib = b_->findData(keepB);
         a_->setCurrentIndex(ia >= 0 && a_->count() ? ia : 0);

@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QMenu>
 #include <QScrollBar>
+#include <QStyle>
 #include <QSortFilterProxyModel>
 #include <QVBoxLayout>
 
@@ -140,7 +141,10 @@ void ReportTableView::setTable(const qb::Table& t)
     if (fitRows_) {
         setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
         const int h = horizontalHeader()->height() + verticalHeader()->defaultSectionSize() * model_->rowCount() +
-                      2 * frameWidth() + (horizontalScrollBar()->isVisible() ? horizontalScrollBar()->height() : 0) + 2;
+                      2 * frameWidth() + 2 +
+                      // The horizontal bar's visibility is decided after layout: always leave it room
+                      // (else a wide table's last row hides behind it).
+                      style()->pixelMetric(QStyle::PM_ScrollBarExtent, nullptr, this);
         setFixedHeight(h);
     }
 }

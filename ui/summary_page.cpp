@@ -31,13 +31,13 @@ SummaryPage::SummaryPage(QWidget* parent) : QWidget(parent)
     h->addWidget(copy);
     h->addWidget(csv);
     v->addLayout(h);
-    auto* scroll = new QScrollArea(this);
-    scroll->setObjectName(QStringLiteral("summaryScroll"));
-    scroll->setWidgetResizable(true);
+    scroll_ = new QScrollArea(this);
+    scroll_->setObjectName(QStringLiteral("summaryScroll"));
+    scroll_->setWidgetResizable(true);
     body_ = new QWidget;
     bodyLayout_ = new QVBoxLayout(body_);
-    scroll->setWidget(body_);
-    v->addWidget(scroll, 1);
+    scroll_->setWidget(body_);
+    v->addWidget(scroll_, 1);
     connect(copy, &QPushButton::clicked, this, &SummaryPage::copyToClipboard);
     connect(csv, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(content_.csv); });
     rebuild();
@@ -62,8 +62,7 @@ static QString bullets(const std::vector<std::string>& items, const QString& col
 void SummaryPage::rebuild()
 {
     // Keep the reader's place during a live run.
-    auto* scroll = findChild<QScrollArea*>(QStringLiteral("summaryScroll"));
-    const int pos = scroll ? scroll->verticalScrollBar()->value() : 0;
+    const int pos = scroll_->verticalScrollBar()->value();
     head_->setText(QStringLiteral("<b>%1</b>").arg(
         QString::fromStdString(content_.title.empty() ? std::string("QuantBench results") : content_.title).toHtmlEscaped()));
     views_.clear();
@@ -101,8 +100,7 @@ void SummaryPage::rebuild()
         }
     }
     bodyLayout_->addStretch(1);
-    if (scroll)
-        scroll->verticalScrollBar()->setValue(pos);
+    scroll_->verticalScrollBar()->setValue(pos);
 }
 
 void SummaryPage::copyToClipboard() const { QApplication::clipboard()->setText(content_.markdown); }

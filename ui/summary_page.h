@@ -12,6 +12,7 @@
 
 QT_BEGIN_NAMESPACE
 class QLabel;
+class QScrollArea;
 class QVBoxLayout;
 QT_END_NAMESPACE
 
@@ -40,6 +41,7 @@ private:
 
     SummaryContent content_;
     QLabel* head_ = nullptr;
+    QScrollArea* scroll_ = nullptr;
     QWidget* body_ = nullptr;
     QVBoxLayout* bodyLayout_ = nullptr;
     std::vector<ReportTableView*> views_;

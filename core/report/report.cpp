@@ -195,17 +195,25 @@ namespace {
 // ---- significance helpers: a quantized (or "B") record against its reference (or "A").
 // MMLU: McNemar on the same questions plus a paired bootstrap CI; PPL: paired per-token ΔNLL
 // from the sidecars; both refuse records measured differently (protocolMismatch).
-Sig mmluSigOf(const ResultRecord* q, const ResultRecord* b, const ReportOptions& opts)
+// The common start: false (s holds the delta and the refusal, if any) when there is nothing to test.
+bool startSig(const ResultRecord* q, const ResultRecord* b, const char* metric, Sig& s)
 {
-    Sig s;
-    if (!hasM(q, "accuracy") || !hasM(b, "accuracy"))
-        return s;
-    s.delta = q->metric("accuracy") - b->metric("accuracy");
+    if (!hasM(q, metric) || !hasM(b, metric))
+        return false;
+    s.delta = q->metric(metric) - b->metric(metric);
     if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
         s.refused = why;
         s.text = "not compared: " + why;
-        return s;
+        return false;
     }
+    return true;
+}
+
+Sig mmluSigOf(const ResultRecord* q, const ResultRecord* b, const ReportOptions& opts)
+{
+    Sig s;
+    if (!startSig(q, b, "accuracy", s))
+        return s;
     if (!q->correct.empty() && q->correct.size() == b->correct.size()) {
         McNemar m = mcnemar(b->correct, q->correct);
         s.valid = m.valid;
@@ -248,14 +256,8 @@ const std::pair<std::vector<float>, std::string>& nllOf(NllCache& cache, const R
 Sig pplSigOf(const ResultRecord* q, const ResultRecord* b, const ReportOptions& opts, NllCache& cache)
 {
     Sig s;
-    if (!hasM(q, "ppl") || !hasM(b, "ppl"))
+    if (!startSig(q, b, "ppl", s))
         return s;
-    s.delta = q->metric("ppl") - b->metric("ppl");
-    if (std::string why = protocolMismatch(*q, *b); !why.empty()) {
-        s.refused = why;
-        s.text = "not compared: " + why;
-        return s;
-    }
     const auto& nq = nllOf(cache, q);
     const auto& nb = nllOf(cache, b);
     if (!nq.first.empty() && nq.first.size() == nb.first.size()) {
@@ -924,12 +926,6 @@ std::vector<std::string> resultSources(const std::vector<ResultRecord>& records)
 Table compareSources(const std::vector<ResultRecord>& records, const std::string& a, const std::string& b,
                      const ReportOptions& opts)
 {
-    auto label = [](const std::string& s) {
-        if (s.empty())
-            return std::string("this run");
-        const auto slash = s.find_last_of('/');
-        return slash == std::string::npos ? s : s.substr(slash + 1);
-    };
     std::vector<ResultRecord> ra, rb;
     for (const auto& r : records)
         if (rowSource(r) == a)
@@ -942,7 +938,7 @@ Table compareSources(const std::vector<ResultRecord>& records, const std::string
         inB[c.config] = &c;
     Table t;
     t.id = "compare";
-    t.title = "Compare: A = " + label(a) + ", B = " + label(b) + " (Δ = B − A)";
+    t.title = "Compare: A = " + sourceLabel(a) + ", B = " + sourceLabel(b) + " (Δ = B − A)";
     t.columns = {"Config", "PPL A", "PPL B", "Δ PPL", "PPL test", "MMLU direct % A", "MMLU direct % B", "Δ pp",
                  "MMLU test", "MMLU generate % A", "MMLU generate % B", "Δ pp", "Decode tok/s A", "Decode tok/s B",
                  "Δ %"};
@@ -1017,9 +1013,9 @@ Table compareSources(const std::vector<ResultRecord>& records, const std::string
         return s;
     };
     if (!onlyA.empty())
-        t.notes.push_back("Only in A (" + label(a) + "): " + list(onlyA) + ".");
+        t.notes.push_back("Only in A (" + sourceLabel(a) + "): " + list(onlyA) + ".");
     if (!onlyB.empty())
-        t.notes.push_back("Only in B (" + label(b) + "): " + list(onlyB) + ".");
+        t.notes.push_back("Only in B (" + sourceLabel(b) + "): " + list(onlyB) + ".");
     t.notes.push_back("✱: B differs from A beyond noise (α = " + fmt(opts.alpha, 2) +
                       "); PPL paired on the same tokens when both kept per-token NLL, MMLU by McNemar on the same "
                       "questions; records measured differently are not compared.");

@@ -116,6 +116,23 @@ double ConfigRow::value(const std::string& key) const
 
 double ConfigRow::stderrOf(const std::string& key) const { return value(key + "_stderr"); }
 
+std::string sourceLabel(const std::string& source)
+{
+    if (source.empty())
+        return "this run";
+    std::string src = source;
+    while (src.size() > 1 && src.back() == '/')
+        src.pop_back();
+    const auto slash = src.find_last_of('/');
+    std::string name = slash == std::string::npos ? src : src.substr(slash + 1);
+    if ((name == "results.jsonl" || name == "results.json") && slash != std::string::npos && slash > 0) {
+        const auto prev = src.find_last_of('/', slash - 1);
+        const size_t from = prev == std::string::npos ? 0 : prev + 1;
+        name = src.substr(from, slash - from);
+    }
+    return name;
+}
+
 std::string rowSource(const ResultRecord& r)
 {
     if (r.source.empty())

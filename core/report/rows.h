@@ -46,6 +46,9 @@ struct ConfigRow {
 // (one metric per file), whose files of one folder form one source: the folder, and a Slurm run's
 // shard files (RUN_DIR/shard_<i>/results.jsonl), whose source is RUN_DIR.
 std::string rowSource(const ResultRecord& r);
+// A short name for a source in legends and titles: "this run" for "", else the file name, or
+// for a run folder's results.jsonl the folder's name (every run's file has the same name).
+std::string sourceLabel(const std::string& source);
 // Group of a config: "Baseline", "Real", "Fake" or "SmoothQuant" (from the scheme JSON, the
 // canonical name, or, for imported names, words in the name).
 std::string configGroup(const ResultRecord& r);

@@ -34,7 +34,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <memory>
 
 namespace qb::ui {
 
@@ -488,56 +487,50 @@ void ChartWidget::contextMenuEvent(QContextMenuEvent* e)
 
 // What is saved is the chart with its legend. At a size other than the one on screen, a
 // fresh widget lays the same spec out at that size (nothing on screen changes).
+template <class F> static bool atSize(const ChartWidget& self, QSize size, const ChartSpec& spec, F&& draw)
+{
+    if (size.isEmpty() || size == self.size())
+        return draw(self);
+    ChartWidget w;
+    w.setAttribute(Qt::WA_DontShowOnScreen);
+    w.setSpec(spec);
+    w.resize(size);
+    w.show();
+    return draw(w);
+}
+
 bool ChartWidget::savePng(const QString& path, QString* error, QSize size) const
 {
-    QPixmap pm;
-    if (size.isEmpty() || size == this->size()) {
-        pm = stack_->currentWidget()->grab();
-    } else {
-        ChartWidget w;
-        w.setAttribute(Qt::WA_DontShowOnScreen);
-        w.setSpec(spec_);
-        w.resize(size);
-        w.show();
-        pm = w.stack_->currentWidget()->grab();
-    }
-    if (pm.isNull() || !pm.save(path, "PNG")) {
-        if (error)
-            *error = path + QStringLiteral(": cannot write the PNG file");
-        return false;
-    }
-    return true;
+    const bool ok = atSize(*this, size, spec_, [&](const ChartWidget& w) {
+        const QPixmap pm = w.stack_->currentWidget()->grab();
+        return !pm.isNull() && pm.save(path, "PNG");
+    });
+    if (!ok && error)
+        *error = path + QStringLiteral(": cannot write the PNG file");
+    return ok;
 }
 
 bool ChartWidget::saveSvg(const QString& path, QString* error, QSize size) const
 {
-    std::unique_ptr<ChartWidget> tmp;
-    const ChartWidget* src = this;
-    if (!size.isEmpty() && size != this->size()) {
-        tmp = std::make_unique<ChartWidget>();
-        tmp->setAttribute(Qt::WA_DontShowOnScreen);
-        tmp->setSpec(spec_);
-        tmp->resize(size);
-        tmp->show();
-        src = tmp.get();
-    }
-    QWidget* page = src->stack_->currentWidget();
-    const QSize sz = page->size().isEmpty() ? QSize(800, 500) : page->size();
-    QSvgGenerator gen;
-    gen.setFileName(path);
-    gen.setSize(sz);
-    gen.setViewBox(QRect(QPoint(0, 0), sz));
-    gen.setTitle(QString::fromStdString(spec_.title));
-    gen.setDescription(QStringLiteral("QuantBench chart"));
-    QPainter p;
-    if (!p.begin(&gen)) {
-        if (error)
-            *error = path + QStringLiteral(": cannot write the SVG file");
-        return false;
-    }
-    page->render(&p);
-    p.end();
-    return true;
+    const bool ok = atSize(*this, size, spec_, [&](const ChartWidget& w) {
+        QWidget* page = w.stack_->currentWidget();
+        const QSize sz = page->size().isEmpty() ? QSize(800, 500) : page->size();
+        QSvgGenerator gen;
+        gen.setFileName(path);
+        gen.setSize(sz);
+        gen.setViewBox(QRect(QPoint(0, 0), sz));
+        gen.setTitle(QString::fromStdString(spec_.title));
+        gen.setDescription(QStringLiteral("QuantBench chart"));
+        QPainter p;
+        if (!p.begin(&gen))
+            return false;
+        page->render(&p);
+        p.end();
+        return true;
+    });
+    if (!ok && error)
+        *error = path + QStringLiteral(": cannot write the SVG file");
+    return ok;
 }
 
 } // namespace qb::ui

@@ -102,18 +102,7 @@ static std::string sourceSuffix(const qb::ConfigRow& r, bool tag)
 {
     if (!tag || r.source.empty())
         return {};
-    // The file name, or for a run folder's results.jsonl the folder's name (two runs' files
-    // share the file name).
-    std::string src = r.source;
-    while (src.size() > 1 && src.back() == '/')
-        src.pop_back();
-    auto slash = src.find_last_of('/');
-    std::string name = slash == std::string::npos ? src : src.substr(slash + 1);
-    if ((name == "results.jsonl" || name == "results.json") && slash != std::string::npos && slash > 0) {
-        const auto prev = src.find_last_of('/', slash - 1);
-        name = src.substr(prev == std::string::npos ? 0 : prev + 1, slash - (prev == std::string::npos ? 0 : prev + 1));
-    }
-    return " [" + elide(name) + "]";
+    return " [" + elide(qb::sourceLabel(r.source)) + "]";
 }
 
 std::string seriesGroup(const qb::QuantScheme& s)
