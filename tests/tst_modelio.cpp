@@ -3,6 +3,7 @@
 #include "qbtest.h"
 
 #include "core/model/config.h"
+#include "core/model/llama.h"
 #include "core/model/make_model.h"
 #include "core/model/safetensors.h"
 #include "core/util/error.h"
@@ -662,6 +663,96 @@ private Q_SLOTS:
         o.dtype = "int4";
         msg = expectError([&] { qb::makeModel(o); });
         QVERIFY2(msg.contains(QLatin1String("int4")), qPrintable(msg));
+    }
+
+    // Issue 11: a tied-embedding model saved with the embedding only, with lm_head only (older
+    // transformers versions), with both, in F16, and sharded with an index carrying extra metadata
+    // keys: all load and give the same logits.
+    void tiedEmbeddingLayouts()
+    {
+        qb::MakeModelOptions o;
+        o.like = "tiny-qwen2.5"; // tied
+        o.out = dir() / "tied" / "embed_only";
+        o.seed = 11;
+        o.dtype = "f32";
+        qb::makeModel(o);
+        qb::ModelConfig c = qb::loadConfig(o.out / "config.json");
+        QVERIFY(c.tie_word_embeddings);
+        std::vector<std::pair<std::string, at::Tensor>> ts;
+        {
+            qb::Checkpoint ck(o.out);
+            QVERIFY(ck.has("model.embed_tokens.weight") && !ck.has("lm_head.weight"));
+            for (const auto& n : ck.names())
+                ts.push_back({n, ck.view(n).clone()});
+        }
+        auto layout = [&](const std::string& name, const std::function<void(std::vector<std::pair<std::string, at::Tensor>>&)>& edit,
+                          bool sharded = false) {
+            const fs::path d = dir() / "tied" / name;
+            fs::create_directories(d);
+            fs::copy_file(o.out / "config.json", d / "config.json", fs::copy_options::overwrite_existing);
+            auto t = ts;
+            edit(t);
+            if (!sharded) {
+                qb::writeSafetensors(d / "model.safetensors", t);
+                return d;
+            }
+            const size_t half = t.size() / 2;
+            std::vector<std::pair<std::string, at::Tensor>> a(t.begin(), t.begin() + long(half)), b(t.begin() + long(half), t.end());
+            qb::writeSafetensors(d / "model-00001-of-00002.safetensors", a);
+            qb::writeSafetensors(d / "model-00002-of-00002.safetensors", b);
+            json idx = {{"metadata", {{"total_size", 123456}, {"format", "pt"}, {"nested", {{"x", 1}}}}},
+                        {"weight_map", json::object()}};
+            for (const auto& [n, _] : a)
+                idx["weight_map"][n] = "model-00001-of-00002.safetensors";
+            for (const auto& [n, _] : b)
+                idx["weight_map"][n] = "model-00002-of-00002.safetensors";
+            qbtest::writeFile(d / "model.safetensors.index.json", idx.dump(1));
+            return d;
+        };
+        auto rename = [](std::vector<std::pair<std::string, at::Tensor>>& t) {
+            for (auto& [n, _] : t)
+                if (n == "model.embed_tokens.weight")
+                    n = "lm_head.weight";
+        };
+        auto addHead = [](std::vector<std::pair<std::string, at::Tensor>>& t) {
+            for (size_t i = 0; i < t.size(); ++i)
+                if (t[i].first == "model.embed_tokens.weight") {
+                    t.push_back({"lm_head.weight", t[i].second.clone()});
+                    break;
+                }
+        };
+        auto toF16 = [](std::vector<std::pair<std::string, at::Tensor>>& t) {
+            for (auto& [_, x] : t)
+                x = x.to(at::kHalf);
+        };
+        const at::Tensor ids = at::arange(3, 40, at::kLong).unsqueeze(0);
+        auto logitsOf = [&](const fs::path& d) {
+            auto m = qb::LlamaModel::load(d, at::kFloat, torch::kCPU);
+            return m->forward(ids).to(at::kFloat);
+        };
+        const at::Tensor ref = logitsOf(o.out);
+        QVERIFY(ref.abs().max().item<float>() > 0);
+        const fs::path headOnly = layout("head_only", rename);
+        QVERIFY(at::equal(logitsOf(headOnly), ref));
+        QVERIFY(at::equal(logitsOf(layout("both", addHead)), ref));
+        QVERIFY(at::equal(logitsOf(layout("sharded_head_only", rename, true)), ref));
+        // F16 on disk: the weights are rounded to F16, so the logits are close, not equal.
+        const at::Tensor f16 = logitsOf(layout("f16_head_only", [&](auto& t) { rename(t); toF16(t); }));
+        const double rel = ((f16 - ref).norm() / ref.norm()).item<double>();
+        QVERIFY2(rel < 2e-3, qPrintable(QString::number(rel)));
+
+        // Untied config with only lm_head.weight: the embedding is missing, named as such.
+        json cfg = json::parse(qbtest::readFile(headOnly / "config.json"));
+        cfg["tie_word_embeddings"] = false;
+        qbtest::writeFile(headOnly / "config.json", cfg.dump());
+        QString msg = expectError([&] { qb::LlamaModel::load(headOnly, at::kFloat, torch::kCPU); });
+        QVERIFY2(msg.contains(QLatin1String("model.embed_tokens.weight")) && msg.contains(QLatin1String("missing")), qPrintable(msg));
+        // Tied, with neither: the message says that lm_head.weight would also do.
+        const fs::path none = layout("neither", [](auto& t) {
+            t.erase(std::remove_if(t.begin(), t.end(), [](const auto& p) { return p.first == "model.embed_tokens.weight"; }), t.end());
+        });
+        msg = expectError([&] { qb::LlamaModel::load(none, at::kFloat, torch::kCPU); });
+        QVERIFY2(msg.contains(QLatin1String("lm_head.weight")) && msg.contains(QLatin1String("tie_word_embeddings")), qPrintable(msg));
     }
 
     void cliMakeModelAndInfo()

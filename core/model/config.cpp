@@ -412,17 +412,18 @@ void checkConfigAgainstCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, 
     };
     if (c.num_hidden_layers != layers)
         bad("num_hidden_layers", c.num_hidden_layers, std::to_string(layers) + " layers");
+    const std::string embed = embeddingTensorName(c, ckpt);
     auto dims = [&](const std::string& name) -> const std::vector<int64_t>* {
         if (!ckpt.has(name))
             return nullptr;
         const auto& s = ckpt.info(name).shape;
         return s.size() == 2 ? &s : nullptr;
     };
-    if (const auto* e = dims("model.embed_tokens.weight")) {
+    if (const auto* e = dims(embed)) {
         if ((*e)[0] != c.vocab_size)
-            bad("vocab_size", c.vocab_size, "model.embed_tokens.weight with " + std::to_string((*e)[0]) + " rows");
+            bad("vocab_size", c.vocab_size, embed + " with " + std::to_string((*e)[0]) + " rows");
         if ((*e)[1] != c.hidden_size)
-            bad("hidden_size", c.hidden_size, "model.embed_tokens.weight of width " + std::to_string((*e)[1]));
+            bad("hidden_size", c.hidden_size, embed + " of width " + std::to_string((*e)[1]));
     }
     if (const auto* g = dims("model.layers.0.mlp.gate_proj.weight"); g && (*g)[0] != c.intermediate_size)
         bad("intermediate_size", c.intermediate_size, "model.layers.0.mlp.gate_proj.weight with " + std::to_string((*g)[0]) + " rows");
@@ -435,6 +436,14 @@ void checkConfigAgainstCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, 
             "model.layers.0.self_attn.k_proj.weight with " + std::to_string((*k)[0]) + " rows (head_dim " + std::to_string(c.head_dim) + ")");
 }
 
+std::string embeddingTensorName(const ModelConfig& c, const Checkpoint& ckpt)
+{
+    const std::string embed = "model.embed_tokens.weight", head = "lm_head.weight";
+    if (c.tie_word_embeddings && !ckpt.has(embed) && ckpt.has(head))
+        return head;
+    return embed;
+}
+
 void validateCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& where)
 {
     checkConfigAgainstCheckpoint(c, ckpt, (std::filesystem::path(where) / "config.json").string());
@@ -444,9 +453,14 @@ void validateCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std:
             r += (i ? ", " : "") + std::to_string(s[i]);
         return r + "]";
     };
-    for (const auto& [name, shape] : expectedTensors(c)) {
+    const std::string embed = embeddingTensorName(c, ckpt);
+    for (const auto& [expected, shape] : expectedTensors(c)) {
+        const std::string& name = expected == "model.embed_tokens.weight" ? embed : expected;
         if (!ckpt.has(name))
-            fail(where, "tensor '" + name + "': missing (config implies shape " + str(shape) + ")");
+            fail(where, "tensor '" + name + "': missing (config implies shape " + str(shape) + ")" +
+                            (expected == "model.embed_tokens.weight" && c.tie_word_embeddings
+                                 ? "; with tie_word_embeddings, 'lm_head.weight' would also do"
+                                 : ""));
         const StTensorInfo& t = ckpt.info(name);
         const std::string file = ckpt.fileOf(name).string();
         if (t.shape != shape)

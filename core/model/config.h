@@ -78,4 +78,10 @@ void checkConfigAgainstCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, 
 // the model folder for tensors that are missing altogether.
 void validateCheckpoint(const ModelConfig& c, const Checkpoint& ckpt, const std::string& where);
 
+// The checkpoint tensor that holds the input embedding. Tied-embedding models are saved three ways:
+// with "model.embed_tokens.weight" only, with "lm_head.weight" only (older transformers versions
+// saved the tied matrix under the head's name) or with both (equal); for a tied config the head's
+// name stands in when the embedding's is absent. Untied configs always need the embedding's own.
+std::string embeddingTensorName(const ModelConfig& c, const Checkpoint& ckpt);
+
 } // namespace qb

@@ -25,12 +25,17 @@ std::shared_ptr<LlamaModel> LlamaModel::load(const std::filesystem::path& dir, a
         requireMemory(uint64_t(mem.weights), what, "weights " + formatBytes(uint64_t(mem.weights)));
     else if (device.is_cuda())
         compat::requireDeviceMemory(device.index() < 0 ? 0 : device.index(), uint64_t(mem.weights), what);
+    // A tied model saved with only "lm_head.weight" reads its embedding from there.
+    const std::string embed = embeddingTensorName(cfg, ckpt);
+    auto stored = [&](const std::string& name) -> const std::string& {
+        return name == "model.embed_tokens.weight" ? embed : name;
+    };
     auto src = [&](const std::string& name) -> at::Tensor {
-        return ckpt.has(name) ? ckpt.view(name) : at::Tensor();
+        return ckpt.has(stored(name)) ? ckpt.view(stored(name)) : at::Tensor();
     };
     // Values are read from the files into the weights: resident memory is the weights alone (a copy
     // from the mapping also faulted every source page in, 2x the weights at the end of a load).
-    auto fill = [&](const std::string& name, at::Tensor& dst) { ckpt.readInto(name, dst); };
+    auto fill = [&](const std::string& name, at::Tensor& dst) { ckpt.readInto(stored(name), dst); };
     try {
         return std::make_shared<LlamaModel>(std::move(cfg), src, dtype, device, fill);
     } catch (const Error& e) {
