@@ -3,6 +3,7 @@
 // on stub backends.
 #include "qbtest.h"
 
+#include "core/report/report.h"
 #include "core/report/rows.h"
 #include "core/results/import.h"
 #include "core/results/store.h"
@@ -328,6 +329,132 @@ private Q_SLOTS:
         QVERIFY(!find("Y", task::MmluDirect));
         for (const auto& r : l.records)
             QVERIFY(!r.source.empty());
+    }
+
+    // Issue 11: every layout of a seed-style study folder, experiments kept apart, percent or
+    // fraction decided per file, the file's precision kept, broken files named, the rest loaded.
+    void importSeedStudyFolder()
+    {
+        QTemporaryDir tmp;
+        const fs::path d = fs::path(tmp.path().toStdString()) / "seed_results";
+        fs::create_directories(d);
+        qbtest::writeFile(d / "task_31_ppl_BF16.json", R"({"config": "BF16", "ppl": 12.3456, "num_samples": 40, "seq_len": 512})");
+        qbtest::writeFile(d / "task_31_ppl_INT8_Per_Row.json", R"({"config": "INT8_Per_Row", "ppl": 12.61, "num_samples": 40, "seq_len": 512})");
+        qbtest::writeFile(d / "task_31_mmlu_BF16_direct.json",
+                          R"({"config": "BF16", "method": "direct", "accuracy": 0.519, "correct": 519, "total": 1000})");
+        qbtest::writeFile(d / "task_31_mmlu_BF16_generate.json",
+                          R"({"config": "BF16", "method": "generate", "acc": 51.1, "num_questions": 1000})");
+        qbtest::writeFile(d / "task_31_mmlu_INT8_Per_Row_direct.json", R"({"config": "INT8_Per_Row", "accuracy": 0.501, "total": 1000})");
+        qbtest::writeFile(d / "task_32_mmlu_fake_quant_results.json",
+                          R"({"BF16": {"mmlu_direct": 52.5, "mmlu_generate": 50.0},
+                              "INT8_Per_Row_Fake": {"mmlu_direct": "51.9", "mmlu_generate": "n/a"}})");
+        qbtest::writeFile(d / "task_32_throughput_results.json",
+                          R"({"BF16": {"mmlu_direct": 52.5, "mmlu_generate": 50.0, "prefill_samples_per_sec": 177.52,
+                                       "decode_tokens_per_sec": 31.4, "num_samples": 200},
+                              "INT8_Per_Row": {"mmlu_direct": 51.0, "mmlu_generate": 49.5, "prefill_samples_per_sec": 150.25,
+                                               "decode_tokens_per_sec": 40.75, "num_samples": 200}})");
+        qbtest::writeFile(d / "task_33_int8_results.json",
+                          R"({"method": "smoothquant", "smoothquant": true, "alpha": 0.5, "ppl": 12.9,
+                              "mmlu_direct": {"accuracy": 50.2}, "mmlu_generate": {"accuracy": 48.7}})");
+        qbtest::writeFile(d / "task_33_fp8_results.json",
+                          R"({"method": "smoothquant", "smoothquant": true, "alpha": 0.85, "ppl": 12.7,
+                              "mmlu_direct": {"accuracy": 0.511}, "mmlu_generate": {"accuracy": 0.49}})");
+        qbtest::writeFile(d / "task_33_matmul_accuracy_results.json",
+                          R"({"int8": {"max_abs_error": 0.031, "mean_abs_error": 0.0042, "relative_error": 0.0081},
+                              "fp8": {"max_abs_error": 0.052, "mean_abs_error": 0.0071, "relative_error": 0.0139}})");
+        // broken ones: truncated, wrong type, unknown key
+        qbtest::writeFile(d / "task_32_throughput_old.json", R"({"BF16": {"prefill_samples_per_sec": 1)");
+        qbtest::writeFile(d / "task_31_ppl_FP8_Per_Row.json", R"({"ppl": [12.0], "flavour": 3})");
+        auto l = loadResults({d});
+        auto find = [&](const std::string& c, const std::string& t, const std::string& exp) -> const ResultRecord* {
+            for (const auto& r : l.records)
+                if (r.config == c && r.task == t && r.settings.value("experiment", std::string()) == exp)
+                    return &r;
+            return nullptr;
+        };
+        auto msg = [&](const std::string& file, const std::string& what) {
+            for (const auto& m : l.messages)
+                if (m.find(file) != std::string::npos && m.find(what) != std::string::npos)
+                    return true;
+            return false;
+        };
+        auto near = [](double a, double b) { return std::abs(a - b) < 1e-12; };
+        // Task 3.1: per-config files, fraction in one file and percent in another
+        const ResultRecord* p = find("BF16", task::Ppl, "Task 3.1");
+        QVERIFY(p);
+        QCOMPARE(p->metric("ppl"), 12.3456);
+        QCOMPARE(p->settings["ctx"].get<int>(), 512);
+        const ResultRecord* d31 = find("BF16", task::MmluDirect, "Task 3.1");
+        QVERIFY(d31);
+        QVERIFY(near(d31->metric("accuracy"), 0.519));
+        QCOMPARE(d31->metric("n"), 1000.0);
+        QVERIFY(msg("task_31_mmlu_BF16_direct.json", "read as fractions"));
+        const ResultRecord* g31 = find("BF16", task::MmluGenerate, "Task 3.1");
+        QVERIFY(g31);
+        QVERIFY(near(g31->metric("accuracy"), 0.511));
+        QVERIFY(msg("task_31_mmlu_BF16_generate.json", "read as percentages"));
+        QVERIFY(!msg("task_31_mmlu_BF16_direct.json", "not understood")); // config/method are descriptive
+        // Task 3.2: config-keyed files in percent; "51.9" as a string is fine, "n/a" is named
+        const ResultRecord* f32 = find("INT8_Per_Row_Fake", task::MmluDirect, "Task 3.2");
+        QVERIFY(f32);
+        QVERIFY(near(f32->metric("accuracy"), 0.519));
+        QVERIFY(!find("INT8_Per_Row_Fake", task::MmluGenerate, "Task 3.2"));
+        QVERIFY(msg("task_32_mmlu_fake_quant_results.json", "\"n/a\" is not a number"));
+        const ResultRecord* t32 = find("BF16", task::Throughput, "Task 3.2");
+        QVERIFY(t32);
+        QCOMPARE(t32->metric("prefill_samples_per_s"), 177.52);
+        QCOMPARE(t32->metric("decode_tokens_per_s"), 31.4);
+        QVERIFY(find("INT8_Per_Row", task::MmluGenerate, "Task 3.2"));
+        // Task 3.3: flat objects named by the file and their flags; matmul per format
+        const ResultRecord* sq = find("SmoothQuant_INT8_W8A8", task::Ppl, "Task 3.3");
+        QVERIFY(sq);
+        QCOMPARE(sq->metric("ppl"), 12.9);
+        QVERIFY(near(find("SmoothQuant_INT8_W8A8", task::MmluDirect, "Task 3.3")->metric("accuracy"), 0.502));
+        const std::string fp8 = QuantScheme::smoothQuant(QDType::FP8_E4M3, 0.85).name();
+        const ResultRecord* sf = find(fp8, task::MmluGenerate, "Task 3.3");
+        QVERIFY2(sf, fp8.c_str());
+        QVERIFY(near(sf->metric("accuracy"), 0.49));
+        QCOMPARE(sf->settings["smoothquant_alpha"].get<double>(), 0.85);
+        const ResultRecord* mm = find("INT8_Per_Row_W8A8", task::Matmul, "Task 3.3");
+        QVERIFY(mm);
+        QCOMPARE(mm->metric("max_abs_error"), 0.031);
+        QCOMPARE(mm->metric("rel_fro_error"), 0.0081);
+        QCOMPARE(mm->metric("mean_abs_error"), 0.0042);
+        // broken files named with the reason; the rest loaded
+        QVERIFY(msg("task_32_throughput_old.json", "not valid JSON"));
+        QVERIFY(msg("task_31_ppl_FP8_Per_Row.json", "'ppl': a list"));
+        QVERIFY(msg("task_31_ppl_FP8_Per_Row.json", "'flavour'"));
+
+        // One source per experiment, labelled with the folder and the experiment.
+        const auto sources = resultSources(l.records);
+        QCOMPARE(int(sources.size()), 3);
+        QCOMPARE(sourceLabel(sources[0]).rfind("seed_results · Task 3.", 0), size_t(0));
+
+        // The report: one section per experiment, never merged, precision kept, cross table.
+        const Report rep = buildReport(l.records);
+        const Table* a31 = rep.table("Task 3.1/accuracy");
+        const Table* a32 = rep.table("Task 3.2/accuracy");
+        QVERIFY(a31 && a32 && rep.table("Task 3.2/throughput") && rep.table("Task 3.3/matmul"));
+        QVERIFY(!rep.table("accuracy"));
+        auto cellOf = [](const Table* t, const std::string& config, const std::string& col) -> std::string {
+            const auto c = std::find(t->columns.begin(), t->columns.end(), col) - t->columns.begin();
+            for (const auto& row : t->rows)
+                for (const auto& cell : row)
+                    if (cell.text == config && size_t(c) < row.size())
+                        return row[size_t(c)].text;
+            return "(none)";
+        };
+        QCOMPARE(cellOf(a31, "BF16", "MMLU direct % ↑").rfind("51.9", 0), size_t(0)); // not 3.2's 52.5
+        QCOMPARE(cellOf(a32, "BF16", "MMLU direct % ↑").rfind("52.5", 0), size_t(0));
+        QCOMPARE(cellOf(a31, "BF16", "PPL ↓").rfind("12.3456", 0), size_t(0));     // 4 decimals kept
+        QCOMPARE(cellOf(rep.table("Task 3.2/throughput"), "BF16", "Prefill samples/s ↑"), std::string("177.52"));
+        QCOMPARE(cellOf(rep.table("Task 3.2/throughput"), "INT8_Per_Row", "Decode tokens/s ↑"), std::string("40.75"));
+        const Table* x = rep.table("mmlu_by_experiment");
+        QVERIFY(x);
+        QCOMPARE(cellOf(x, "BF16", "Task 3.1 direct").rfind("51.9", 0), size_t(0));
+        QCOMPARE(cellOf(x, "BF16", "Task 3.2 direct").rfind("52.5", 0), size_t(0));
+        QCOMPARE(cellOf(x, "INT8_Per_Row_Fake", "Task 3.1 direct"), std::string("–"));
+        QVERIFY(rep.markdown().find("177.52") != std::string::npos);
     }
 
     void sweepFileMatrixAndErrors()

@@ -50,6 +50,21 @@ using Cfg = ConfigRow;
 // (NaN) stays missing in every table and finding, never a 0.
 bool hasM(const ResultRecord* r, const char* m) { return r && r->has(m) && std::isfinite(r->metric(m)); }
 
+// The decimals to show for `metric`: `d`, or more when the record was imported from a file that
+// gave more (settings.digits, written by the importer): an imported 177.52 stays 177.52.
+int shownDigits(const ResultRecord* r, const char* metric, int d)
+{
+    if (!r || !r->settings.is_object())
+        return d;
+    auto it = r->settings.find("digits");
+    if (it == r->settings.end() || !it->is_object() || !it->contains(metric))
+        return d;
+    int file = 0;
+    if (!jsonNumber((*it)[metric], file))
+        return d;
+    return std::max(d, std::min(file, 6));
+}
+
 std::string sweepHashOf(const ResultRecord& r)
 {
     if (!r.settings.is_object())
@@ -290,8 +305,111 @@ Sig pplSigOf(const ResultRecord* q, const ResultRecord* b, const ReportOptions& 
 
 } // namespace
 
+namespace {
+
+std::string experimentOf(const ResultRecord& r)
+{
+    if (!r.settings.is_object())
+        return {};
+    auto it = r.settings.find("experiment");
+    return it != r.settings.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Records of several experiments (a study folder: task_31_*, task_32_*, ... each with its own
+// baseline and question counts): one report per experiment, its tables, findings and warnings
+// prefixed with the experiment's name, then the MMLU accuracy of every config in every
+// experiment side by side (one column pair per experiment), never merged into one row.
+Report buildReportPerExperiment(const std::vector<std::string>& order,
+                                const std::map<std::string, std::vector<ResultRecord>>& byExp, const ReportOptions& opts)
+{
+    Report rep;
+    rep.title = opts.title;
+    rep.warnings.push_back("These results come from " + std::to_string(order.size()) +
+                           " experiments; each has its own section and baseline, and their numbers are never merged.");
+    for (const auto& e : order) {
+        const std::string name = e.empty() ? std::string("Other results") : e;
+        Report sub = buildReport(byExp.at(e), opts);
+        for (auto& f : sub.findings)
+            rep.findings.push_back(name + ": " + f);
+        for (auto& w : sub.warnings)
+            rep.warnings.push_back(name + ": " + w);
+        for (auto& t : sub.tables) {
+            t.id = name + "/" + t.id;
+            t.title = name + ": " + t.title;
+            rep.tables.push_back(std::move(t));
+        }
+    }
+    Table x;
+    x.id = "mmlu_by_experiment";
+    x.title = "MMLU accuracy (%) per experiment";
+    x.columns = {"Config"};
+    x.better = {Better::None};
+    std::vector<std::string> configs;
+    struct Acc {
+        double value, n;
+        int digits;
+    };
+    std::map<std::pair<std::string, std::string>, Acc> acc; // (exp|task, config)
+    std::vector<std::string> cols; // "exp\ttask"
+    for (const auto& e : order) {
+        const std::vector<ConfigRow> rows = groupRecords(byExp.at(e), RowKey::Config);
+        for (const char* t : {task::MmluDirect, task::MmluGenerate}) {
+            bool any = false;
+            for (const auto& c : rows)
+                if (const ResultRecord* r = c.get(t); r && hasM(r, "accuracy")) {
+                    acc[{e + "\t" + t, c.config}] = {r->metric("accuracy") * 100.0, r->has("n") ? r->metric("n") : NAN,
+                                                     shownDigits(r, "accuracy", 2)};
+                    any = true;
+                    if (std::find(configs.begin(), configs.end(), c.config) == configs.end())
+                        configs.push_back(c.config);
+                }
+            if (!any)
+                continue;
+            cols.push_back(e + "\t" + t);
+            x.columns.push_back((e.empty() ? std::string("Other") : e) + (t == std::string(task::MmluDirect) ? " direct" : " generate"));
+            x.better.push_back(Better::Higher);
+        }
+    }
+    if (cols.size() < 2)
+        return rep;
+    for (const auto& c : configs) {
+        std::vector<Cell> row{{c}};
+        for (const auto& col : cols) {
+            Cell cell{"–"};
+            if (auto it = acc.find({col, c}); it != acc.end()) {
+                cell.value = it->second.value;
+                cell.text = fmt(it->second.value, it->second.digits);
+                if (std::isfinite(it->second.n))
+                    cell.text += " (n " + fmt(it->second.n, 0) + ")";
+            }
+            row.push_back(cell);
+        }
+        x.rows.push_back(std::move(row));
+    }
+    x.markBest();
+    x.notes.push_back("Each experiment measured on its own question set and count (n): compare within a column pair, "
+                      "across experiments only with that in mind.");
+    rep.tables.push_back(std::move(x));
+    return rep;
+}
+
+} // namespace
+
 Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions& opts)
 {
+    {
+        std::vector<std::string> order;
+        std::map<std::string, std::vector<ResultRecord>> byExp;
+        for (const auto& r : records) {
+            const std::string e = experimentOf(r);
+            auto [it, fresh] = byExp.try_emplace(e);
+            if (fresh)
+                order.push_back(e);
+            it->second.push_back(r);
+        }
+        if (order.size() > 1)
+            return buildReportPerExperiment(order, byExp, opts);
+    }
     Report rep;
     rep.title = opts.title;
     // One row per config (RowKey::Config): the grouping the window's table and the CSV use too.
@@ -371,7 +489,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             return c;
         }
         c.value = r->metric("accuracy") * 100.0;
-        c.text = fmt(*c.value, 2);
+        c.text = fmt(*c.value, shownDigits(r, "accuracy", 2));
         if (r->has("accuracy_stderr")) {
             c.err = r->metric("accuracy_stderr") * 100.0;
             c.text += " ± " + fmt(*c.err, 2);
@@ -385,7 +503,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
             return c;
         }
         c.value = r->metric("ppl");
-        c.text = fmt(*c.value, 3);
+        c.text = fmt(*c.value, shownDigits(r, "ppl", 3));
         if (r->has("ppl_stderr")) {
             c.err = r->metric("ppl_stderr");
             c.text += " ± " + fmt(*c.err, 3);
@@ -580,6 +698,7 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         double w = m("weight_bytes");
         // Spread of the repeats (min–max around the median), from the record's details.
         auto spread = [&](const char* k, int digits) {
+            digits = shownDigits(t, k, digits);
             Cell x = num(m(k), digits);
             if (x.value && t && t->details.is_object() && t->details.contains("throughput") &&
                 t->details["throughput"].contains(k) && t->details["throughput"][k].is_object()) {
@@ -771,14 +890,17 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     if (!base) {
         F.push_back("No baseline in these results: deltas and significance tests are not available.");
     } else {
-        std::string b = "Baseline " + base->config + ":";
+        std::vector<std::string> parts;
         if (hasM(bPpl, "ppl"))
-            b += " PPL " + fmt(bPpl->metric("ppl"), 3);
+            parts.push_back("PPL " + fmt(bPpl->metric("ppl"), shownDigits(bPpl, "ppl", 3)));
         if (hasM(bDir, "accuracy"))
-            b += ", MMLU direct " + fmt(pct(bDir, "accuracy"), 2) + "%" +
-                 (hasM(bDir, "n") ? " (n=" + fmt(bDir->metric("n"), 0) + ")" : std::string());
+            parts.push_back("MMLU direct " + fmt(pct(bDir, "accuracy"), shownDigits(bDir, "accuracy", 2)) + "%" +
+                            (hasM(bDir, "n") ? " (n=" + fmt(bDir->metric("n"), 0) + ")" : std::string()));
         if (hasM(bGen, "accuracy"))
-            b += ", MMLU generate " + fmt(pct(bGen, "accuracy"), 2) + "%";
+            parts.push_back("MMLU generate " + fmt(pct(bGen, "accuracy"), shownDigits(bGen, "accuracy", 2)) + "%");
+        std::string b = "Baseline " + base->config + (parts.empty() ? std::string(": no metrics") : ":");
+        for (size_t i = 0; i < parts.size(); ++i)
+            b += (i ? ", " : " ") + parts[i];
         F.push_back(b + ".");
     }
     for (const char* g : {"Real", "Fake", "SmoothQuant"}) {

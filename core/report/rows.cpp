@@ -129,6 +129,11 @@ std::string sourceLabel(const std::string& source)
         const auto prev = src.find_last_of('/', slash - 1);
         const size_t from = prev == std::string::npos ? 0 : prev + 1;
         name = src.substr(from, slash - from);
+    } else if (name.rfind("Task ", 0) == 0 && slash != std::string::npos && slash > 0) {
+        // an experiment of an imported study folder (rowSource): "folder · Task 3.1"
+        const auto prev = src.find_last_of('/', slash - 1);
+        const size_t from = prev == std::string::npos ? 0 : prev + 1;
+        name = src.substr(from, slash - from) + " · " + name;
     }
     return name;
 }
@@ -137,8 +142,15 @@ std::string rowSource(const ResultRecord& r)
 {
     if (r.source.empty())
         return {};
-    if (r.settings.is_object() && r.settings.contains("imported_from"))
-        return std::filesystem::path(r.source).parent_path().string();
+    if (r.settings.is_object() && r.settings.contains("imported_from")) {
+        // One source per experiment of the folder (task_31_* and task_32_* each have their own
+        // baseline): FOLDER/Task 3.1, whose label is "Task 3.1".
+        const std::string dir = std::filesystem::path(r.source).parent_path().string();
+        const auto e = r.settings.find("experiment");
+        if (e != r.settings.end() && e->is_string() && !e->get<std::string>().empty())
+            return (std::filesystem::path(dir) / e->get<std::string>()).string();
+        return dir;
+    }
     // A Slurm run's shard files (RUN_DIR/shard_<i>/results.jsonl, core/run/slurm.h) are one run:
     // the run folder, so a config recorded by two shards is one row (duplicates rule: newest kept).
     const std::filesystem::path p(r.source);

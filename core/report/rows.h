@@ -43,7 +43,8 @@ struct ConfigRow {
 };
 
 // Where a record belongs for RowKey::ConfigAndSource: its file, except for report-style imports
-// (one metric per file), whose files of one folder form one source: the folder, and a Slurm run's
+// (one metric per file), whose files of one folder form one source per experiment: the folder,
+// or FOLDER/<experiment> for files named task_NN_* (settings.experiment), and a Slurm run's
 // shard files (RUN_DIR/shard_<i>/results.jsonl), whose source is RUN_DIR.
 std::string rowSource(const ResultRecord& r);
 // A short name for a source in legends and titles: "this run" for "", else the file name, or

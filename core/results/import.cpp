@@ -29,23 +29,50 @@ std::string lower(std::string s)
 bool has(const std::string& s, const char* w) { return s.find(w) != std::string::npos; }
 
 struct FileKind {
-    std::string task;   // fixed task from the name, or "" (keys decide)
-    std::string config; // config from the name, or "" (keys of the object are configs)
+    std::string task;       // fixed task from the name, or "" (keys decide)
+    std::string config;     // config from the name, or "" (keys of the object are configs)
+    std::string experiment; // "Task 3.1" from "task_31_...", "" when the name has no task number
+    std::string flatDtype;  // "INT8" / "FP8": task_NN_<int8|fp8>_results.json, one flat object
 };
+
+// "task_31" -> "Task 3.1", "task_4" -> "Task 4", "task_123" -> "Task 12.3" (the study's numbering:
+// chapter digit(s), then the task's digit).
+std::string experimentName(const std::string& digits)
+{
+    if (digits.size() < 2)
+        return "Task " + digits;
+    return "Task " + digits.substr(0, digits.size() - 1) + "." + digits.substr(digits.size() - 1);
+}
 
 FileKind classifyName(const std::string& file)
 {
+    static const std::regex num(R"(^task_(\d+)_.*)", std::regex::icase);
     static const std::regex ppl(R"(^task_\d+_ppl_(.+)\.json$)", std::regex::icase);
+    static const std::regex mmluAll(R"(^task_\d+_mmlu_.*results\.json$)", std::regex::icase);
     static const std::regex mmlu(R"(^task_\d+_mmlu_(.+)_(direct|generate)\.json$)", std::regex::icase);
     static const std::regex thr(R"(^task_\d+_throughput.*\.json$)", std::regex::icase);
+    static const std::regex mat(R"(^task_\d+_matmul.*\.json$)", std::regex::icase);
+    static const std::regex flat(R"(^task_\d+_(int8|fp8)_results\.json$)", std::regex::icase);
     std::smatch m;
-    if (std::regex_match(file, m, ppl))
-        return {task::Ppl, m[1]};
-    if (std::regex_match(file, m, mmlu))
-        return {lower(m[2]) == "direct" ? task::MmluDirect : task::MmluGenerate, m[1]};
-    if (std::regex_match(file, m, thr))
-        return {task::Throughput, ""};
-    return {"", ""};
+    FileKind k;
+    if (std::regex_match(file, m, num))
+        k.experiment = experimentName(m[1]);
+    if (std::regex_match(file, m, ppl)) {
+        k.task = task::Ppl;
+        k.config = m[1];
+    } else if (std::regex_match(file, m, mmluAll)) {
+        // {<CONFIG>: {mmlu_direct, mmlu_generate}}: the keys name the tasks
+    } else if (std::regex_match(file, m, mmlu)) {
+        k.task = lower(m[2]) == "direct" ? task::MmluDirect : task::MmluGenerate;
+        k.config = m[1];
+    } else if (std::regex_match(file, m, thr)) {
+        k.task = task::Throughput;
+    } else if (std::regex_match(file, m, mat)) {
+        k.task = task::Matmul;
+    } else if (std::regex_match(file, m, flat)) {
+        k.flatDtype = lower(m[1]) == "int8" ? "INT8" : "FP8";
+    }
+    return k;
 }
 
 // A metric key -> (task, metric) in our vocabulary; task "" = the file's task.
@@ -57,6 +84,35 @@ struct Mapped {
 bool mapKey(const std::string& rawKey, const std::string& fileTask, Mapped& out)
 {
     std::string k = lower(rawKey);
+    if (fileTask == task::Matmul) { // the error norms of a matmul, not standard errors
+        if (k == "max_abs_error" || k == "max_abs_err" || k == "max_error") {
+            out = {task::Matmul, "max_abs_error"};
+            return true;
+        }
+        if (k == "mean_abs_error" || k == "mean_abs_err" || k == "mae") {
+            out = {task::Matmul, "mean_abs_error"};
+            return true;
+        }
+        if (k == "relative_error" || k == "rel_error" || k == "rel_err" || k == "rel_fro_error") {
+            out = {task::Matmul, "rel_fro_error"};
+            return true;
+        }
+        if (has(k, "sqnr")) {
+            out = {task::Matmul, "sqnr_db"};
+            return true;
+        }
+    }
+    // "mmlu_direct" / "mmlu_generate" (a value, or an object nested under that key whose keys
+    // were joined: "mmlu_direct_accuracy", "mmlu_generate_total"): the task is in the key.
+    for (const char* t : {task::MmluDirect, task::MmluGenerate}) {
+        const std::string p = t;
+        if (k.compare(0, p.size(), p) != 0 || (k.size() > p.size() && k[p.size()] != '_'))
+            continue;
+        const std::string rest = k.size() > p.size() ? k.substr(p.size() + 1) : std::string("accuracy");
+        if (has(rest, "per_s") || has(rest, "throughput") || has(rest, "qps"))
+            break; // "mmlu_direct_questions_per_s": a throughput, below
+        return mapKey(rest, t, out);
+    }
     bool err = has(k, "stderr") || has(k, "std_err") || k == "se" || has(k, "_se") || has(k, "error");
     if (has(k, "ppl") || has(k, "perplexity")) {
         out = {task::Ppl, err ? "ppl_stderr" : "ppl"};
@@ -123,18 +179,45 @@ struct Builder {
     FileKind kind;
     std::map<std::pair<std::string, std::string>, ResultRecord> recs; // (config, task)
     std::vector<std::string> messages;
+    double largestAccuracy = -1; // percent or fraction is decided per file from the largest one
+    int accuracies = 0;
+    bool percentSign = false;    // a "45.2%" string says percent for the whole file
 
     void note(const std::string& m) { messages.push_back(file + ": " + m); }
 
+    // Keys that describe the measurement rather than measure: the config and method names the
+    // hand-written files repeat, sequence length, SmoothQuant flags. True when handled.
+    bool descriptive(const std::string& config, const std::string& path, const json& v)
+    {
+        const std::string k = lower(path);
+        if (k == "config" || k == "model" || k == "name" || k == "config_name") {
+            if (v.is_string() && !config.empty() && v.get<std::string>() != config)
+                note("key '" + path + "': says '" + v.get<std::string>() + "' but the file name says '" + config +
+                     "'; the file name's config is used");
+            return true;
+        }
+        if (k == "method" || k == "mode" || k == "smoothquant" || k == "alpha" || k == "scheme" || k == "dtype")
+            return true; // read by the flat task_NN_<dtype>_results layout, otherwise only described
+        if (k == "seq_len" || k == "ctx" || k == "context_length" || k == "max_length") {
+            if (v.is_number())
+                recs[{config, kind.task.empty() ? task::Ppl : kind.task}].settings["ctx"] = v;
+            return true;
+        }
+        return false;
+    }
+
     void metric(const std::string& config, const std::string& path, const json& v)
     {
+        if (descriptive(config, path, v))
+            return;
         double x;
+        bool pct = false;
         if (v.is_number())
             x = v.get<double>();
         else if (v.is_string()) {
             // "45.2%" or "12.3"
             std::string s = v.get<std::string>();
-            bool pct = !s.empty() && s.back() == '%';
+            pct = !s.empty() && s.back() == '%';
             if (pct)
                 s.pop_back();
             char* end = nullptr;
@@ -144,8 +227,6 @@ struct Builder {
                      " is not a number, ignored");
                 return;
             }
-            if (pct)
-                x /= 100.0;
         } else if (v.is_boolean() || v.is_null()) {
             note("key '" + path + "'" + (config.empty() ? "" : " of '" + config + "'") + ": value " + v.dump() +
                  " is not a number, ignored");
@@ -169,9 +250,24 @@ struct Builder {
                  " is out of range (a fraction must be in [0, 1], a percent in [0, 100]), ignored");
             return;
         }
-        if (m.percentCapable && x > 1.0)
+        if (pct && m.percentCapable)
+            percentSign = true; // "45.2%": this file writes percentages
+        else if (pct)
             x /= 100.0;
+        if (m.percentCapable) { // scaled once the whole file is read (finishAccuracies)
+            largestAccuracy = std::max(largestAccuracy, x);
+            ++accuracies;
+        }
         auto& r = recs[{config, m.task}];
+        // The decimals the file gave, so the report shows 177.52 as 177.52 (settings.digits;
+        // accuracies in the report's percent: a fraction's decimals minus 2, fixed in finishAccuracies).
+        const std::string text = v.is_string() ? v.get<std::string>() : v.dump();
+        if (text.find_first_of("eE") == std::string::npos) {
+            const size_t dot = text.find('.');
+            const size_t end = text.find_last_of("0123456789");
+            const int decimals = dot == std::string::npos || end == std::string::npos || end < dot ? 0 : int(end - dot);
+            r.settings["digits"][m.metric] = decimals;
+        }
         r.config = config;
         r.task = m.task;
         r.metrics[m.metric] = x;
@@ -195,6 +291,44 @@ struct Builder {
         }
     }
 };
+
+// One file uses one convention: percentages when any accuracy in it is above 1 (51.1), else
+// fractions (0.519); said in a message, since a file of accuracies all <= 1 % would be misread.
+void finishAccuracies(Builder& b)
+{
+    if (b.accuracies == 0)
+        return;
+    const bool percent = b.largestAccuracy > 1.0 || b.percentSign;
+    std::ostringstream os;
+    os << b.accuracies << (b.accuracies == 1 ? " accuracy" : " accuracies") << " read as "
+       << (percent ? "percentages" : "fractions") << " (largest " << b.largestAccuracy << ")";
+    b.note(os.str());
+    for (auto& [k, r] : b.recs) {
+        if (!r.has("accuracy"))
+            continue;
+        if (percent)
+            r.metrics["accuracy"] = r.metric("accuracy") / 100.0;
+        else if (r.settings.contains("digits") && r.settings["digits"].contains("accuracy"))
+            r.settings["digits"]["accuracy"] = std::max(0, r.settings["digits"]["accuracy"].get<int>() - 2);
+    }
+}
+
+// task_NN_<int8|fp8>_results.json: {method, smoothquant, alpha, ppl, mmlu_direct: {accuracy}, ...}
+// is one config whose name comes from the file name and the flags.
+std::string flatConfigName(const Builder& b, const json& j, double& alpha)
+{
+    const bool smooth = j.contains("smoothquant") && ((j["smoothquant"].is_boolean() && j["smoothquant"].get<bool>()) ||
+                                                      (j["smoothquant"].is_number() && j["smoothquant"].get<double>() != 0));
+    const std::string method = j.contains("method") && j["method"].is_string() ? lower(j["method"].get<std::string>()) : "";
+    alpha = j.contains("alpha") && j["alpha"].is_number() ? j["alpha"].get<double>() : NAN;
+    if (smooth || has(method, "smooth")) {
+        const QDType dt = b.kind.flatDtype == "INT8" ? QDType::INT8 : QDType::FP8_E4M3;
+        return std::isnan(alpha) ? QuantScheme::smoothQuant(dt).name() : QuantScheme::smoothQuant(dt, alpha).name();
+    }
+    // Without SmoothQuant the method names the granularity ("per_row", "per-tensor", "w8a8").
+    std::string g = has(method, "tensor") ? "Per_Tensor" : "Per_Row";
+    return b.kind.flatDtype + "_" + g + (has(method, "w8a8") || has(method, "a8") ? "_W8A8" : "");
+}
 
 bool looksLikeMetricObject(const json& j)
 {
@@ -221,7 +355,29 @@ ImportResult importReportJson(const std::string& name, const std::string& conten
         out.messages.push_back(name + ": expected a JSON object (metrics, or configs -> metrics), file skipped");
         return out;
     }
-    if (!b.kind.config.empty()) {
+    double alpha = NAN;
+    const bool flat = !b.kind.flatDtype.empty() && [&] {
+        for (const char* k : {"ppl", "mmlu_direct", "mmlu_generate", "method", "smoothquant", "alpha"})
+            if (j.contains(k))
+                return true;
+        return false;
+    }();
+    if (flat) {
+        const std::string cfg = flatConfigName(b, j, alpha);
+        b.note("one flat object: config '" + cfg + "' from the file name and its flags");
+        b.object(cfg, "", j, 0);
+    } else if (b.kind.task == task::Matmul && !j.empty() && !looksLikeMetricObject(j)) {
+        // {int8|fp8: {max_abs_error, mean_abs_error, relative_error}}: the matmul of that format
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            if (!it->is_object()) {
+                b.note("key '" + it.key() + "' is not an object of error measures, ignored");
+                continue;
+            }
+            const std::string k = lower(it.key());
+            const std::string cfg = k == "int8" ? "INT8_Per_Row_W8A8" : k == "fp8" ? "FP8_Per_Row_W8A8" : it.key();
+            b.object(cfg, "", *it, 1);
+        }
+    } else if (!b.kind.config.empty()) {
         // config from the name; content is flat metrics (possibly nested one level)
         b.object(b.kind.config, "", j, 0);
     } else if (looksLikeMetricObject(j)) {
@@ -236,6 +392,7 @@ ImportResult importReportJson(const std::string& name, const std::string& conten
             b.object(it.key(), "", *it, 1);
         }
     }
+    finishAccuracies(b);
     std::set<std::string> unknownConfigs;
     for (auto& [k, r] : b.recs) {
         try {
@@ -247,7 +404,14 @@ ImportResult importReportJson(const std::string& name, const std::string& conten
         }
         r.schema_version = kResultSchemaVersion;
         r.source = name;
-        r.settings = {{"imported_from", name}};
+        json settings = {{"imported_from", name}};
+        if (r.settings.is_object())
+            settings.update(r.settings); // ctx from seq_len
+        if (!b.kind.experiment.empty())
+            settings["experiment"] = b.kind.experiment; // kept apart from other tasks' runs
+        if (!std::isnan(alpha) && k.first.rfind("SmoothQuant", 0) == 0)
+            settings["smoothquant_alpha"] = alpha;
+        r.settings = settings;
         // an accuracy with counts gets its stderr and correct count
         if (r.has("accuracy") && r.has("n") && !r.has("accuracy_stderr")) {
             double p = r.metric("accuracy"), n = r.metric("n");
