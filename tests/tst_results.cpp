@@ -3,9 +3,11 @@
 // on stub backends.
 #include "qbtest.h"
 
+#include "core/data/sha256.h"
 #include "core/report/report.h"
 #include "core/report/rows.h"
 #include "core/results/import.h"
+#include "core/results/lm_eval.h"
 #include "core/results/store.h"
 #include "core/run/runner.h"
 #include "core/run/sweep.h"
@@ -455,6 +457,111 @@ private Q_SLOTS:
         QCOMPARE(cellOf(x, "BF16", "Task 3.2 direct").rfind("52.5", 0), size_t(0));
         QCOMPARE(cellOf(x, "INT8_Per_Row_Fake", "Task 3.1 direct"), std::string("–"));
         QVERIFY(rep.markdown().find("177.52") != std::string::npos);
+    }
+
+    // Issue 11: lm-evaluation-harness results and samples import; our export reads back through
+    // the same importer, and the paired McNemar test works across the two tools.
+    void lmEvalImportAndExport()
+    {
+        using nlohmann::json;
+        QTemporaryDir tmp;
+        const fs::path d = fs::path(tmp.path().toStdString()) / "lm_eval_out";
+        fs::create_directories(d);
+        const std::string stamp = "2024-05-01T12-00-00.123";
+        json res = {{"results",
+                     {{"mmlu", {{"alias", "mmlu"}, {"acc,none", 0.6}, {"acc_stderr,none", 0.1}}},
+                      {"mmlu_stem", {{"alias", "stem"}, {"acc,none", 0.5}}},
+                      {"mmlu_anatomy", {{"alias", " - anatomy"}, {"acc,none", 0.5}, {"acc_stderr,none", 0.2}}},
+                      {"mmlu_astronomy", {{"alias", " - astronomy"}, {"acc,none", 2.0 / 3.0}}},
+                      {"wikitext", {{"word_perplexity,none", 21.37}, {"byte_perplexity,none", 1.71}, {"bits_per_byte,none", 0.77}}},
+                      {"hellaswag", {{"acc,none", 0.4}}}}},
+                    {"n-shot", {{"mmlu", 5}, {"mmlu_anatomy", 5}, {"mmlu_astronomy", 5}}},
+                    {"n-samples", {{"mmlu_anatomy", {{"original", 4}, {"effective", 4}}}, {"mmlu_astronomy", {{"original", 6}, {"effective", 6}}}}},
+                    {"versions", {{"mmlu", 2}}},
+                    {"config", {{"model", "hf"}, {"model_args", "pretrained=Qwen/Qwen2.5-0.5B,dtype=bfloat16"}}}};
+        qbtest::writeFile(d / ("results_" + stamp + ".json"), res.dump());
+        auto samples = [&](const std::string& subj, const std::string& bits, const std::string& name) {
+            std::string text;
+            for (size_t i = 0; i < bits.size(); ++i) {
+                // log-likelihoods: the chosen choice is i % 4
+                json ll = json::array();
+                for (int c = 0; c < 4; ++c)
+                    ll.push_back(json::array({c == int(i % 4) ? -0.5 : -2.0, false}));
+                text += json({{"doc_id", i}, {"acc", bits[i] == '1' ? 1.0 : 0.0}, {"filtered_resps", ll}}).dump() + "\n";
+            }
+            qbtest::writeFile(d / ("samples_mmlu_" + subj + "_" + name + ".jsonl"), text);
+        };
+        samples("anatomy", "1010", stamp);
+        samples("astronomy", "110110", stamp);
+        auto l = loadResults({d});
+        const ResultRecord* m = nullptr;
+        const ResultRecord* w = nullptr;
+        for (const auto& r : l.records) {
+            if (r.task == task::MmluDirect)
+                m = &r;
+            if (r.task == task::Ppl)
+                w = &r;
+        }
+        QVERIFY(m && w);
+        QCOMPARE(m->config, std::string("BF16"));
+        QCOMPARE(m->metric("accuracy"), 0.6);
+        QCOMPARE(m->metric("accuracy_stderr"), 0.1);
+        QCOMPARE(m->metric("n"), 10.0);
+        QCOMPARE(m->correct, std::string("1010110110"));
+        QCOMPARE(m->predictions, std::string("ABCDABCDAB"));
+        QCOMPARE(m->question_set, qb::sha256Hex("anatomy/test/0\nanatomy/test/1\nanatomy/test/2\nanatomy/test/3\n"
+                                                "astronomy/test/0\nastronomy/test/1\nastronomy/test/2\nastronomy/test/3\n"
+                                                "astronomy/test/4\nastronomy/test/5\n"));
+        QCOMPARE(m->details["mmlu"]["per_subject"]["astronomy"]["correct"].get<int>(), 4);
+        QVERIFY(!m->details["mmlu"]["per_subject"].contains("stem")); // a category, not a subject
+        QCOMPARE(m->settings["task"]["shots"].get<int>(), 5);
+        QVERIFY(!w->has("ppl")); // word perplexity never lands on the token-PPL axis
+        QCOMPARE(w->metric("word_perplexity"), 21.37);
+        auto msg = [&](const std::string& what) {
+            for (const auto& x : l.messages)
+                if (x.find(what) != std::string::npos)
+                    return true;
+            return false;
+        };
+        QVERIFY(msg("'hellaswag' has no QuantBench counterpart"));
+        QVERIFY(msg("per-question correctness of 10 MMLU questions from 2 samples files"));
+        QVERIFY(!msg("samples_mmlu_anatomy_" + stamp + ".jsonl:")); // not read as a results file
+
+        // Paired test across tools: a QuantBench record on the same questions.
+        ResultRecord ours = *m;
+        ours.config = "INT8_Per_Row";
+        ours.source = "ours.jsonl";
+        ours.settings = {{"task", {{"shots", 5}}}};
+        ours.correct = "0010110100";
+        ours.metrics = {{"accuracy", 0.4}, {"n", 10}};
+        std::vector<ResultRecord> both = l.records;
+        both.push_back(ours);
+        const Report rep = buildReport(both);
+        const Table* acc = rep.table("accuracy");
+        QVERIFY(acc);
+        bool paired = false;
+        for (const auto& row : acc->rows)
+            if (row[1].text == "INT8_Per_Row")
+                paired = row.back().text.find("McNemar") != std::string::npos || row.back().text.find("flips") != std::string::npos ||
+                         row.back().text.find("exact") != std::string::npos;
+        QVERIFY2(paired, rep.markdown().c_str());
+
+        // Export and read back through the importer.
+        const fs::path e = fs::path(tmp.path().toStdString()) / "export";
+        const auto files = exportLmEval({ours}, e);
+        QCOMPARE(int(files.size()), 3); // results + 2 samples files (ids provably rows 0..n-1)
+        auto back = loadResults({e});
+        QCOMPARE(int(back.records.size()), 1);
+        const ResultRecord& b = back.records[0];
+        QCOMPARE(b.config, std::string("INT8_Per_Row")); // from quantbench_config in model_args
+        QCOMPARE(b.task, std::string(task::MmluDirect));
+        QCOMPARE(b.metric("accuracy"), 0.4);
+        QCOMPARE(b.correct, ours.correct);
+        QCOMPARE(b.predictions, ours.predictions);
+        QCOMPARE(b.question_set, ours.question_set);
+        // A record whose questions are not rows 0..n-1 gets no samples files.
+        ours.question_set = qb::sha256Hex("other\n");
+        QCOMPARE(int(exportLmEval({ours}, fs::path(tmp.path().toStdString()) / "export2").size()), 1);
     }
 
     void sweepFileMatrixAndErrors()

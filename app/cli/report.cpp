@@ -1,7 +1,9 @@
-// `quantbench-cli report RESULTS... [--format md|csv|json] [--out FILE]`: the summary report of
-// result files and run folders (this app's, and report-style files from scripts).
+// `quantbench-cli report RESULTS... [--format md|csv|json|lm-eval] [--out FILE]`: the summary report of
+// result files and run folders (this app's, report-style files from scripts, lm-eval results);
+// `--format lm-eval --out DIR` writes the MMLU results in lm-evaluation-harness's layout instead.
 #include "app/cli/command.h"
 #include "core/report/report.h"
+#include "core/results/lm_eval.h"
 #include "core/results/store.h"
 #include "core/util/atomic_write.h"
 #include "core/util/error.h"
@@ -13,9 +15,9 @@ namespace {
 
 int runReport(const std::vector<std::string>& argv)
 {
-    qb::cli::Args args("report", "RESULTS... [--format md|csv|json] [--out FILE]");
-    args.option("format", "md, csv or json", "md")
-        .option("out", "write to FILE instead of stdout")
+    qb::cli::Args args("report", "RESULTS... [--format md|csv|json|lm-eval] [--out FILE]");
+    args.option("format", "md, csv, json, or lm-eval (MMLU results as lm-evaluation-harness results files in --out DIR)", "md")
+        .option("out", "write to FILE (lm-eval: a folder) instead of stdout")
         .option("alpha", "significance level of the tests", "0.05")
         .option("title", "report title", "QuantBench results");
     return qb::cli::runParsed(args, argv, [&] {
@@ -27,6 +29,17 @@ int runReport(const std::vector<std::string>& argv)
             std::cerr << "quantbench-cli report: " << m << '\n';
         if (loaded.records.empty())
             throw qb::Error("no results could be read");
+        if (args.get("format") == "lm-eval") {
+            auto out = args.opt("out");
+            if (!out)
+                throw qb::Error("--format lm-eval writes a folder: give --out DIR");
+            const auto files = qb::exportLmEval(loaded.records, *out);
+            if (files.empty())
+                throw qb::Error("no MMLU direct results to export in lm-eval's layout");
+            for (const auto& f : files)
+                std::cerr << "wrote " << f.string() << '\n';
+            return 0;
+        }
         qb::ReportOptions o;
         o.alpha = args.getDouble("alpha");
         o.title = args.get("title");
@@ -39,7 +52,7 @@ int runReport(const std::vector<std::string>& argv)
         else if (fmt == "json")
             text = rep.toJson().dump(2) + "\n";
         else
-            throw qb::Error("--format must be md, csv or json, not '" + fmt + "'");
+            throw qb::Error("--format must be md, csv, json or lm-eval, not '" + fmt + "'");
         if (auto out = args.opt("out")) {
             qb::writeFileAtomic(*out, text, "report"); // temp file + rename: never a partial file
             std::cerr << "wrote " << *out << " (" << loaded.records.size() << " records)\n";

@@ -1,6 +1,7 @@
 #include "core/results/store.h"
 
 #include "core/results/import.h"
+#include "core/results/lm_eval.h"
 #include "core/util/atomic_write.h"
 #include "core/util/error.h"
 #include "core/util/read_file.h"
@@ -130,6 +131,14 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
                 out.messages.push_back(p.string() + ": a sweep file, not results (run it, or open its results.jsonl)");
             return;
         }
+        if (isLmEvalResults(j)) { // lm-evaluation-harness results_*.json (+ its samples files)
+            ImportResult ir = importLmEvalResults(j, p);
+            for (auto& r : ir.records)
+                out.records.push_back(std::move(r));
+            for (auto& m : ir.messages)
+                out.messages.push_back(std::move(m));
+            return;
+        }
         if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("schema_version"))
             arr = &j;
         else if (j.is_object() && j.value("schema", "") == "quantbench.results" && j.contains("records") &&
@@ -175,7 +184,12 @@ LoadedResults loadResults(const std::vector<fs::path>& paths)
     auto one = [&](const fs::path& f, bool named) {
         try {
             std::string ext = f.extension().string();
-            if (ext == ".jsonl") {
+            if (ext == ".jsonl" && isLmEvalSamplesName(f)) {
+                // per-item logs of lm-eval, read with their results_*.json
+                if (named)
+                    out.messages.push_back(f.string() + ": an lm-eval samples file; open its results_*.json (or the folder), "
+                                                        "which reads it");
+            } else if (ext == ".jsonl") {
                 auto r = loadResultsJsonl(f);
                 out.records.insert(out.records.end(), r.records.begin(), r.records.end());
                 out.messages.insert(out.messages.end(), r.messages.begin(), r.messages.end());
