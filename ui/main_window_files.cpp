@@ -35,6 +35,8 @@ QStringList MainWindow::openPaths(const QStringList& paths)
         auto out = qb::loadResults({std::filesystem::path(p.toStdString())});
         for (auto& m : out.messages)
             messages << elidedQString(m, kMaxMessageChars);
+        for (auto& m : out.notes) // how a file was read: logged, not an error
+            runPanel_->appendLog(tr("open: note: %1").arg(elidedQString(m, kMaxMessageChars)));
         for (auto& r : out.records)
             loaded.push_back(std::move(r));
         if (!out.records.empty())

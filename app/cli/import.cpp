@@ -21,6 +21,8 @@ int runImport(const std::vector<std::string>& argv)
         auto loaded = qb::loadResults(paths);
         for (const auto& m : loaded.messages)
             std::cerr << "not understood: " << m << '\n';
+        for (const auto& m : loaded.notes)
+            std::cerr << "note: " << m << '\n';
         qb::writeResultsJson(args.get("out"), loaded.records);
         std::cout << "imported " << loaded.records.size() << " records into " << args.get("out") << " ("
                   << loaded.messages.size() << " messages)\n";

@@ -27,6 +27,8 @@ int runReport(const std::vector<std::string>& argv)
         auto loaded = qb::loadResults(paths);
         for (const auto& m : loaded.messages)
             std::cerr << "quantbench-cli report: " << m << '\n';
+        for (const auto& m : loaded.notes)
+            std::cerr << "quantbench-cli report: note: " << m << '\n';
         if (loaded.records.empty())
             throw qb::Error("no results could be read");
         if (args.get("format") == "lm-eval") {

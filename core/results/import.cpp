@@ -179,11 +179,13 @@ struct Builder {
     FileKind kind;
     std::map<std::pair<std::string, std::string>, ResultRecord> recs; // (config, task)
     std::vector<std::string> messages;
+    std::vector<std::string> notes;
     double largestAccuracy = -1; // percent or fraction is decided per file from the largest one
     int accuracies = 0;
     bool percentSign = false;    // a "45.2%" string says percent for the whole file
 
     void note(const std::string& m) { messages.push_back(file + ": " + m); }
+    void info(const std::string& m) { notes.push_back(file + ": " + m); }
 
     // Keys that describe the measurement rather than measure: the config and method names the
     // hand-written files repeat, sequence length, SmoothQuant flags. True when handled.
@@ -302,7 +304,7 @@ void finishAccuracies(Builder& b)
     std::ostringstream os;
     os << b.accuracies << (b.accuracies == 1 ? " accuracy" : " accuracies") << " read as "
        << (percent ? "percentages" : "fractions") << " (largest " << b.largestAccuracy << ")";
-    b.note(os.str());
+    b.info(os.str());
     for (auto& [k, r] : b.recs) {
         if (!r.has("accuracy"))
             continue;
@@ -364,7 +366,7 @@ ImportResult importReportJson(const std::string& name, const std::string& conten
     }();
     if (flat) {
         const std::string cfg = flatConfigName(b, j, alpha);
-        b.note("one flat object: config '" + cfg + "' from the file name and its flags");
+        b.info("one flat object: config '" + cfg + "' from the file name and its flags");
         b.object(cfg, "", j, 0);
     } else if (b.kind.task == task::Matmul && !j.empty() && !looksLikeMetricObject(j)) {
         // {int8|fp8: {max_abs_error, mean_abs_error, relative_error}}: the matmul of that format
@@ -425,6 +427,7 @@ ImportResult importReportJson(const std::string& name, const std::string& conten
     if (out.records.empty() && b.messages.empty())
         b.note("no metrics found, file skipped");
     out.messages = std::move(b.messages);
+    out.notes = std::move(b.notes);
     return out;
 }
 
@@ -433,6 +436,8 @@ ImportResult importReportContent(const std::filesystem::path& p, const std::stri
     ImportResult r = importReportJson(p.filename().string(), content);
     // messages and sources name the full path
     for (auto& m : r.messages)
+        m = (p.parent_path() / m).string();
+    for (auto& m : r.notes)
         m = (p.parent_path() / m).string();
     for (auto& rec : r.records)
         rec.source = p.string();

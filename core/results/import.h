@@ -21,7 +21,8 @@ namespace qb {
 
 struct ImportResult {
     std::vector<ResultRecord> records;
-    std::vector<std::string> messages;
+    std::vector<std::string> messages; // problems: what was skipped or not understood
+    std::vector<std::string> notes;    // how the file was read (percent or fraction, config from flags)
 };
 
 ImportResult importReportFile(const std::filesystem::path& p); // bounded read (kResultJsonCap)

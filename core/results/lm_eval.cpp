@@ -158,6 +158,7 @@ ImportResult importLmEvalResults(const json& doc, const fs::path& file)
     ImportResult out;
     const std::string where = file.string();
     auto note = [&](const std::string& m) { out.messages.push_back(where + ": " + m); };
+    auto info = [&](const std::string& m) { out.notes.push_back(where + ": " + m); };
     const auto args = modelArgs(doc);
     const std::string config = configName(args);
     ResultRecord proto;
@@ -279,10 +280,10 @@ ImportResult importLmEvalResults(const json& doc, const fs::path& file)
                     if (pred.find('?') == std::string::npos)
                         r.predictions = pred;
                     r.question_set = sha256Hex(ids);
-                    note("per-question correctness of " + std::to_string(corr.size()) + " MMLU questions from " +
+                    info("per-question correctness of " + std::to_string(corr.size()) + " MMLU questions from " +
                          std::to_string(files) + " samples files (paired tests possible)");
                 } else if (files == 0) {
-                    note("no samples_mmlu_<subject>_" + stamp + ".jsonl beside it: MMLU paired tests not possible");
+                    info("no samples_mmlu_<subject>_" + stamp + ".jsonl beside it: MMLU paired tests not possible");
                 }
             }
             out.records.push_back(std::move(r));
@@ -302,13 +303,13 @@ ImportResult importLmEvalResults(const json& doc, const fs::path& file)
         if (r.metrics.empty()) {
             note("wikitext: no word_perplexity/byte_perplexity/bits_per_byte, not imported");
         } else {
-            note("wikitext imported as word perplexity (ppl.word_perplexity), not as token PPL: the two protocols differ");
+            info("wikitext imported as word perplexity (ppl.word_perplexity), not as token PPL: the two protocols differ");
             out.records.push_back(std::move(r));
         }
     }
     for (const auto& t : other)
-        note("task '" + t + "' has no QuantBench counterpart, not imported");
-    if (out.records.empty() && out.messages.empty())
+        info("task '" + t + "' has no QuantBench counterpart, not imported");
+    if (out.records.empty() && out.messages.empty() && out.notes.empty())
         note("an lm-eval results file without mmlu or wikitext results");
     return out;
 }

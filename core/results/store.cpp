@@ -137,6 +137,8 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
                 out.records.push_back(std::move(r));
             for (auto& m : ir.messages)
                 out.messages.push_back(std::move(m));
+            for (auto& m : ir.notes)
+                out.notes.push_back(std::move(m));
             return;
         }
         if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("schema_version"))
@@ -150,6 +152,8 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
                 out.records.push_back(std::move(r));
             for (auto& m : ir.messages)
                 out.messages.push_back(std::move(m));
+            for (auto& m : ir.notes)
+                out.notes.push_back(std::move(m));
             return;
         } else if (j.is_object() && j.contains("schema_version")) {
             try {
@@ -166,6 +170,8 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
             out.records.push_back(std::move(r));
         for (auto& m : ir.messages)
             out.messages.push_back(std::move(m));
+        for (auto& m : ir.notes)
+            out.notes.push_back(std::move(m));
         return;
     }
     for (size_t i = 0; i < arr->size(); ++i) {

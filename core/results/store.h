@@ -15,6 +15,7 @@ namespace qb {
 struct LoadedResults {
     std::vector<ResultRecord> records;
     std::vector<std::string> messages; // "file: what was skipped or not understood"
+    std::vector<std::string> notes;    // "file: how it was read" (percent or fraction, ...): not problems
 };
 
 class ResultsFile {
