@@ -466,6 +466,8 @@ private Q_SLOTS:
         QCOMPARE(cellOf(x, "BF16", "Task 3.2 direct").rfind("52.5", 0), size_t(0));
         QCOMPARE(cellOf(x, "INT8_Per_Row_Fake", "Task 3.1 direct"), std::string("–"));
         QVERIFY(rep.markdown().find("177.52") != std::string::npos);
+        QCOMPARE(cellOf(rep.table("Task 3.3/matmul"), "INT8_Per_Row_W8A8", "Mean abs error ↓"), std::string("0.00420"));
+        QCOMPARE(cellOf(rep.table("Task 3.3/matmul"), "FP8_Per_Row_W8A8", "Rel. error ↓"), std::string("0.01390"));
     }
 
     // Issue 11: lm-evaluation-harness results and samples import; our export reads back through

@@ -857,13 +857,25 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     mm.title = "Matmul accuracy (quantized GEMM vs float reference, model layers, real activations)";
     mm.columns = {"Group", "Config", "SQNR dB ↑", "Worst layer SQNR dB ↑", "Rel. error ↓", "Cosine ↑", "Max abs error ↓"};
     mm.better = {Better::None, Better::None, Better::Higher, Better::Higher, Better::Lower, Better::Higher, Better::Lower};
+    // Imported files may carry a mean absolute error (we measure the others): its column then.
+    bool meanAbs = false;
+    for (const Cfg* c : list)
+        if (const ResultRecord* r = c->get(task::Matmul); r && r->has("mean_abs_error"))
+            meanAbs = true;
+    if (meanAbs) {
+        mm.columns.push_back("Mean abs error ↓");
+        mm.better.push_back(Better::Lower);
+    }
     for (const Cfg* c : list) {
         const ResultRecord* r = c->get(task::Matmul);
         if (!r)
             continue;
         auto m = [&](const char* k) { return r->has(k) ? r->metric(k) : NAN; };
-        mm.rows.push_back({txt(c->group), txt(c->config), num(m("sqnr_db"), 2), num(m("sqnr_db_min"), 2),
-                           num(m("rel_fro_error"), 5), num(m("cosine"), 6), num(m("max_abs_error"), 5)});
+        auto d = [&](const char* k, int digits) { return num(m(k), shownDigits(r, k, digits)); };
+        mm.rows.push_back({txt(c->group), txt(c->config), d("sqnr_db", 2), d("sqnr_db_min", 2), d("rel_fro_error", 5),
+                           d("cosine", 6), d("max_abs_error", 5)});
+        if (meanAbs)
+            mm.rows.back().push_back(d("mean_abs_error", 5));
     }
     mm.markBest();
     if (!mm.rows.empty())
