@@ -23,6 +23,15 @@ using namespace qb;
 
 namespace {
 
+// Whether one of the lines names `file` (empty: any) and says `what`.
+bool mentions(const std::vector<std::string>& lines, const std::string& file, const std::string& what)
+{
+    for (const auto& m : lines)
+        if (m.find(file) != std::string::npos && m.find(what) != std::string::npos)
+            return true;
+    return false;
+}
+
 ResultRecord rec(const std::string& config, const std::string& task, double acc)
 {
     ResultRecord r;
@@ -287,12 +296,7 @@ private Q_SLOTS:
                     return &r;
             return nullptr;
         };
-        auto msg = [&](const std::string& file, const std::string& what) {
-            for (const auto& m : l.messages)
-                if (m.find(file) != std::string::npos && m.find(what) != std::string::npos)
-                    return true;
-            return false;
-        };
+        auto msg = [&](const std::string& file, const std::string& what) { return mentions(l.messages, file, what); };
         const ResultRecord* p = find("INT8_Per_Row", task::Ppl);
         QVERIFY(p);
         QCOMPARE(p->metric("ppl"), 12.5);
@@ -374,18 +378,8 @@ private Q_SLOTS:
                     return &r;
             return nullptr;
         };
-        auto msg = [&](const std::string& file, const std::string& what) {
-            for (const auto& m : l.messages)
-                if (m.find(file) != std::string::npos && m.find(what) != std::string::npos)
-                    return true;
-            return false;
-        };
-        auto note = [&](const std::string& file, const std::string& what) {
-            for (const auto& m : l.notes)
-                if (m.find(file) != std::string::npos && m.find(what) != std::string::npos)
-                    return true;
-            return false;
-        };
+        auto msg = [&](const std::string& file, const std::string& what) { return mentions(l.messages, file, what); };
+        auto note = [&](const std::string& file, const std::string& what) { return mentions(l.notes, file, what); };
         auto near = [](double a, double b) { return std::abs(a - b) < 1e-12; };
         // Task 3.1: per-config files, fraction in one file and percent in another
         const ResultRecord* p = find("BF16", task::Ppl, "Task 3.1");
@@ -528,18 +522,8 @@ private Q_SLOTS:
         QCOMPARE(m->settings["task"]["shots"].get<int>(), 5);
         QVERIFY(!w->has("ppl")); // word perplexity never lands on the token-PPL axis
         QCOMPARE(w->metric("word_perplexity"), 21.37);
-        auto msg = [&](const std::string& what) {
-            for (const auto& x : l.messages)
-                if (x.find(what) != std::string::npos)
-                    return true;
-            return false;
-        };
-        auto note = [&](const std::string& what) {
-            for (const auto& x : l.notes)
-                if (x.find(what) != std::string::npos)
-                    return true;
-            return false;
-        };
+        auto msg = [&](const std::string& what) { return mentions(l.messages, "", what); };
+        auto note = [&](const std::string& what) { return mentions(l.notes, "", what); };
         QVERIFY(note("'hellaswag' has no QuantBench counterpart"));
         QVERIFY(note("per-question correctness of 10 MMLU questions from 2 samples files"));
         QVERIFY2(l.messages.empty(), l.messages.empty() ? "" : l.messages[0].c_str()); // samples not read as results

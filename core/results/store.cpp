@@ -112,6 +112,17 @@ LoadedResults loadResultsJsonl(const fs::path& p)
 }
 
 // `named`: the user named this file (not found by walking a folder).
+// What an importer read joins what the other files gave.
+static void absorb(LoadedResults& out, ImportResult&& ir)
+{
+    for (auto& r : ir.records)
+        out.records.push_back(std::move(r));
+    for (auto& m : ir.messages)
+        out.messages.push_back(std::move(m));
+    for (auto& m : ir.notes)
+        out.notes.push_back(std::move(m));
+}
+
 static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
 {
     const std::string text = readFileBounded(p, kResultJsonCap, "results JSON file");
@@ -132,13 +143,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
             return;
         }
         if (isLmEvalResults(j)) { // lm-evaluation-harness results_*.json (+ its samples files)
-            ImportResult ir = importLmEvalResults(j, p);
-            for (auto& r : ir.records)
-                out.records.push_back(std::move(r));
-            for (auto& m : ir.messages)
-                out.messages.push_back(std::move(m));
-            for (auto& m : ir.notes)
-                out.notes.push_back(std::move(m));
+            absorb(out, importLmEvalResults(j, p));
             return;
         }
         if (j.is_array() && !j.empty() && j[0].is_object() && j[0].contains("schema_version"))
@@ -147,13 +152,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
                  j["records"].is_array())
             arr = &j["records"];
         else if (j.is_object() && j.contains("quantbench_results")) {
-            ImportResult ir = importLegacyUiResults(j, p.string());
-            for (auto& r : ir.records)
-                out.records.push_back(std::move(r));
-            for (auto& m : ir.messages)
-                out.messages.push_back(std::move(m));
-            for (auto& m : ir.notes)
-                out.notes.push_back(std::move(m));
+            absorb(out, importLegacyUiResults(j, p.string()));
             return;
         } else if (j.is_object() && j.contains("schema_version")) {
             try {
@@ -165,13 +164,7 @@ static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
         }
     }
     if (!arr) {
-        ImportResult ir = importReportContent(p, text);
-        for (auto& r : ir.records)
-            out.records.push_back(std::move(r));
-        for (auto& m : ir.messages)
-            out.messages.push_back(std::move(m));
-        for (auto& m : ir.notes)
-            out.notes.push_back(std::move(m));
+        absorb(out, importReportContent(p, text));
         return;
     }
     for (size_t i = 0; i < arr->size(); ++i) {
