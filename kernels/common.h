@@ -34,6 +34,25 @@ inline int64_t groups_per_row(Gran g, int64_t group, int64_t cols)
     return g == Gran::Group && group < cols ? ceil_div(cols, group) : 1;
 }
 
+// Growable scratch memory for the ISA-specific files (*_avx2.cpp, *_avx512.cpp, ...). Its functions
+// are defined in a file compiled for the baseline ISA (scratch.cpp), so those files instantiate no
+// std:: container of their own: an inline template compiled with -mavx512f is a weak symbol the
+// linker may choose for the whole program, and a CPU without AVX-512 then dies of SIGILL in, say,
+// std::vector<float>::resize called from generic code (seen in the Debug/ASan build). The
+// `isa_symbols` test checks that the ISA objects define nothing outside their own namespace.
+class ScratchBuffer {
+public:
+    ScratchBuffer() = default;
+    ~ScratchBuffer();
+    ScratchBuffer(const ScratchBuffer&) = delete;
+    ScratchBuffer& operator=(const ScratchBuffer&) = delete;
+    // At least n floats, 64-byte aligned; the contents are not kept when it grows.
+    float* floats(size_t n);
+private:
+    void* p_ = nullptr;
+    size_t cap_ = 0; // floats
+};
+
 [[noreturn]] inline void bad_arg(const char* fn, const char* what)
 {
     throw std::invalid_argument(std::string("qb::kernels::") + fn + ": " + what);

@@ -33,6 +33,7 @@ constexpr int64_t MR = 6, NR = 16, NCB = 4, NC = NR * NCB, KC = 256;
 struct Chunk {
     int64_t k0, kc, g;
     bool first, last; // first / last chunk of its group
+    int64_t xoff;     // offset of the chunk in the packed X
 };
 
 inline void transpose8(__m256& r0, __m256& r1, __m256& r2, __m256& r3, __m256& r4, __m256& r5, __m256& r6, __m256& r7)
@@ -190,20 +191,12 @@ void packX(const void* x, bool xbf16, int64_t ldx, int64_t M, int64_t tile, int6
 }
 
 struct Scratch {
-    std::vector<float> panel, c, p;
+    ScratchBuffer panel, c, p;
 };
 Scratch& scratch()
 {
     static thread_local Scratch s;
     return s;
-}
-
-float* aligned(std::vector<float>& v, size_t n)
-{
-    if (v.size() < n + 16) v.resize(n + 16);
-    float* p = v.data();
-    while (reinterpret_cast<uintptr_t>(p) % 32) ++p;
-    return p;
 }
 
 inline void storeRow(void* y, bool ybf16, int64_t ldy, int64_t m, int64_t n0, int64_t nn, const float* v)
@@ -225,26 +218,24 @@ void panel_gemm(int64_t M, int64_t N, int64_t K, const void* x, bool xbf16, int6
     const int64_t G = scaled && w.gran == Gran::Group && w.group < K ? w.group : K, ng = ceil_div(K, G);
     const float fold = w.type == PanelW::E4M3 ? 256.0f : 1.0f;
     // Chunks of at most KC k's, never across a group boundary.
-    std::vector<Chunk> chunks;
-    std::vector<int64_t> xoff; // offset of each chunk in the packed X
+    std::vector<Chunk> chunks; // (Chunk has internal linkage: so has this instantiation)
     const int64_t tiles = ceil_div(M, MR), Mp = tiles * MR;
     int64_t off = 0;
     for (int64_t g = 0; g < ng; ++g) {
         const int64_t g1 = std::min(K, g * G + G);
         for (int64_t k0 = g * G; k0 < g1; k0 += KC) {
             const int64_t kc = std::min(KC, g1 - k0);
-            chunks.push_back({k0, kc, g, k0 == g * G, k0 + kc == g1});
-            xoff.push_back(off);
+            chunks.push_back({k0, kc, g, k0 == g * G, k0 + kc == g1, off});
             off += Mp * kc;
         }
     }
-    static thread_local std::vector<float> xpackBuf;
-    float* xp = aligned(xpackBuf, size_t(off));
+    static thread_local ScratchBuffer xpackBuf;
+    float* xp = xpackBuf.floats(size_t(off));
     const int64_t nchunks = int64_t(chunks.size());
 #pragma omp parallel for collapse(2) schedule(static) num_threads(threads) if (M * K > (1 << 15))
     for (int64_t c = 0; c < nchunks; ++c)
         for (int64_t t = 0; t < tiles; ++t)
-            packX(x, xbf16, ldx, M, t, chunks[size_t(c)].k0, chunks[size_t(c)].kc, xp + xoff[size_t(c)] + t * MR * chunks[size_t(c)].kc);
+            packX(x, xbf16, ldx, M, t, chunks[size_t(c)].k0, chunks[size_t(c)].kc, xp + chunks[size_t(c)].xoff + t * MR * chunks[size_t(c)].kc);
 
     // Tasks: column blocks of NC x row ranges (rows split only when columns are too few).
     const int64_t cblocks = ceil_div(N, NC);
@@ -258,9 +249,9 @@ void panel_gemm(int64_t M, int64_t N, int64_t K, const void* x, bool xbf16, int6
             const int64_t n0 = cb * NC, nn = std::min(NC, N - n0);
             const int64_t t0 = rp * tilesPer, t1 = std::min(tiles, t0 + tilesPer), rows = (t1 - t0) * MR;
             Scratch& s = scratch();
-            float* P = aligned(s.panel, size_t(NCB * KC * NR));
-            float* C = aligned(s.c, size_t(rows * NC));
-            float* Pg = ng > 1 && G > KC ? aligned(s.p, size_t(rows * NC)) : nullptr; // group partials
+            float* P = s.panel.floats(size_t(NCB * KC * NR));
+            float* C = s.c.floats(size_t(rows * NC));
+            float* Pg = ng > 1 && G > KC ? s.p.floats(size_t(rows * NC)) : nullptr; // group partials
             alignas(32) float sv[NC];
             for (size_t ci = 0; ci < chunks.size(); ++ci) {
                 const Chunk& ch = chunks[ci];
@@ -271,7 +262,7 @@ void panel_gemm(int64_t M, int64_t N, int64_t K, const void* x, bool xbf16, int6
                         sv[j] = j < nn ? (w.gran == Gran::Tensor ? w.scales[0] : w.scales[(n0 + j) * ng + ch.g]) * fold : 0.0f;
                 const bool firstChunk = ci == 0;
                 for (int64_t t = t0; t < t1; ++t) {
-                    const float* A = xp + xoff[ci] + t * MR * ch.kc;
+                    const float* A = xp + ch.xoff + t * MR * ch.kc;
                     for (int64_t b = 0; b * NR < nn; ++b) {
                         const float* B = P + b * ch.kc * NR;
                         float* Ct = C + (t - t0) * MR * NC + b * NR;

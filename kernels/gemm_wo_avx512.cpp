@@ -30,7 +30,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 namespace qb::kernels::avx512 {
 namespace {
@@ -221,9 +220,9 @@ inline void loadCodes16(const WoGemmArgs& a, int64_t n, int64_t nn, int64_t k, i
 }
 
 struct Scratch {
-    std::vector<float> c;       // (MC, NC) accumulators
-    std::vector<float> panel;   // fp32 (KC, NC) or bf16 (KC/2, NC, 2) as uint16
-    std::vector<float> sv;      // (NC) chunk scales
+    ScratchBuffer c;       // (MC, NC) accumulators
+    ScratchBuffer panel;   // fp32 (KC, NC) or bf16 (KC/2, NC, 2) as uint16
+    ScratchBuffer sv;      // (NC) chunk scales
 };
 Scratch& scratch()
 {
@@ -404,17 +403,13 @@ void gemmTask(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
     const float fold = FP8 ? 256.0f : 1.0f;
     Scratch& s = scratch();
     const int64_t rows = m1 - m0;
-    if (s.c.size() < size_t(rows * NC)) s.c.resize(size_t(rows * NC));
-    const size_t pf = size_t((KC + 1) * NC) + 16;
-    if (s.panel.size() < pf) s.panel.resize(pf);
-    s.sv.resize(NC);
-    float* C = s.c.data();
+    float* C = s.c.floats(size_t(rows * NC));
     std::fill(C, C + rows * NC, 0.0f);
-    float* P = s.panel.data();
-    while (reinterpret_cast<uintptr_t>(P) % 64) ++P;   // 64-byte aligned panel rows
+    float* P = s.panel.floats(size_t((KC + 1) * NC));   // 64-byte aligned panel rows
+    float* sv = s.sv.floats(size_t(NC));
     for (int64_t g = 0; g < ng; ++g) {
         for (int64_t j = 0; j < NC; ++j)
-            s.sv[size_t(j)] = n0 + j < a.N ? scaleOf(a, n0 + j, g, ng) * fold : 0.0f;
+            sv[j] = n0 + j < a.N ? scaleOf(a, n0 + j, g, ng) * fold : 0.0f;
         const int64_t gk1 = std::min(a.K, g * G + G);
         for (int64_t k0 = g * G; k0 < gk1; k0 += KC) {
             const int64_t len = std::min(KC, gk1 - k0);
@@ -430,12 +425,12 @@ void gemmTask(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
                     const float* Ph = P + h;   // bf16 pair panel: 2 bf16 per column = one float slot too
                     float* Ch = C + (m - m0) * NC + h;
                     switch (r) {
-                    case 6: micro<XB, BF, 6>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                    case 5: micro<XB, BF, 5>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                    case 4: micro<XB, BF, 4>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                    case 3: micro<XB, BF, 3>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                    case 2: micro<XB, BF, 2>(xr, len, Ph, s.sv.data() + h, Ch); break;
-                    default: micro<XB, BF, 1>(xr, len, Ph, s.sv.data() + h, Ch); break;
+                    case 6: micro<XB, BF, 6>(xr, len, Ph, sv + h, Ch); break;
+                    case 5: micro<XB, BF, 5>(xr, len, Ph, sv + h, Ch); break;
+                    case 4: micro<XB, BF, 4>(xr, len, Ph, sv + h, Ch); break;
+                    case 3: micro<XB, BF, 3>(xr, len, Ph, sv + h, Ch); break;
+                    case 2: micro<XB, BF, 2>(xr, len, Ph, sv + h, Ch); break;
+                    default: micro<XB, BF, 1>(xr, len, Ph, sv + h, Ch); break;
                     }
                 }
             }

@@ -3,6 +3,7 @@
 set(_qb_k ${CMAKE_CURRENT_LIST_DIR})
 list(APPEND QB_KERNEL_SOURCES
   ${_qb_k}/cpu.cpp
+  ${_qb_k}/scratch.cpp
   ${_qb_k}/fp8.cpp
   ${_qb_k}/quant.cpp
   ${_qb_k}/quant_avx512.cpp

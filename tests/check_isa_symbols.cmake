@@ -1,0 +1,38 @@
+# CTest `isa_symbols`: the objects of qb_kernels compiled with ISA flags (*_avx2.cpp, *_avx512.cpp,
+# *_avxvnni.cpp, ...) may define global symbols only inside their own qb::kernels::avx* namespace.
+# Anything else (an out-of-line std::vector<float>::resize, an inline helper of common.h) is a weak
+# symbol that the linker may take from the AVX-512 object for the whole program: SIGILL on a CPU
+# without AVX-512. Usage: cmake -DNM=nm -DOBJECTS="a.o|b.o|..." -P check_isa_symbols.cmake
+string(REPLACE "|" ";" objs "${OBJECTS}")
+set(bad "")
+set(checked 0)
+foreach(o IN LISTS objs)
+  get_filename_component(name "${o}" NAME)
+  if(NOT name MATCHES "_avx[0-9a-z]*\\.cpp\\.o$")
+    continue()
+  endif()
+  math(EXPR checked "${checked} + 1")
+  execute_process(COMMAND "${NM}" -C --defined-only "${o}" OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${NM} failed on ${o}")
+  endif()
+  string(REPLACE "\n" ";" lines "${out}")
+  foreach(l IN LISTS lines)
+    # "<address> <type> <name>": upper-case types are global (T, W, V, B, D, R, u)
+    if(l MATCHES "^[0-9a-f]* ([A-Zu]) (.*)$")
+      set(type "${CMAKE_MATCH_1}")
+      set(sym "${CMAKE_MATCH_2}")
+      if(NOT sym MATCHES "^qb::kernels::avx[0-9a-z]*::" AND NOT sym STREQUAL "DW.ref.__gxx_personality_v0")
+        string(APPEND bad "  ${name}: ${type} ${sym}\n")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+if(checked EQUAL 0)
+  message(FATAL_ERROR "no ISA objects among: ${OBJECTS}")
+endif()
+if(bad)
+  message(FATAL_ERROR "ISA-specific objects define symbols outside their qb::kernels::avx* namespace "
+                      "(use ScratchBuffer from kernels/common.h instead of std containers there):\n${bad}")
+endif()
+message(STATUS "${checked} ISA objects define only their own namespace's symbols")
