@@ -34,7 +34,11 @@ public:
     void setContent(const SummaryContent& c);
     QString markdown() const { return content_.markdown; }
     void copyToClipboard() const;
-    std::vector<ReportTableView*> tableViews() const { return views_; }
+    // The views of the current content (built now if the page has not been shown since).
+    std::vector<ReportTableView*> tableViews();
+
+protected:
+    void showEvent(QShowEvent* e) override;
 
 private:
     void rebuild();
@@ -45,6 +49,7 @@ private:
     QWidget* body_ = nullptr;
     QVBoxLayout* bodyLayout_ = nullptr;
     std::vector<ReportTableView*> views_;
+    bool stale_ = false; // content_ changed while the page was hidden: rebuilt when shown
 };
 
 } // namespace qb::ui
