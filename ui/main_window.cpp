@@ -32,6 +32,7 @@
 #include <QThread>
 
 #include "core/report/report.h"
+#include "core/util/threads.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -330,7 +331,10 @@ void MainWindow::startReportBuild()
     }
     auto out = std::make_shared<SummaryContent>();
     const quint64 gen = ++reportGen_;
-    reportThread_ = QThread::create([records = model_->records(), out]() mutable { *out = buildSummary(std::move(records)); });
+    reportThread_ = QThread::create([records = model_->records(), out]() mutable {
+        qb::lowerThisThreadPriority(5); // QThread::LowPriority is no nice value on Linux
+        *out = buildSummary(std::move(records));
+    });
     reportThread_->setObjectName(QStringLiteral("report-builder"));
     connect(reportThread_, &QThread::finished, this, [this, out, gen] {
         reportThread_->deleteLater();

@@ -4,18 +4,13 @@
 #include "core/run/model_backend.h"
 #include "core/run/runner.h"
 
-#ifdef __linux__
-#include <cerrno>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 #include "core/util/error.h"
 #include "core/util/threads.h"
 
 #include <algorithm>
 #include <exception>
 #include <new>
+#include <utility>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -25,26 +20,6 @@ namespace qb::ui {
 BackendFactory modelBackendFactory()
 {
     return [] { return std::make_unique<qb::ModelBackend>(); };
-}
-
-// The sweep yields to the window by design: this thread (and the OpenMP team it creates, which
-// inherits its nice value) runs at nice +5 relative to the GUI thread, so a redraw never waits a
-// whole scheduler slice behind the computation when the cores are shared. On Linux the nice
-// value is per thread; elsewhere this is a no-op. The cost to the sweep is nil when the GUI is
-// idle (nothing else in this process wants the core).
-static void lowerWorkerPriority()
-{
-#ifdef __linux__
-    static thread_local bool done = false;
-    if (done)
-        return;
-    done = true;
-    const int tid = int(syscall(SYS_gettid));
-    errno = 0;
-    const int now = getpriority(PRIO_PROCESS, id_t(tid));
-    if (errno == 0 && now < 5)
-        setpriority(PRIO_PROCESS, id_t(tid), 5);
-#endif
 }
 
 SweepWorker::SweepWorker(BackendFactory factory) : factory_(std::move(factory)) {}
@@ -57,7 +32,10 @@ void SweepWorker::run(quint64 gen, const SweepSetup& setup, std::shared_ptr<std:
     try {
         // OpenMP keeps the thread count per thread: the policy is applied here, on the thread that runs the ops.
         qb::applyThreadPolicy(setup.threads);
-        lowerWorkerPriority();
+        // The sweep yields to the window by design (nice +5, once per thread).
+        static thread_local bool lowered = false;
+        if (!std::exchange(lowered, true))
+            qb::lowerThisThreadPriority(5);
         qb::SweepSpec spec = setup.toSpec();
         qb::RunOptions o;
         o.out_dir = setup.run_dir.empty() ? fs::temp_directory_path() / "quantbench-gui-run" : fs::path(setup.run_dir);

@@ -10,7 +10,10 @@
 #include <dlfcn.h>
 #include <omp.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <mutex>
 
@@ -115,6 +118,19 @@ void ensurePassiveOmpWait(char** argv)
     ::execv("/proc/self/exe", argv); // returns only on failure: then run with the spinning default
 #else
     (void)argv;
+#endif
+}
+
+void lowerThisThreadPriority(int nice)
+{
+#ifdef __linux__
+    const int tid = int(syscall(SYS_gettid));
+    errno = 0;
+    const int now = getpriority(PRIO_PROCESS, id_t(tid));
+    if (errno == 0 && now < nice)
+        setpriority(PRIO_PROCESS, id_t(tid), nice);
+#else
+    (void)nice;
 #endif
 }
 

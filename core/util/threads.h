@@ -47,4 +47,10 @@ void ensurePassiveOmpWait(char** argv);
 // force, -1 when the BLAS offers no such call. For benchmarks that compare policies.
 int setBlasThreads(int n);
 
+// Background threads of the window (the sweep worker and the OpenMP team it creates, which
+// inherits the value; the live report builder) run at nice `nice` (at least; never raised back),
+// so a redraw never waits a scheduler slice behind them when the cores are shared. Linux: the nice
+// value is per thread; elsewhere a no-op. Costs nothing when nothing else wants the core.
+void lowerThisThreadPriority(int nice = 5);
+
 } // namespace qb
