@@ -11,6 +11,17 @@
 
 namespace qbtest {
 
+// Sanitizer builds (the asan preset: Debug + ASan + UBSan) run several times slower and reserve
+// terabytes of address space: bounds that only catch blocking scale by kSlowdown there, and
+// `ulimit -v` cannot bound them (see tst_hostile's startBounded).
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAsan = true;
+inline constexpr double kSlowdown = 5.0;
+#else
+inline constexpr bool kAsan = false;
+inline constexpr double kSlowdown = 1.0;
+#endif
+
 inline std::filesystem::path sharedData() { return std::filesystem::path(QB_SHARED_DATA_DIR); }
 inline std::filesystem::path sourceDir() { return std::filesystem::path(QB_SOURCE_DIR); }
 inline std::filesystem::path demoModelDir() { return sourceDir() / "resources/demo/stories260k"; }

@@ -151,6 +151,9 @@ private Q_SLOTS:
 
     void schemeSwitchesKeepMemoryFlat()
     {
+        if (qbtest::kAsan)
+            QSKIP("ASan's quarantine keeps freed memory resident (up to 256 MB) by design, so resident growth "
+                  "says nothing under it: the dev preset runs this check");
         qb::configureAllocator(); // as the CLI and the window run: freed memory stays in the heap until a switch
         qb::applyThreadPolicy(0);
         auto model = mediumModel(at::kBFloat16);
@@ -197,7 +200,10 @@ private Q_SLOTS:
             for (const char* k : {"ppl_tokens_per_s", "prefill_samples_per_s", "decode_tokens_per_s", "pct_roofline", "weight_bytes",
                                   "peak_resident_bytes", "peak_net_over_baseline_weights", "ppl", "ppl_tokens_per_s_vs_baseline", "decode_tokens_per_s_vs_baseline"}) {
                 const double v = row.at(k).get<double>();
-                QVERIFY2(std::isfinite(v) && v > 0, (s + ": " + k).c_str());
+                // Under ASan the fp32 reference model's freed memory sits in the quarantine and is
+                // reused by the next model, so the net peak can be <= 0 there.
+                const bool netUnderAsan = qbtest::kAsan && std::string(k) == "peak_net_over_baseline_weights";
+                QVERIFY2(std::isfinite(v) && (v > 0 || netUnderAsan), (s + ": " + k).c_str());
             }
             // The logits against the float32 model: bf16 rounding alone is ~1e-3..1e-2; a broken kernel
             // is O(1). 8-bit schemes on this model stay well under 0.1.

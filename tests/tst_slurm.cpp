@@ -476,7 +476,8 @@ private Q_SLOTS:
         writeExe(bin / "squeue", "#!/bin/bash\necho 'slurm_load_jobs error: Invalid job id specified' >&2\nexit 1\n");
         auto st = cli({QStringLiteral("slurm"), QStringLiteral("status"), q(d / "run"), QStringLiteral("--json")}, q(bin));
         QVERIFY2(st.rc == 0, st.err.c_str());
-        for (const auto& t : nlohmann::json::parse(st.out)["tasks"])
+        const auto status = nlohmann::json::parse(st.out); // (a range-for over a temporary's member reads freed memory)
+        for (const auto& t : status["tasks"])
             QCOMPARE(QString::fromStdString(t["state"]), QStringLiteral("done"));
     }
 

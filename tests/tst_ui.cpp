@@ -362,7 +362,7 @@ private Q_SLOTS:
         QCOMPARE(charts[3].second->drawnPointCount(), total - 1); // SQNR vs granularity
         QVERIFY(w->summaryPage()->markdown().contains(QStringLiteral("INT8_Per_Group_64_Fake")));
         qInfo("event-loop max latency during the sweep: %.1f ms", w->maxLatencyMs());
-        QVERIFY2(w->maxLatencyMs() < 250, "the GUI thread was blocked during the sweep");
+        QVERIFY2(w->maxLatencyMs() < 250 * qbtest::kSlowdown, "the GUI thread was blocked during the sweep");
         // The screenshot is not blank.
         w->tabs()->setCurrentIndex(0);
         QImage img = w->grab().toImage();
@@ -393,7 +393,9 @@ private Q_SLOTS:
         QVERIFY2(w->runPanel()->runButton()->isEnabled(), qPrintable(w->setupPanel()->problems().join(u'\n')));
         // Issue 13's condition: another process keeps a core busy during the whole sweep.
         QProcess burner;
-        burner.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), QStringLiteral("while :; do :; done")});
+        // It ends by itself when this test process is gone (a crash would orphan it otherwise).
+        burner.start(QStringLiteral("/bin/sh"),
+                     {QStringLiteral("-c"), QStringLiteral("while kill -0 %1 2>/dev/null; do :; done").arg(QCoreApplication::applicationPid())});
         QVERIFY(burner.waitForStarted());
         QTest::mouseClick(w->runPanel()->runButton(), Qt::LeftButton);
         QElapsedTimer clock;
@@ -428,8 +430,8 @@ private Q_SLOTS:
         qInfo("real demo sweep beside a busy core: event-loop max latency %.1f ms (goal 50), costliest refresh %.1f ms CPU",
               w->maxLatencyMs(),
               w->maxRefreshCpuMs());
-        QVERIFY2(w->maxRefreshCpuMs() < 250, "a view refresh costs the GUI thread too much");
-        QVERIFY2(w->maxLatencyMs() < 3000, "the GUI thread was blocked during the sweep");
+        QVERIFY2(w->maxRefreshCpuMs() < 250 * qbtest::kSlowdown, "a view refresh costs the GUI thread too much");
+        QVERIFY2(w->maxLatencyMs() < 3000 * qbtest::kSlowdown, "the GUI thread was blocked during the sweep");
     }
 
     void cancelMidSweepThenResume()
