@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <exception>
 #include <new>
-#include <utility>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -32,10 +31,7 @@ void SweepWorker::run(quint64 gen, const SweepSetup& setup, std::shared_ptr<std:
     try {
         // OpenMP keeps the thread count per thread: the policy is applied here, on the thread that runs the ops.
         qb::applyThreadPolicy(setup.threads);
-        // The sweep yields to the window by design (nice +5, once per thread).
-        static thread_local bool lowered = false;
-        if (!std::exchange(lowered, true))
-            qb::lowerThisThreadPriority(5);
+        qb::lowerThisThreadPriority(5); // the sweep yields to the window by design (never raised back)
         qb::SweepSpec spec = setup.toSpec();
         qb::RunOptions o;
         o.out_dir = setup.run_dir.empty() ? fs::temp_directory_path() / "quantbench-gui-run" : fs::path(setup.run_dir);

@@ -111,7 +111,6 @@ LoadedResults loadResultsJsonl(const fs::path& p)
     return out;
 }
 
-// `named`: the user named this file (not found by walking a folder).
 // What an importer read joins what the other files gave.
 static void absorb(LoadedResults& out, ImportResult&& ir)
 {
@@ -123,6 +122,7 @@ static void absorb(LoadedResults& out, ImportResult&& ir)
         out.notes.push_back(std::move(m));
 }
 
+// `named`: the user named this file (not found by walking a folder).
 static void loadJsonDoc(const fs::path& p, LoadedResults& out, bool named)
 {
     const std::string text = readFileBounded(p, kResultJsonCap, "results JSON file");
