@@ -7,9 +7,11 @@
 #include "core/quant/quant_linear.h"
 #include "core/util/error.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <set>
 
 namespace qb {
 
@@ -133,9 +135,8 @@ ModelQuantizer::ModelQuantizer(LlamaModel& model) : model_(model), current_(Quan
     if (model.lm_head_op)
         throw Error("quantizer: the lm_head is already replaced (model already quantized?)");
     baseLmHead_ = std::make_shared<DenseLinear>(model.lm_head);
-    current_ = QuantScheme::baseline(model.dtype() == at::kBFloat16 ? "BF16"
-                                     : model.dtype() == at::kHalf   ? "FP16"
-                                                                    : "FP32");
+    baseDtype_ = model.dtype() == at::kBFloat16 ? "BF16" : model.dtype() == at::kHalf ? "FP16" : "FP32";
+    current_ = QuantScheme::baseline(baseDtype_);
 }
 
 ModelQuantizer::~ModelQuantizer() = default;
@@ -149,7 +150,7 @@ void ModelQuantizer::restore()
         model_.layers[i].post_attention_layernorm = baseNorms_[i].second;
     }
     model_.lm_head_op = nullptr;
-    current_ = QuantScheme::baseline(current_.baseline_dtype);
+    current_ = QuantScheme::baseline(baseDtype_); // the model's dtype, not the last scheme's label
     releaseFreeMemory(); // the previous scheme's codes and buffers go back to the system now
 }
 
@@ -157,12 +158,16 @@ const ActivationStats& ModelQuantizer::calibrate(const std::vector<at::Tensor>& 
 {
     restore();
     const size_t L = model_.layers.size();
-    std::vector<std::shared_ptr<RecordingLinear>> attn(L), mlp(L);
+    std::vector<std::shared_ptr<RecordingLinear>> attn(L), mlp(L), o(L), down(L);
     for (size_t i = 0; i < L; ++i) {
-        attn[i] = std::make_shared<RecordingLinear>(base_.at(layerName(i, "self_attn.q_proj")));
-        mlp[i] = std::make_shared<RecordingLinear>(base_.at(layerName(i, "mlp.gate_proj")));
-        model_.setLinear(layerName(i, "self_attn.q_proj"), attn[i]);
-        model_.setLinear(layerName(i, "mlp.gate_proj"), mlp[i]);
+        auto rec = [&](std::vector<std::shared_ptr<RecordingLinear>>& v, const char* slot) {
+            v[i] = std::make_shared<RecordingLinear>(base_.at(layerName(i, slot)));
+            model_.setLinear(layerName(i, slot), v[i]);
+        };
+        rec(attn, "self_attn.q_proj");
+        rec(mlp, "mlp.gate_proj");
+        rec(o, "self_attn.o_proj");
+        rec(down, "mlp.down_proj");
     }
     try {
         runWindows(model_, windows, progress);
@@ -175,6 +180,8 @@ const ActivationStats& ModelQuantizer::calibrate(const std::vector<at::Tensor>& 
     for (size_t i = 0; i < L; ++i) {
         stats_.attn_in.push_back(attn[i]->amax());
         stats_.mlp_in.push_back(mlp[i]->amax());
+        stats_.o_in.push_back(o[i]->amax());
+        stats_.down_in.push_back(down[i]->amax());
     }
     stats_.sequences = static_cast<int64_t>(windows.size());
     for (const auto& w : windows)
@@ -263,9 +270,16 @@ QuantizeReport ModelQuantizer::apply(const QuantScheme& scheme)
             factors = smoothingFactors(scheme.alpha);
             setSmoothedNorms(factors);
         }
+        const std::set<std::string> keep(scheme.keep.begin(), scheme.keep.end());
+        for (const auto& k : keep)
+            if (!base_.count(k))
+                throw Error("scheme " + scheme.name() + ": the model has no linear " + k + " to keep (it has " +
+                            std::to_string(model_.layers.size()) + " decoder layers)");
         for (const auto& n : names_) {
             auto dense = factors.empty() ? base_.at(n) : smoothedLinear(n, factors);
-            auto op = makeQuantLinear(dense, scheme);
+            // Mixed precision: a kept linear stays dense in the baseline dtype (smoothed when its group
+            // is, since the norm before it carries 1/s).
+            LinearPtr op = keep.count(n) ? LinearPtr(dense) : LinearPtr(makeQuantLinear(dense, scheme));
             r.linear_bytes_after += op->weightBytes();
             model_.setLinear(n, op);
             ++r.linears;
@@ -370,7 +384,9 @@ MatmulAccuracy matmulAccuracy(ModelQuantizer& q, const QuantScheme& scheme,
             xin = x.to(at::kFloat) / s.unsqueeze(0);
             src = q.smoothedLinear(name, factors);
         }
-        auto op = makeQuantLinear(src, scheme);
+        // A linear the mixed-precision scheme keeps runs the baseline op (smoothed when its group is).
+        const bool kept = std::find(scheme.keep.begin(), scheme.keep.end(), name) != scheme.keep.end();
+        LinearPtr op = kept ? LinearPtr(src) : LinearPtr(makeQuantLinear(src, scheme));
         auto yq = op->forward(xin.to(model.device(), model.dtype())).to(at::kCPU, at::kFloat);
         auto diff = yq - yRef;
         LayerAccuracy la;

@@ -37,6 +37,9 @@ struct QuantizeReport {
 struct ActivationStats {
     std::vector<at::Tensor> attn_in; // per layer (hidden) float32, CPU
     std::vector<at::Tensor> mlp_in;  // per layer (hidden)
+    // The inputs of o_proj (heads x head_dim) and down_proj (intermediate): not smoothed, recorded
+    // for the activation-outlier view (docs/analysis.md).
+    std::vector<at::Tensor> o_in, down_in;
     int64_t sequences = 0, tokens = 0;
 };
 
@@ -84,6 +87,7 @@ private:
     std::vector<std::pair<at::Tensor, at::Tensor>> baseNorms_; // (input, post_attention) per layer
     std::shared_ptr<const DenseLinear> baseLmHead_;            // the lm_head as a linear (shares the tensor)
     ActivationStats stats_;
+    std::string baseDtype_ = "FP32"; // of the loaded model
     QuantScheme current_;
 };
 

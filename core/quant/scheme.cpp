@@ -3,7 +3,9 @@
 #include "core/util/error.h"
 #include "core/util/json_number.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 
 namespace qb {
@@ -77,7 +79,89 @@ std::string QuantScheme::name() const
         n += "_LmHead";
     if (mode == QuantMode::Fake)
         n += "_Fake";
+    if (!keep.empty()) {
+        n += "+keep:";
+        for (size_t i = 0; i < keep.size(); ++i)
+            n += (i ? "," : "") + shortLinearName(keep[i]);
+    }
     return n;
+}
+
+namespace {
+constexpr const char* kSlots[][2] = {{"q", "self_attn.q_proj"}, {"k", "self_attn.k_proj"}, {"v", "self_attn.v_proj"},
+                                     {"o", "self_attn.o_proj"}, {"gate", "mlp.gate_proj"}, {"up", "mlp.up_proj"},
+                                     {"down", "mlp.down_proj"}};
+constexpr const char* kLayerPrefix = "model.layers.";
+
+// (layer, slot index) of a full decoder-linear name; false when it is not one.
+bool splitFull(const std::string& n, long* layer, int* slot)
+{
+    const size_t pl = std::strlen(kLayerPrefix);
+    if (n.compare(0, pl, kLayerPrefix) != 0)
+        return false;
+    size_t dot = n.find('.', pl);
+    if (dot == std::string::npos || dot == pl || dot - pl > 6)
+        return false;
+    for (size_t i = pl; i < dot; ++i)
+        if (n[i] < '0' || n[i] > '9')
+            return false;
+    const std::string rest = n.substr(dot + 1);
+    for (int s = 0; s < 7; ++s)
+        if (rest == kSlots[s][1]) {
+            *layer = std::stol(n.substr(pl, dot - pl));
+            *slot = s;
+            return true;
+        }
+    return false;
+}
+} // namespace
+
+std::string shortLinearName(const std::string& full)
+{
+    long layer = 0;
+    int slot = 0;
+    if (!splitFull(full, &layer, &slot))
+        return full;
+    return "L" + std::to_string(layer) + "." + kSlots[slot][0];
+}
+
+std::string fullLinearName(const std::string& n, const std::string& where)
+{
+    long layer = 0;
+    int slot = 0;
+    if (splitFull(n, &layer, &slot))
+        return n;
+    size_t dot = n.find('.');
+    if (n.size() > 1 && n[0] == 'L' && dot != std::string::npos && dot > 1 && dot <= 7) {
+        bool digits = true;
+        for (size_t i = 1; i < dot; ++i)
+            digits &= n[i] >= '0' && n[i] <= '9';
+        const std::string s = n.substr(dot + 1);
+        if (digits)
+            for (const auto& sl : kSlots)
+                if (s == sl[0])
+                    return kLayerPrefix + std::to_string(std::stol(n.substr(1, dot - 1))) + "." + sl[1];
+    }
+    throw Error(where + ": '" + n + "' is not a decoder linear (expected L<layer>.q|k|v|o|gate|up|down or "
+                "model.layers.<layer>.self_attn.q_proj ...)");
+}
+
+std::vector<std::string> canonicalKeepList(const std::vector<std::string>& names, const std::string& where)
+{
+    std::vector<std::pair<std::pair<long, int>, std::string>> v;
+    for (const auto& n : names) {
+        std::string f = fullLinearName(n, where);
+        long layer = 0;
+        int slot = 0;
+        splitFull(f, &layer, &slot);
+        v.push_back({{layer, slot}, f});
+    }
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    std::vector<std::string> out;
+    for (auto& e : v)
+        out.push_back(std::move(e.second));
+    return out;
 }
 
 static std::vector<std::string> splitUnderscore(const std::string& s)
@@ -129,7 +213,40 @@ QuantScheme QuantScheme::smoothQuant(QDType dt, double alpha, QuantMode mode)
     return s;
 }
 
-QuantScheme QuantScheme::parse(const std::string& name)
+QuantScheme QuantScheme::parse(const std::string& fullName)
+{
+    // Mixed precision: "<scheme>+keep:L0.down,L3.q"
+    std::string name = fullName;
+    std::vector<std::string> keepList;
+    if (size_t plus = fullName.find('+'); plus != std::string::npos) {
+        const std::string tail = fullName.substr(plus + 1);
+        name = fullName.substr(0, plus);
+        if (tail.rfind("keep:", 0) != 0)
+            throw Error("scheme name '" + fullName + "': unknown suffix '+" + tail + "' (expected +keep:L0.down,L3.q)");
+        std::string list = tail.substr(5), cur;
+        std::vector<std::string> items;
+        for (char c : list + ",") {
+            if (c == ',') {
+                if (cur.empty())
+                    throw Error("scheme name '" + fullName + "': empty entry in the keep list");
+                items.push_back(cur);
+                cur.clear();
+            } else {
+                cur += c;
+            }
+        }
+        keepList = canonicalKeepList(items, "scheme name '" + fullName + "'");
+    }
+    QuantScheme parsed = parseBase(name);
+    if (!keepList.empty()) {
+        if (parsed.isBaseline())
+            throw Error("scheme name '" + fullName + "': a baseline keeps every linear already");
+        parsed.keep = std::move(keepList);
+    }
+    return parsed;
+}
+
+QuantScheme QuantScheme::parseBase(const std::string& name)
 {
     if (name == "BF16" || name == "FP32" || name == "FP16" || name == "F32" || name == "Baseline")
         return baseline(name == "F32" ? "FP32" : name);
@@ -249,6 +366,8 @@ nlohmann::json QuantScheme::toJson() const
     j["baseline_dtype"] = baseline_dtype;
     if (lm_head)
         j["lm_head"] = true;
+    if (!keep.empty())
+        j["keep"] = keep;
     return j;
 }
 
@@ -307,6 +426,17 @@ QuantScheme QuantScheme::fromJson(const nlohmann::json& j, const std::string& wh
                 fail(where, "smoothing.alpha is not a finite number: " + sm["alpha"].dump());
         }
         s.baseline_dtype = j.value("baseline_dtype", std::string("BF16"));
+        if (j.contains("keep")) {
+            if (!j["keep"].is_array())
+                fail(where, "scheme 'keep' must be a list of linear names");
+            std::vector<std::string> k;
+            for (const auto& e : j["keep"]) {
+                if (!e.is_string())
+                    fail(where, "scheme 'keep' must be a list of linear names, not " + e.dump());
+                k.push_back(e.get<std::string>());
+            }
+            s.keep = canonicalKeepList(k, where + ": scheme keep");
+        }
         if (auto why = s.validate(); !why.empty())
             fail(where, "scheme: " + why);
         return s;
@@ -338,6 +468,9 @@ std::string QuantScheme::describe() const
         os << "; activations stay in the baseline dtype";
     os << (mode == QuantMode::Fake ? ". Fake: quantize then dequantize, run in the baseline dtype."
                                    : ". Real: 8-bit codes + scales in memory, kernels consume the codes.");
+    if (!keep.empty())
+        os << " Mixed precision: " << keep.size() << (keep.size() == 1 ? " linear stays" : " linears stay")
+           << " in the baseline dtype.";
     return os.str();
 }
 

@@ -17,6 +17,9 @@
 //   ..._LmHead                      the lm_head (output projection) quantized too, weight-only with
 //                                   the scheme's weight format (llama.cpp's quantized output.weight);
 //                                   without it the lm_head stays in the baseline dtype (DESIGN.md)
+//   INT8_Per_Tensor+keep:L0.down,L3.q  mixed precision: the listed decoder linears stay in the baseline
+//                                   dtype (layer index . q|k|v|o|gate|up|down; full names such as
+//                                   model.layers.0.mlp.down_proj parse too); the list is sorted
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -42,10 +45,14 @@ struct QuantScheme {
     double int8_divisor = 127.0;       // 127 or 127.5
     std::string baseline_dtype = "BF16"; // name used for the baseline scheme
     bool lm_head = false;              // quantize the lm_head too (weight-only)
+    // Decoder linears kept in the baseline dtype (full names, model.layers.N.self_attn.q_proj ...),
+    // sorted by layer then q, k, v, o, gate, up, down; empty = every decoder linear is quantized.
+    std::vector<std::string> keep;
 
     bool isBaseline() const { return dtype == QDType::None; }
     std::string name() const;                                   // canonical name
     static QuantScheme parse(const std::string& name);          // throws qb::Error naming the part
+    static QuantScheme parseBase(const std::string& name);      // parse() without the +keep: suffix
     static QuantScheme baseline(const std::string& dtypeName);  // "BF16", "FP32", "FP16"
     static QuantScheme smoothQuant(QDType dt, double alpha = 0.5, QuantMode mode = QuantMode::Real);
 
@@ -58,6 +65,13 @@ struct QuantScheme {
 
     bool operator==(const QuantScheme& o) const { return name() == o.name(); }
 };
+
+// Mixed-precision names: "model.layers.3.self_attn.q_proj" <-> "L3.q". shortLinearName returns the
+// name itself when it is not a decoder linear; fullLinearName throws qb::Error naming `where`.
+std::string shortLinearName(const std::string& full);
+std::string fullLinearName(const std::string& shortOrFull, const std::string& where);
+// Sorted, duplicates removed, every entry a full name (throws naming `where` on a bad one).
+std::vector<std::string> canonicalKeepList(const std::vector<std::string>& names, const std::string& where);
 
 const char* toString(QDType);
 const char* toString(Granularity);
