@@ -22,6 +22,9 @@ int runMakeModel(const std::vector<std::string>& argv)
         .option("layers", "override the number of layers")
         .option("dtype", "bf16 or f32", "bf16")
         .option("tokenizer", "tokenizer.json (or a folder with it) to copy into the output")
+        .option("plant-outliers", "LAYER: scale a few channels of that layer's input norm (activation outliers, for the analysis)")
+        .option("outlier-channels", "how many channels --plant-outliers scales", "4")
+        .option("outlier-factor", "by how much --plant-outliers scales them", "50")
         .flag("json", "print what was written as JSON");
     return qb::cli::runParsed(args, argv, [&] {
         if (!args.has("like") || !args.has("out")) {
@@ -39,6 +42,15 @@ int runMakeModel(const std::vector<std::string>& argv)
             o.layers = args.getInt("layers");
             if (o.layers <= 0)
                 throw qb::Error("option --layers: must be positive");
+        }
+        if (args.has("plant-outliers")) {
+            o.outlier_layer = args.getInt("plant-outliers");
+            if (o.outlier_layer < 0)
+                throw qb::Error("option --plant-outliers: must be a layer index >= 0");
+            o.outlier_channels = args.getInt("outlier-channels");
+            if (o.outlier_channels <= 0)
+                throw qb::Error("option --outlier-channels: must be positive");
+            o.outlier_factor = float(std::stod(args.get("outlier-factor")));
         }
         o.dtype = args.get("dtype");
         if (args.has("tokenizer"))

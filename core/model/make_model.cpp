@@ -207,12 +207,26 @@ ModelConfig presetConfig(const std::string& name)
     fail("make-model", "unknown model '" + name + "' (known: " + known + ")");
 }
 
+std::vector<int64_t> plantedOutlierChannels(int64_t hidden, int64_t n)
+{
+    std::vector<int64_t> out;
+    n = std::max<int64_t>(1, std::min(n, hidden));
+    for (int64_t i = 0; i < n; ++i)
+        out.push_back(std::min(hidden - 1, hidden / n * i + 1));
+    return out;
+}
+
 MakeModelResult makeModel(const MakeModelOptions& opts)
 {
     MakeModelResult r;
     ModelConfig c = presetConfig(opts.like);
     if (opts.layers > 0)
         c.num_hidden_layers = opts.layers;
+    if (opts.outlier_layer >= c.num_hidden_layers)
+        fail("make-model", "outlier layer " + std::to_string(opts.outlier_layer) + " does not exist (" +
+                               std::to_string(c.num_hidden_layers) + " layers)");
+    if (opts.outlier_layer >= 0 && !(opts.outlier_factor > 0 && std::isfinite(opts.outlier_factor)))
+        fail("make-model", "outlier factor must be a positive number");
     StDType dt;
     if (opts.dtype == "bf16" || opts.dtype == "bfloat16") {
         dt = StDType::BF16;
@@ -246,6 +260,13 @@ MakeModelResult makeModel(const MakeModelOptions& opts)
             n *= d;
         const uint64_t tseed = fnv1a(specs[i].name) ^ (opts.seed * 0xD6E8FEB86659FD93ull);
         const bool norm = isNorm(specs[i].name);
+        std::vector<uint8_t> planted;
+        if (opts.outlier_layer >= 0 &&
+            specs[i].name == "model.layers." + std::to_string(opts.outlier_layer) + ".input_layernorm.weight") {
+            planted.assign(size_t(n), 0);
+            for (int64_t ch : plantedOutlierChannels(n, opts.outlier_channels))
+                planted[size_t(ch)] = 1;
+        }
         for (int64_t start = 0; start < n; start += kChunk) {
             const int64_t len = std::min(kChunk, n - start);
             at::parallel_for(0, (len + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
@@ -255,6 +276,10 @@ MakeModelResult makeModel(const MakeModelOptions& opts)
                     normals(splitmix64(s), f.data() + off, m);
                     for (int64_t k = off; k < off + m; ++k)
                         f[k] = (norm ? 1.0f : 0.0f) + 0.02f * f[k];
+                    if (!planted.empty())
+                        for (int64_t k = off; k < off + m; ++k)
+                            if (planted[size_t(start + k)])
+                                f[k] *= opts.outlier_factor;
                     if (dt == StDType::BF16)
                         for (int64_t k = off; k < off + m; ++k)
                             h[k] = toBf16(f[k]);

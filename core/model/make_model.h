@@ -23,7 +23,15 @@ struct MakeModelOptions {
     int64_t layers = -1;           // > 0 overrides num_hidden_layers
     std::string dtype = "bf16";    // "bf16" or "f32"
     std::filesystem::path tokenizer; // optional: tokenizer.json, or a folder holding it
+    // Planted activation outliers (the analysis tests, docs/analysis.md): when >= 0, that layer's
+    // input_layernorm weight is multiplied by outlier_factor on outlier_channels channels spread over
+    // the hidden size (hidden / n * i + 1), so the q/k/v input has a few channels ~factor x the rest.
+    int64_t outlier_layer = -1;
+    int64_t outlier_channels = 4;
+    float outlier_factor = 50.0f;
 };
+// The channels make-model plants outliers on (for tests that check where they are).
+std::vector<int64_t> plantedOutlierChannels(int64_t hidden, int64_t n);
 
 struct MakeModelResult {
     std::filesystem::path dir;
