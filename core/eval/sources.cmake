@@ -7,4 +7,5 @@ list(APPEND QB_CORE_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/model_lm.cpp
   ${CMAKE_CURRENT_LIST_DIR}/ppl_ref.cpp
   ${CMAKE_CURRENT_LIST_DIR}/throughput.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/analysis.cpp
 )

@@ -1,5 +1,6 @@
 #include "core/eval/tasks.h"
 
+#include "core/quant/scheme.h"
 #include "core/results/record.h"
 #include "core/util/error.h"
 #include "core/util/json_number.h"
@@ -32,6 +33,38 @@ const char* const kMatmulProtocol =
     "(windows x len tokens of the PPL text, max_rows rows per layer); pooled relative Frobenius error, SQNR dB, "
     "mean cosine, max abs error";
 
+const char* const kSensitivityProtocol =
+    "one unit (a decoder linear, or a decoder layer in layer mode) quantized with the scheme, every other linear "
+    "in the baseline dtype; KL(baseline || unit-quantized), p99 KL, top-1 agreement and delta NLL on `windows` "
+    "windows of `len` tokens of the calibration text (PPL text when none) from the baseline's top-k log-probs plus "
+    "a tail bucket; matmul SQNR per linear on captured activations (max_rows rows); units ranked by KL; "
+    "mixed-precision curve measured with the whole scheme applied and the k most sensitive units kept in the "
+    "baseline dtype at k = 0, 1, 2, 4, ..., N, refined by bisection around the budget; recommendation = the "
+    "smallest measured k with KL <= budget_kl and delta PPL <= budget_dppl (a negative budget is not used)";
+const char* const kOutliersProtocol =
+    "per input channel max |x| of the activations feeding each linear group (attn: q/k/v, o, mlp: gate/up, down) "
+    "over the calibration windows, the weight's per-column max |W| over the group's linears, and for SmoothQuant "
+    "the smoothed values for its alpha (x / s, W * s); heat value = max / median of the per-channel max; arrays "
+    "rounded to 4 significant digits";
+
+bool TaskSettings::applies(const QuantScheme& scheme, const std::string& t) const
+{
+    if (t == task::Sensitivity) {
+        if (scheme.isBaseline())
+            return false;
+        if (sensitivity.schemes.empty())
+            return true;
+        const std::string n = scheme.name();
+        for (const auto& s : sensitivity.schemes)
+            if (s == n)
+                return true;
+        return false;
+    }
+    if (t == task::Outliers)
+        return scheme.isBaseline() || scheme.smoothing == Smoothing::SmoothQuant;
+    return true;
+}
+
 void EvalHooks::check() const
 {
     if (cancelled())
@@ -51,6 +84,10 @@ std::vector<std::string> TaskSettings::enabledTasks() const
         t.push_back(task::Throughput);
     if (matmul.enabled)
         t.push_back(task::Matmul);
+    if (outliers.enabled)
+        t.push_back(task::Outliers);
+    if (sensitivity.enabled)
+        t.push_back(task::Sensitivity);
     return t;
 }
 
@@ -66,7 +103,12 @@ json TaskSettings::toJson() const
                             {"decode_prompt", throughput.decode_prompt}, {"decode_tokens", throughput.decode_tokens},
                             {"warmup", throughput.warmup}, {"repeats", throughput.repeats}}},
             {"matmul_accuracy", {{"enabled", matmul.enabled}, {"windows", matmul.windows}, {"len", matmul.len},
-                                 {"max_rows", matmul.max_rows}}}};
+                                 {"max_rows", matmul.max_rows}}},
+            {"sensitivity", {{"enabled", sensitivity.enabled}, {"mode", sensitivity.mode},
+                             {"windows", sensitivity.windows}, {"len", sensitivity.len}, {"topk", sensitivity.topk},
+                             {"max_rows", sensitivity.max_rows}, {"budget_kl", sensitivity.budget_kl},
+                             {"budget_dppl", sensitivity.budget_dppl}, {"schemes", sensitivity.schemes}}},
+            {"outliers", {{"enabled", outliers.enabled}}}};
 }
 
 namespace {
@@ -110,7 +152,7 @@ TaskSettings TaskSettings::fromJson(const json& j, const std::string& where)
     TaskSettings t;
     if (j.is_null())
         return t;
-    checkKeys(j, {"ppl", "mmlu", "throughput", "matmul_accuracy"}, where + ": tasks");
+    checkKeys(j, {"ppl", "mmlu", "throughput", "matmul_accuracy", "sensitivity", "outliers"}, where + ": tasks");
     // A task absent from the object is disabled: the file lists what it wants run.
     t.ppl.enabled = t.throughput.enabled = t.matmul.enabled = false;
     t.mmlu.direct = t.mmlu.generate = false;
@@ -180,6 +222,42 @@ TaskSettings TaskSettings::fromJson(const json& j, const std::string& where)
         positive(t.matmul.len, "len", w);
         positive(t.matmul.max_rows, "max_rows", w);
     }
+    if (j.contains("sensitivity")) {
+        const auto& o = j["sensitivity"];
+        std::string w = where + ": tasks.sensitivity";
+        checkKeys(o, {"enabled", "mode", "windows", "len", "topk", "max_rows", "budget_kl", "budget_dppl", "schemes"}, w);
+        auto& s = t.sensitivity;
+        s.enabled = true;
+        get(o, "enabled", s.enabled, w);
+        get(o, "mode", s.mode, w);
+        get(o, "windows", s.windows, w);
+        get(o, "len", s.len, w);
+        get(o, "topk", s.topk, w);
+        get(o, "max_rows", s.max_rows, w);
+        get(o, "budget_kl", s.budget_kl, w);
+        get(o, "budget_dppl", s.budget_dppl, w);
+        get(o, "schemes", s.schemes, w);
+        for (auto& n : s.schemes) {
+            try {
+                n = QuantScheme::parse(n).name(); // canonical, so the filter matches the config names
+            } catch (const std::exception& e) {
+                fail(w, std::string("schemes: ") + e.what());
+            }
+        }
+        if (s.mode != "linear" && s.mode != "layer")
+            fail(w, "\"mode\" must be \"linear\" or \"layer\", not \"" + s.mode + "\"");
+        positive(s.windows, "windows", w);
+        positive(s.len - 1, "len (>= 2)", w);
+        positive(s.topk, "topk", w);
+        positive(s.max_rows, "max_rows", w);
+    }
+    if (j.contains("outliers")) {
+        const auto& o = j["outliers"];
+        std::string w = where + ": tasks.outliers";
+        checkKeys(o, {"enabled"}, w);
+        t.outliers.enabled = true;
+        get(o, "enabled", t.outliers.enabled, w);
+    }
     return t;
 }
 
@@ -196,6 +274,10 @@ json TaskSettings::recordSettings(const std::string& t) const
         return {{"task", all["throughput"]}, {"protocol", kThroughputProtocol}};
     if (t == task::Matmul)
         return {{"task", all["matmul_accuracy"]}, {"protocol", kMatmulProtocol}};
+    if (t == task::Sensitivity)
+        return {{"task", all["sensitivity"]}, {"protocol", kSensitivityProtocol}};
+    if (t == task::Outliers)
+        return {{"task", all["outliers"]}, {"protocol", kOutliersProtocol}};
     return json::object();
 }
 

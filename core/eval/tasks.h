@@ -11,6 +11,8 @@
 
 namespace qb {
 
+struct QuantScheme;
+
 struct PplTaskSettings {
     bool enabled = true;
     int64_t ctx = 2048;        // capped by the model
@@ -46,13 +48,34 @@ struct MatmulTaskSettings {
     int64_t windows = 2, len = 128, max_rows = 256;
 };
 
+// Per-unit sensitivity and the mixed-precision recommendation (docs/analysis.md).
+struct SensitivityTaskSettings {
+    bool enabled = false;
+    std::string mode = "linear"; // "linear" (one decoder linear at a time) | "layer" (one decoder layer)
+    int64_t windows = 4, len = 128, topk = 64, max_rows = 256;
+    double budget_kl = 0.001;    // mean KL, nats per token; < 0: not used
+    double budget_dppl = -1;     // < 0: not used
+    std::vector<std::string> schemes; // configs to analyse (canonical names); empty = every quantized config
+};
+
+// Per-channel activation / weight max from the calibration pass (docs/analysis.md).
+struct OutliersTaskSettings {
+    bool enabled = false;
+};
+
 struct TaskSettings {
     PplTaskSettings ppl;
     MmluTaskSettings mmlu;
     ThroughputTaskSettings throughput;
     MatmulTaskSettings matmul;
+    SensitivityTaskSettings sensitivity;
+    OutliersTaskSettings outliers;
 
     std::vector<std::string> enabledTasks() const; // in evaluation order (task::* ids)
+    // Whether `task` is evaluated for this config: sensitivity for the quantized schemes it names (all
+    // when none), outliers for the baseline and SmoothQuant schemes (the smoothing is what it shows),
+    // every other task for all.
+    bool applies(const QuantScheme& scheme, const std::string& task) const;
     nlohmann::json toJson() const;
     // Unknown keys are errors (a typo must not silently use a default); `where` names the file.
     static TaskSettings fromJson(const nlohmann::json& j, const std::string& where);
@@ -65,9 +88,13 @@ struct TaskSettings {
 struct EvalHooks {
     std::function<void(int64_t done, int64_t total)> progress;
     const std::atomic<bool>* cancel = nullptr;
+    // The run folder (empty outside a sweep): long tasks keep their per-unit checkpoints there so a
+    // cancelled task resumes where it stopped (the sensitivity task, per linear).
+    std::string work_dir;
     bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
     void check() const; // throws qb::Cancelled
 };
+
 
 // The protocol texts recorded in results.
 extern const char* const kPplProtocol;
@@ -75,5 +102,7 @@ extern const char* const kMmluDirectProtocol;
 extern const char* const kMmluGenerateProtocol;
 extern const char* const kThroughputProtocol;
 extern const char* const kMatmulProtocol;
+extern const char* const kSensitivityProtocol;
+extern const char* const kOutliersProtocol;
 
 } // namespace qb

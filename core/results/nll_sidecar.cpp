@@ -5,6 +5,7 @@
 #include "core/util/error.h"
 #include "core/util/read_file.h"
 
+#include <cctype>
 #include <cstring>
 
 namespace fs = std::filesystem;
@@ -18,7 +19,13 @@ void writeNllSidecar(const fs::path& dir, ResultRecord& rec)
     std::string bytes(rec.nll.size() * sizeof(float), '\0');
     std::memcpy(bytes.data(), rec.nll.data(), bytes.size());
     const std::string sha = sha256Hex(bytes);
-    const std::string name = rec.config + ".nll." + sha.substr(0, 12) + ".f32";
+    // The config name is only a readable prefix (the hash names the file): characters a file system may
+    // refuse (a mixed-precision "+keep:L0.q,L3.down" list) become '_' and a long list is cut.
+    std::string stem = rec.config.substr(0, 96);
+    for (char& c : stem)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
+            c = '_';
+    const std::string name = stem + ".nll." + sha.substr(0, 12) + ".f32";
     writeFileAtomic(dir / name, bytes, "per-token NLL sidecar");
     rec.details["nll_sidecar"] = {{"file", name}, {"sha256", sha}, {"count", rec.nll.size()}, {"dtype", "float32-le"}};
 }

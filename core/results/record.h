@@ -26,6 +26,8 @@ constexpr const char* MmluDirect = "mmlu_direct";
 constexpr const char* MmluGenerate = "mmlu_generate";
 constexpr const char* Throughput = "throughput";
 constexpr const char* Matmul = "matmul_accuracy";
+constexpr const char* Sensitivity = "sensitivity"; // per-unit KL + mixed precision (docs/analysis.md)
+constexpr const char* Outliers = "outliers";       // per-channel activation / weight max (docs/analysis.md)
 } // namespace task
 
 struct Provenance {

@@ -1,6 +1,7 @@
 #include "core/run/model_backend.h"
 
 #include "core/data/mmlu_data.h"
+#include "core/eval/analysis.h"
 #include "core/data/sha256.h"
 #include "core/data/text_data.h"
 #include "core/eval/mmlu.h"
@@ -17,6 +18,7 @@
 #include "core/util/torch_compat.h"
 
 #include <chrono>
+#include <fstream>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -133,13 +135,15 @@ void ModelBackend::prepare(const SweepSpec& spec, const EvalHooks& hooks)
         d.pplText = loadText(spec.ppl_text);
         d.pplTokens = d.tok->encode(d.pplText->text, true);
     }
-    bool needCalib = false;
+    // Calibration text: SmoothQuant, the outlier view (its per-channel maxima are the calibration's) and
+    // the sensitivity windows.
+    bool needCalib = t.outliers.enabled || t.sensitivity.enabled;
     for (const auto& s : spec.schemes)
         needCalib |= s.smoothing == Smoothing::SmoothQuant;
     if (needCalib) {
         std::string p = spec.calibration_text.empty() ? spec.ppl_text : spec.calibration_text;
         if (p.empty())
-            fail("sweep", "SmoothQuant schemes need datasets.calibration_text (or ppl_text)");
+            fail("sweep", "SmoothQuant schemes and the outliers / sensitivity tasks need datasets.calibration_text (or ppl_text)");
         d.calibText = loadText(p);
         d.calibTokens = d.tok->encode(d.calibText->text, true);
     }
@@ -166,6 +170,47 @@ void ModelBackend::prepare(const SweepSpec& spec, const EvalHooks& hooks)
                                              t.matmul.max_rows);
 }
 
+void ModelBackend::ensureCalibrated(const EvalHooks& hooks)
+{
+    auto& d = *d_;
+    if (d.quant->calibrated())
+        return;
+    d.quant->restore();
+    d.applied = QuantScheme::baseline(d.spec.baseline_dtype).name();
+    auto windows = tokenWindows(d.calibTokens, d.spec.calib_sequences,
+                                std::min(d.spec.calib_length, d.model->config().max_position_embeddings));
+    d.quant->calibrate(windows, [&](int64_t, int64_t) { return !hooks.cancelled(); });
+}
+
+namespace {
+
+// Per-unit checkpoint of a sensitivity task in the run folder: one JSON line per measured unit, keyed
+// by the config and the task settings, removed when the record is written.
+fs::path sensitivityCheckpoint(const EvalHooks& hooks, const QuantScheme& scheme, const nlohmann::json& settings)
+{
+    if (hooks.work_dir.empty())
+        return {};
+    const std::string key = sha256Hex(scheme.name() + "\n" + settings.dump());
+    return fs::path(hooks.work_dir) / ("sensitivity." + key.substr(0, 16) + ".partial.jsonl");
+}
+
+std::vector<UnitSensitivity> readCheckpoint(const fs::path& f)
+{
+    std::vector<UnitSensitivity> out;
+    std::ifstream in(f);
+    std::string line;
+    while (std::getline(in, line)) {
+        try {
+            out.push_back(UnitSensitivity::fromJson(nlohmann::json::parse(line)));
+        } catch (const std::exception&) {
+            break; // a line cut by a kill: the units before it count
+        }
+    }
+    return out;
+}
+
+} // namespace
+
 nlohmann::json ModelBackend::apply(const QuantScheme& scheme, const EvalHooks& hooks)
 {
     auto& d = *d_;
@@ -180,12 +225,8 @@ nlohmann::json ModelBackend::apply(const QuantScheme& scheme, const EvalHooks& h
         d.applied = scheme.name();
         return {{"model_bytes", d.model->weightBytes()}};
     }
-    if (scheme.smoothing == Smoothing::SmoothQuant && !d.quant->calibrated()) {
-        d.quant->restore();
-        auto windows = tokenWindows(d.calibTokens, d.spec.calib_sequences,
-                                    std::min(d.spec.calib_length, d.model->config().max_position_embeddings));
-        d.quant->calibrate(windows, [&](int64_t, int64_t) { return !hooks.cancelled(); });
-    }
+    if (scheme.smoothing == Smoothing::SmoothQuant)
+        ensureCalibrated(hooks);
     QuantizeReport r = d.quant->apply(scheme);
     d.applied = scheme.name();
     return {{"linears", r.linears},
@@ -200,7 +241,7 @@ void ModelBackend::run(const QuantScheme& scheme, const std::string& task, Resul
 {
     auto& d = *d_;
     const auto& t = d.spec.tasks;
-    if (task != task::Matmul && d.applied != scheme.name())
+    if (task != task::Matmul && task != task::Sensitivity && task != task::Outliers && d.applied != scheme.name())
         apply(scheme, hooks); // matmul accuracy left the model in the baseline state
     auto progress = [&](int64_t a, int64_t b) {
         if (hooks.progress)
@@ -306,6 +347,72 @@ void ModelBackend::run(const QuantScheme& scheme, const std::string& task, Resul
                               {"cosine", l.cosine}, {"max_abs_error", l.max_abs_error}});
         rec.details["matmul_layers"] = layers;
         textId("ppl_text", *d.pplText);
+    } else if (task == task::Outliers) {
+        ensureCalibrated(hooks);
+        const bool sq = scheme.smoothing == Smoothing::SmoothQuant;
+        nlohmann::json o = outlierReport(*d.quant, sq ? std::optional<double>(scheme.alpha) : std::nullopt);
+        rec.metrics["act_ratio_max"] = o["act_ratio_max"].get<double>();
+        rec.metrics["act_ratio_median"] = o["act_ratio_median"].get<double>();
+        rec.metrics["worst_layer"] = o["worst_layer"].get<double>();
+        if (o.contains("act_ratio_max_smoothable"))
+            rec.metrics["act_ratio_max_smoothable"] = o["act_ratio_max_smoothable"].get<double>();
+        if (o.contains("act_ratio_max_smoothed"))
+            rec.metrics["act_ratio_max_smoothed"] = o["act_ratio_max_smoothed"].get<double>();
+        rec.details["outliers"] = std::move(o);
+        textId("calibration", *d.calibText);
+    } else if (task == task::Sensitivity) {
+        if (scheme.smoothing == Smoothing::SmoothQuant)
+            ensureCalibrated(hooks);
+        d.quant->restore();
+        d.applied = QuantScheme::baseline(d.spec.baseline_dtype).name();
+        const fs::path ckpt = sensitivityCheckpoint(hooks, scheme, rec.settings);
+        std::vector<UnitSensitivity> resumed;
+        if (!ckpt.empty() && fs::exists(ckpt))
+            resumed = readCheckpoint(ckpt);
+        std::ofstream ck;
+        if (!ckpt.empty())
+            ck.open(ckpt, std::ios::app);
+        SensitivityResult r = analyzeSensitivity(*d.quant, scheme, d.calibTokens, t.sensitivity, hooks, resumed,
+                                                 [&](const UnitSensitivity& u) {
+                                                     if (ck.is_open()) {
+                                                         ck << u.toJson().dump() << '\n';
+                                                         ck.flush();
+                                                     }
+                                                 });
+        const double mb = double(1 << 20);
+        const CurvePoint* full = nullptr;
+        for (const auto& p : r.curve)
+            if (p.k == 0)
+                full = &p;
+        double topKl = 0;
+        for (const auto& u : r.units)
+            topKl = std::max(topKl, u.kl);
+        rec.metrics["base_ppl"] = r.base_ppl;
+        rec.metrics["base_nll"] = r.base_nll;
+        rec.metrics["units"] = double(r.units.size());
+        rec.metrics["top_kl"] = topKl;
+        if (full) {
+            rec.metrics["full_kl"] = full->kl;
+            rec.metrics["full_ppl"] = full->ppl;
+            rec.metrics["full_dppl"] = full->dppl;
+            rec.metrics["full_linear_mb"] = double(full->linear_bytes) / mb;
+        }
+        rec.metrics["recommended_k"] = double(r.recommended.k);
+        rec.metrics["recommended_kl"] = r.recommended.kl;
+        rec.metrics["recommended_ppl"] = r.recommended.ppl;
+        rec.metrics["recommended_dppl"] = r.recommended.dppl;
+        rec.metrics["recommended_linear_mb"] = double(r.recommended.linear_bytes) / mb;
+        rec.metrics["baseline_linear_mb"] = double(r.base_linear_bytes) / mb;
+        rec.metrics["budget_met"] = r.met ? 1.0 : 0.0;
+        rec.details["sensitivity"] = r.toJson();
+        if (!resumed.empty())
+            rec.details["sensitivity"]["resumed_units"] = resumed.size();
+        textId("calibration", *d.calibText);
+        ck.close();
+        if (!ckpt.empty()) {
+            std::error_code ec;
+            fs::remove(ckpt, ec);
+        }
     } else {
         fail("sweep", "unknown task \"" + task + "\"");
     }

@@ -25,6 +25,7 @@ public:
     struct State;
 
 private:
+    void ensureCalibrated(const EvalHooks& hooks); // SmoothQuant's calibration, once per sweep
     std::unique_ptr<State> d_;
 };
 

@@ -136,14 +136,19 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
     auto configs = selectConfigs(spec, opts.shard, opts.shards, opts.only_config);
     auto tasks = spec.tasks.enabledTasks();
     int64_t total = 0;
+    int64_t applicable = 0;
     for (const auto& c : configs)
         for (const auto& t : tasks)
-            if (!finished.count(c.name() + "|" + t))
-                ++total;
-    sum.skipped = int64_t(configs.size() * tasks.size()) - total;
+            if (spec.tasks.applies(c, t)) {
+                ++applicable;
+                if (!finished.count(c.name() + "|" + t))
+                    ++total;
+            }
+    sum.skipped = applicable - total;
 
     EvalHooks hooks;
     hooks.cancel = opts.cancel;
+    hooks.work_dir = opts.out_dir.string();
     SweepProgress prog;
     prog.configs = int(configs.size());
     prog.total = total;
@@ -212,7 +217,7 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
             const QuantScheme& s = configs[ci];
             std::vector<std::string> todo;
             for (const auto& t : tasks)
-                if (!finished.count(s.name() + "|" + t))
+                if (spec.tasks.applies(s, t) && !finished.count(s.name() + "|" + t))
                     todo.push_back(t);
             prog.config = int(ci + 1);
             prog.config_name = s.name();

@@ -144,10 +144,23 @@ std::vector<QuantScheme> expandSchemes(const json& j, const std::string& baselin
                     one(e, w);
                     continue;
                 }
+                if (!e.is_object())
+                    fail(w, "each entry is a scheme name or {\"dtype\", \"alpha\", \"mode\"}");
                 QuantMode mode = lowerStr(e.value("mode", std::string("real"))) == "fake" ? QuantMode::Fake : QuantMode::Real;
-                one(QuantScheme::smoothQuant(parseDtype(e.value("dtype", std::string("INT8")), w), num(e, "alpha", 0.5, w), mode)
-                        .toJson(),
-                    w);
+                const QDType dt = parseDtype(e.value("dtype", std::string("INT8")), w);
+                // An alpha list is the alpha sweep: one config per alpha, one calibration for all.
+                if (e.contains("alpha") && e["alpha"].is_array()) {
+                    if (e["alpha"].empty())
+                        fail(w, "\"alpha\" list is empty");
+                    for (const auto& a : e["alpha"]) {
+                        double v = 0;
+                        if (!jsonNumber(a, v))
+                            fail(w, "\"alpha\" list holds a non-number: " + a.dump());
+                        one(QuantScheme::smoothQuant(dt, v, mode).toJson(), w);
+                    }
+                } else {
+                    one(QuantScheme::smoothQuant(dt, num(e, "alpha", 0.5, w), mode).toJson(), w);
+                }
             }
         if (j.contains("extra"))
             for (const auto& e : j["extra"])
