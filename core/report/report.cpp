@@ -307,6 +307,136 @@ Sig pplSigOf(const ResultRecord* q, const ResultRecord* b, const ReportOptions& 
 
 namespace {
 
+double jnum(const nlohmann::json& j, const char* k)
+{
+    auto it = j.find(k);
+    return it != j.end() && it->is_number() ? it->get<double>() : NAN;
+}
+
+// Sections of the analysis tasks (docs/analysis.md): the top-10 most sensitive units of each
+// analysed scheme, the recommended mixed-precision scheme against the fully quantized one, and the
+// activation-outlier summary. Records without the expected details are skipped, not guessed at.
+void addAnalysisTables(Report& rep, const std::vector<const ConfigRow*>& list)
+{
+    auto txt = [](std::string s) { return Cell{std::move(s), std::nullopt, false, std::nullopt}; };
+    auto num = [](double v, int digits, bool candidate = true) {
+        Cell c;
+        if (std::isfinite(v)) {
+            if (candidate)
+                c.value = v;
+            c.text = fmt(v, digits);
+        } else
+            c.text = "–";
+        return c;
+    };
+    const double mb = double(1 << 20);
+
+    Table top;
+    top.id = "sensitivity";
+    top.title = "Per-linear sensitivity (top 10; one unit quantized, the rest in the baseline dtype)";
+    top.columns = {"Scheme", "Rank", "Unit", "KLD ↓", "Δ NLL", "Same top-1 %", "SQNR dB", "Act absmax", "Act kurtosis",
+                   "Outlier channels %", "Weight absmax"};
+    top.better = std::vector<Better>(top.columns.size(), Better::None);
+    Table mix;
+    mix.id = "mixed_precision";
+    mix.title = "Mixed precision: the smallest set of linears kept in the baseline dtype that meets the budget";
+    mix.columns = {"Scheme", "Budget", "Kept", "Recommended scheme", "KLD all quantized", "KLD recommended",
+                   "Δ PPL all quantized", "Δ PPL recommended", "Linear MB (quantized → recommended, baseline)", "Budget met"};
+    mix.better = std::vector<Better>(mix.columns.size(), Better::None);
+    std::string sensBasis;
+    for (const ConfigRow* c : list) {
+        const ResultRecord* r = c->get(task::Sensitivity);
+        if (!r || !r->details.is_object() || !r->details.contains("sensitivity"))
+            continue;
+        const nlohmann::json& s = r->details["sensitivity"];
+        if (!s.is_object() || !s.contains("units") || !s["units"].is_array())
+            continue;
+        std::map<std::string, const nlohmann::json*> byName;
+        for (const auto& u : s["units"])
+            if (u.is_object() && u.contains("name") && u["name"].is_string())
+                byName[u["name"].get<std::string>()] = &u;
+        int rank = 0;
+        if (s.contains("ranking") && s["ranking"].is_array())
+            for (const auto& n : s["ranking"]) {
+                if (!n.is_string() || !byName.count(n.get<std::string>()))
+                    continue;
+                if (++rank > 10)
+                    break;
+                const nlohmann::json& u = *byName[n.get<std::string>()];
+                const double sq = jnum(u, "sqnr_db");
+                top.rows.push_back({txt(c->config), txt(std::to_string(rank)), txt(n.get<std::string>()),
+                                    num(jnum(u, "kl"), 6, false), num(jnum(u, "dnll"), 5, false),
+                                    num(jnum(u, "top1") * 100.0, 2, false),
+                                    sq >= 999.0 ? txt("exact") : num(sq, 1, false), num(jnum(u, "x_absmax"), 3, false),
+                                    num(jnum(u, "x_kurtosis"), 1, false), num(jnum(u, "x_outlier_frac") * 100.0, 2, false),
+                                    num(jnum(u, "w_absmax"), 4, false)});
+            }
+        if (sensBasis.empty())
+            sensBasis = std::string(s.value("mode", "linear") == "layer" ? "one decoder layer" : "one linear") +
+                        " at a time, " + std::to_string(s.value("windows", 0)) + " calibration windows × " +
+                        std::to_string(s.value("len", 0)) + " tokens";
+        const nlohmann::json rec = s.value("recommended", nlohmann::json::object());
+        const nlohmann::json bud = s.value("budget", nlohmann::json::object());
+        const nlohmann::json* full = nullptr;
+        if (s.contains("curve") && s["curve"].is_array())
+            for (const auto& p : s["curve"])
+                if (p.is_object() && p.value("k", -1) == 0)
+                    full = &p;
+        auto g = [](double v) {
+            char b[32];
+            std::snprintf(b, sizeof b, "%g", v);
+            return std::string(b);
+        };
+        std::string budget;
+        if (jnum(bud, "kl") >= 0)
+            budget = "KLD ≤ " + g(jnum(bud, "kl"));
+        if (jnum(bud, "dppl") >= 0)
+            budget += (budget.empty() ? "" : ", ") + std::string("Δ PPL ≤ ") + g(jnum(bud, "dppl"));
+        const double n = double(s["units"].size());
+        const double qMb = full ? jnum(*full, "linear_bytes") / mb : NAN;
+        const double rMb = jnum(rec, "linear_bytes") / mb;
+        const double bMb = jnum(s, "baseline_linear_bytes") / mb;
+        mix.rows.push_back({txt(c->config), txt(budget.empty() ? "–" : budget),
+                            txt(fmt(jnum(rec, "k"), 0) + " of " + fmt(n, 0)),
+                            txt(rec.value("scheme", std::string("–"))), num(full ? jnum(*full, "kl") : NAN, 6, false),
+                            num(jnum(rec, "kl"), 6, false), num(full ? jnum(*full, "dppl") : NAN, 4, false),
+                            num(jnum(rec, "dppl"), 4, false),
+                            txt(fmt(qMb, 3) + " → " + fmt(rMb, 3) + " (" + fmt(bMb, 3) + ")"),
+                            txt(rec.value("met", false) ? "yes" : "no (nothing measured meets it)")});
+    }
+    if (!top.rows.empty()) {
+        top.notes.push_back("KLD = mean KL(baseline ‖ model with only this unit quantized) per token, in nats; Δ NLL in "
+                            "nats per token; SQNR of the unit's matmul on captured calibration activations; outlier "
+                            "channels = input channels whose absmax exceeds 6σ of all the unit's input activations. Measured " +
+                            sensBasis + ".");
+        rep.tables.push_back(top);
+    }
+    if (!mix.rows.empty()) {
+        mix.notes.push_back("Every point is measured (the curve in the record holds k = 0, 1, 2, 4, … and the bisection "
+                            "steps); the recommended scheme's name parses back and runs in a sweep like any other.");
+        rep.tables.push_back(mix);
+    }
+
+    Table out;
+    out.id = "outliers";
+    out.title = "Activation outliers (calibration pass): max/median of the per-channel absmax";
+    out.columns = {"Scheme", "Worst layer", "Worst ratio", "Median ratio", "Smoothed inputs: worst ratio",
+                   "… after smoothing"};
+    out.better = std::vector<Better>(out.columns.size(), Better::None);
+    for (const ConfigRow* c : list)
+        if (const ResultRecord* r = c->get(task::Outliers))
+            out.rows.push_back({txt(c->config), num(hasM(r, "worst_layer") ? r->metric("worst_layer") : NAN, 0, false),
+                                num(hasM(r, "act_ratio_max") ? r->metric("act_ratio_max") : NAN, 1, false),
+                                num(hasM(r, "act_ratio_median") ? r->metric("act_ratio_median") : NAN, 1, false),
+                                num(hasM(r, "act_ratio_max_smoothable") ? r->metric("act_ratio_max_smoothable") : NAN, 1, false),
+                                num(hasM(r, "act_ratio_max_smoothed") ? r->metric("act_ratio_max_smoothed") : NAN, 1, false)});
+    out.notes.push_back("Ratio = max / median over input channels of the per-channel max |x| of a linear's input "
+                        "(all layers and inputs: attn, o, mlp, down). Smoothed inputs = attn (q/k/v) and mlp "
+                        "(gate/up), the ones SmoothQuant divides by s; o and down keep theirs.");
+    if (!out.rows.empty())
+        rep.tables.push_back(out);
+}
+
 std::string experimentOf(const ResultRecord& r)
 {
     if (!r.settings.is_object())
@@ -728,8 +858,10 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     Table sq;
     sq.id = "smoothquant";
     sq.title = "SmoothQuant";
-    sq.columns = {"Config", "α", "PPL ↓", "Δ PPL", "MMLU direct % ↑", "Δ pp", "vs W8A8 without smoothing"};
-    sq.better = {Better::None, Better::None, Better::Lower, Better::None, Better::Higher, Better::None, Better::None};
+    sq.columns = {"Config", "α", "PPL ↓", "Δ PPL", "KLD ↓", "MMLU direct % ↑", "Δ pp", "vs W8A8 without smoothing"};
+    sq.better = {Better::None, Better::None, Better::Lower, Better::None, Better::Lower, Better::Higher, Better::None, Better::None};
+    // Best α per smoothed scheme family (the name without α): lowest KLD, else lowest PPL.
+    std::map<std::string, std::pair<double, std::string>> bestAlpha;
     for (const Cfg* c : list) {
         if (c->group != "SmoothQuant")
             continue;
@@ -754,13 +886,28 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
                 plain = s;
             }
         }
+        if (c->parsed) {
+            QuantScheme fam = c->scheme;
+            fam.alpha = 0.5;
+            const double score = hasM(p, "kl_mean") ? p->metric("kl_mean") : hasM(p, "ppl") ? 1e6 + p->metric("ppl") : NAN;
+            auto& b = bestAlpha.try_emplace(fam.name(), std::make_pair(INFINITY, std::string())).first->second;
+            if (std::isfinite(score) && score < b.first)
+                b = {score, c->config + " (α = " + fmt(c->scheme.alpha, 2) + ")"};
+        }
         sq.rows.push_back({txt(c->config), txt(c->parsed ? fmt(c->scheme.alpha, 2) : "–"), pplCell(p),
-                           txt(hasM(p, "ppl") && hasM(bPpl, "ppl") ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"), accCell(d),
+                           txt(hasM(p, "ppl") && hasM(bPpl, "ppl") ? signedFmt(p->metric("ppl") - bPpl->metric("ppl"), 3) : "–"),
+                           num(hasM(p, "kl_mean") ? p->metric("kl_mean") : NAN, 6), accCell(d),
                            txt(hasM(d, "accuracy") && hasM(bDir, "accuracy") ? signedFmt(pct(d, "accuracy") - pct(bDir, "accuracy"), 2) : "–"), txt(plain)});
     }
     sq.markBest();
+    for (const auto& [fam, b] : bestAlpha)
+        if (!b.second.empty() && sq.rows.size() > 1)
+            sq.notes.push_back("Best α for " + fam + ": " + b.second + " by " +
+                               (b.first < 1e6 ? "KLD " + fmt(b.first, 6) : "PPL " + fmt(b.first - 1e6, 3)) + ".");
     if (!sq.rows.empty())
         rep.tables.push_back(sq);
+
+    addAnalysisTables(rep, list);
 
     // ---- cross-comparison: real vs fake of the same scheme
     Table cross;
@@ -1042,6 +1189,20 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
         for (const auto& r : t->rows)
             if (r.back().text.rfind("Either", 0) != 0 && r.back().text != "not enough data")
                 F.push_back("INT8 vs FP8, " + r[0].text + ": " + r.back().text + ".");
+    if (const Table* t = rep.table("sensitivity")) {
+        std::set<std::string> seen;
+        for (const auto& r : t->rows)
+            if (seen.insert(r[0].text).second)
+                F.push_back("Most sensitive unit under " + r[0].text + ": " + r[2].text + " (KLD " + r[3].text + ").");
+    }
+    if (const Table* t = rep.table("mixed_precision"))
+        for (const auto& r : t->rows)
+            F.push_back("Mixed precision for " + r[0].text + ": keeping " + r[2].text + " linears in the baseline dtype (" +
+                        r[3].text + ") takes KLD from " + r[4].text + " to " + r[5].text + "; linear weights " + r[8].text +
+                        " MB.");
+    for (const auto& n : rep.table("smoothquant") ? rep.table("smoothquant")->notes : std::vector<std::string>{})
+        if (n.rfind("Best α", 0) == 0)
+            F.push_back(n);
     if (!failed.empty())
         F.push_back(std::to_string(failed.size()) + " evaluation(s) failed; see the table of failures.");
     return rep;
