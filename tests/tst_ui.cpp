@@ -26,6 +26,8 @@
 #include "ui/setup_panel.h"
 #include "ui/summary_page.h"
 #include "ui/compare_page.h"
+#include "ui/analysis_page.h"
+#include "ui/heat_map.h"
 #include "core/report/report.h"
 #include <QScrollBar>
 #include <QScrollArea>
@@ -34,6 +36,8 @@
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
+#include <QDir>
+#include <QLabel>
 #include <QComboBox>
 #include <QElapsedTimer>
 #include <QImage>
@@ -111,6 +115,130 @@ bool overlaps(const std::vector<std::pair<QString, QRectF>>& labels, QString* wh
     return false;
 }
 
+
+// docs/analysis.md records of a tiny 3-layer model: the FP32 baseline (ppl + outliers),
+// INT8_Per_Tensor (ppl + sensitivity; the most sensitive unit is L1.down, then L2.q; the curve
+// meets the KL budget 0.01 at k = 2) and SmoothQuant INT8 at α 0, 0.5, 1 (ppl: lowest PPL at 0.5,
+// lowest KL at 1; α 0.5 also has an outliers record with smoothed values). Outliers: the largest
+// activation is channel 17 of layer 2's attn input (500), so L2.q/k/v have the largest ratio.
+const std::vector<std::string> kProjs = {"q", "k", "v", "o", "gate", "up", "down"};
+const std::string kRecommended = "INT8_Per_Tensor+keep:L1.down,L2.q";
+
+std::string fullLinear(int layer, const std::string& p)
+{
+    const bool attn = p == "q" || p == "k" || p == "v" || p == "o";
+    return "model.layers." + std::to_string(layer) + (attn ? ".self_attn." : ".mlp.") + p + "_proj";
+}
+
+qb::ResultRecord sensitivityFixture()
+{
+    qb::ResultRecord r;
+    r.config = "INT8_Per_Tensor";
+    r.scheme = qb::QuantScheme::parse(r.config).toJson();
+    r.task = "sensitivity";
+    nlohmann::json units = nlohmann::json::array();
+    for (int l = 0; l < 3; ++l)
+        for (size_t c = 0; c < kProjs.size(); ++c) {
+            double kl = 1e-5 * double(1 + l * 7 + int(c));
+            if (l == 1 && kProjs[c] == "down")
+                kl = 0.05;
+            if (l == 2 && kProjs[c] == "q")
+                kl = 0.03;
+            const std::string name = fullLinear(l, kProjs[c]);
+            units.push_back({{"name", name}, {"short", "L" + std::to_string(l) + "." + kProjs[c]}, {"layer", l},
+                             {"proj", kProjs[c]}, {"linears", {name}}, {"kl", kl}, {"kl_p99", kl * 5}, {"top1", 0.99},
+                             {"dnll", kl / 2}, {"sqnr_db", 30.0 - l}, {"w_absmax", 0.4}, {"w_kurtosis", 3.1},
+                             {"x_absmax", 12.5}, {"x_kurtosis", 40.2}, {"x_outlier_frac", 0.01},
+                             {"bytes_base", 131072}, {"bytes_quant", 33024}});
+        }
+    nlohmann::json ranking = nlohmann::json::array({fullLinear(1, "down"), fullLinear(2, "q")});
+    for (int l = 2; l >= 0; --l)
+        for (int c = 6; c >= 0; --c)
+            if (!(l == 1 && c == 6) && !(l == 2 && c == 0))
+                ranking.push_back(fullLinear(l, kProjs[size_t(c)]));
+    nlohmann::json curve = nlohmann::json::array();
+    const std::vector<std::pair<int, double>> pts = {{0, 0.02}, {1, 0.012}, {2, 0.008}, {4, 0.005}, {8, 0.002}, {21, 0.0}};
+    for (const auto& [k, kl] : pts)
+        curve.push_back({{"k", k}, {"kl", kl}, {"ppl", 9.0 - 0.04 * k}, {"dppl", 1.0 - 0.04 * k},
+                         {"linear_bytes", 1000000 + 100000 * k},
+                         {"scheme", k == 0 ? std::string("INT8_Per_Tensor") : k == 2 ? kRecommended : std::string("INT8_Per_Tensor+keep:L1.down")},
+                         {"refined", false}});
+    r.details["sensitivity"] = {{"mode", "linear"}, {"windows", 4}, {"len", 128}, {"tokens", 508}, {"base_nll", 2.0},
+                                {"base_ppl", 8.0}, {"units", units}, {"ranking", ranking}, {"curve", curve},
+                                {"budget", {{"kl", 0.01}, {"dppl", -1}}},
+                                {"recommended", {{"k", 2}, {"scheme", kRecommended}, {"keep", {"L1.down", "L2.q"}},
+                                                 {"kl", 0.008}, {"ppl", 8.92}, {"dppl", 0.92}, {"linear_bytes", 1200000},
+                                                 {"met", true}}}};
+    r.metrics = {{"base_ppl", 8.0}, {"full_kl", 0.02}, {"full_ppl", 9.0}, {"units", 21}, {"recommended_k", 2},
+                 {"recommended_kl", 0.008}, {"full_linear_mb", 1.0}, {"baseline_linear_mb", 4.0}, {"budget_met", 1}};
+    return r;
+}
+
+qb::ResultRecord outliersFixture(const std::string& config, bool smoothed)
+{
+    qb::ResultRecord r;
+    r.config = config;
+    r.scheme = qb::QuantScheme::parse(config).toJson();
+    r.task = "outliers";
+    nlohmann::json layers = nlohmann::json::array(), heat = nlohmann::json::array();
+    for (int l = 0; l < 3; ++l) {
+        nlohmann::json entry = {{"layer", l}};
+        for (const char* in : {"attn", "o", "mlp", "down"}) {
+            std::vector<double> act(64), w(64);
+            for (size_t c = 0; c < 64; ++c) {
+                act[c] = 1.0 + double((c * 7 + size_t(l)) % 10) / 10.0;
+                w[c] = 0.1 + double(c % 5) / 100.0;
+            }
+            if (l == 2 && std::string(in) == "attn")
+                act[17] = 500.0;
+            nlohmann::json o = {{"act", act}, {"w", w}};
+            if (smoothed && (std::string(in) == "attn" || std::string(in) == "mlp")) {
+                std::vector<double> as(act), ws(w);
+                for (size_t c = 0; c < 64; ++c)
+                    as[c] = std::sqrt(act[c]), ws[c] = w[c] * std::sqrt(act[c]);
+                o["act_smoothed"] = as;
+                o["w_smoothed"] = ws;
+            }
+            entry[in] = o;
+        }
+        layers.push_back(entry);
+        for (const auto& p : kProjs) {
+            const std::string in = p == "q" || p == "k" || p == "v" ? "attn" : p == "gate" || p == "up" ? "mlp" : p;
+            const double ratio = (l == 2 && in == "attn") ? 300.0 : 2.0 + l + (p == "down" ? 5.0 : 0.0);
+            nlohmann::json h = {{"layer", l}, {"proj", p}, {"input", in}, {"act_ratio", ratio}, {"act_max", ratio * 1.5},
+                                {"w_ratio", 3.0}};
+            if (smoothed) {
+                h["act_ratio_smoothed"] = in == "attn" || in == "mlp" ? std::sqrt(ratio) : ratio;
+                h["w_ratio_smoothed"] = 4.0;
+            }
+            heat.push_back(h);
+        }
+    }
+    r.details["outliers"] = {{"alpha", smoothed ? nlohmann::json(0.5) : nlohmann::json()}, {"sequences", 16},
+                             {"tokens", 2048}, {"layers", layers}, {"heat", heat}};
+    r.metrics = {{"act_ratio_max", 300}, {"act_ratio_median", 4}, {"worst_layer", 2}};
+    if (smoothed)
+        r.metrics["act_ratio_max_smoothed"] = std::sqrt(300.0);
+    return r;
+}
+
+std::vector<qb::ResultRecord> analysisFixture()
+{
+    std::vector<qb::ResultRecord> out = {result("FP32", 8.0), result("INT8_Per_Tensor", 9.0), sensitivityFixture(),
+                                         outliersFixture("FP32", false)};
+    const std::vector<std::pair<double, std::pair<double, double>>> sq = {{0.0, {8.6, 0.02}}, {0.5, {8.2, 0.01}}, {1.0, {8.9, 0.005}}};
+    for (const auto& [alpha, v] : sq) {
+        const qb::QuantScheme s = qb::QuantScheme::smoothQuant(qb::QDType::INT8, alpha);
+        qb::ResultRecord r = result(s.name(), v.first);
+        r.scheme = s.toJson();
+        r.metrics["kl_mean"] = v.second;
+        r.metrics["kl_mean_stderr"] = v.second / 10;
+        out.push_back(r);
+        if (alpha == 0.5)
+            out.push_back(outliersFixture(s.name(), true));
+    }
+    return out;
+}
 } // namespace
 
 class TestUi : public QObject {
@@ -244,6 +372,53 @@ private Q_SLOTS:
         auto bad = s;
         bad.evals.ppl_dataset = "/nope/wiki.test.raw";
         QVERIFY(QString::fromStdString(bad.problems().front()).contains(QStringLiteral("/nope/wiki.test.raw")));
+    }
+
+    // The analysis tasks from the setup panel: an α list expands to one SmoothQuant config per α
+    // and dtype, sensitivity names one ticked scheme (or all), everything round-trips its JSON.
+    void analysisTasksFromSetupPanel()
+    {
+        SetupPanel panel;
+        panel.setSetup(smallSweep());
+        auto* alphas = panel.findChild<QLineEdit*>(QStringLiteral("alphas"));
+        auto* sens = panel.findChild<QCheckBox*>(QStringLiteral("sensitivity"));
+        auto* outl = panel.findChild<QCheckBox*>(QStringLiteral("outliers"));
+        auto* pick = panel.findChild<QComboBox*>(QStringLiteral("sensitivityScheme"));
+        QVERIFY(alphas && sens && outl && pick);
+        panel.matrix()->setSchemes({qb::QuantScheme::parse("INT8_Per_Tensor_W8A8")});
+        alphas->setText(QStringLiteral("0, 0.5, 1, 0.5"));
+        std::vector<std::string> names;
+        for (const auto& q : panel.setup().schemes)
+            names.push_back(q.name());
+        const std::vector<std::string> want = {"INT8_Per_Tensor_W8A8",
+                                               "SmoothQuant_INT8_W8A8_Alpha0", "SmoothQuant_FP8_W8A8_Alpha0",
+                                               "SmoothQuant_INT8_W8A8", "SmoothQuant_FP8_W8A8",
+                                               "SmoothQuant_INT8_W8A8_Alpha1", "SmoothQuant_FP8_W8A8_Alpha1"};
+        QCOMPARE(names, want);
+        // The sensitivity combo lists what will run; pick the per-tensor scheme.
+        QCOMPARE(pick->count(), 1 + int(want.size()));
+        sens->setChecked(true);
+        outl->setChecked(true);
+        pick->setCurrentIndex(pick->findData(QStringLiteral("INT8_Per_Tensor_W8A8")));
+        const qb::SweepSpec spec = panel.setup().toSpec();
+        QVERIFY(spec.tasks.sensitivity.enabled && spec.tasks.outliers.enabled);
+        QCOMPARE(spec.tasks.sensitivity.schemes, std::vector<std::string>{"INT8_Per_Tensor_W8A8"});
+        QVERIFY(spec.tasks.applies(qb::QuantScheme::parse("INT8_Per_Tensor_W8A8"), qb::task::Sensitivity));
+        QVERIFY(!spec.tasks.applies(qb::QuantScheme::parse("SmoothQuant_INT8_W8A8"), qb::task::Sensitivity));
+        QVERIFY(panel.problems().isEmpty());
+        // Round trip: the α list, the pick and the task switches come back.
+        SetupPanel other;
+        other.setSetup(SweepSetup::fromJson(panel.setup().toJson(), "test"));
+        QCOMPARE(other.setup().toJson().dump(), panel.setup().toJson().dump());
+        QCOMPARE(other.findChild<QLineEdit*>(QStringLiteral("alphas"))->text(), QStringLiteral("0, 0.5, 1"));
+        QCOMPARE(other.findChild<QComboBox*>(QStringLiteral("sensitivityScheme"))->currentData().toString(),
+                 QStringLiteral("INT8_Per_Tensor_W8A8"));
+        // Unticking the analysed scheme is a problem that names it; a bad α list too.
+        panel.matrix()->setSchemes({});
+        QVERIFY(panel.problems().join(u' ').contains(QStringLiteral("INT8_Per_Tensor_W8A8")) ||
+                panel.problems().join(u' ').contains(QStringLiteral("Sensitivity")));
+        alphas->setText(QStringLiteral("abc"));
+        QVERIFY(panel.problems().join(u' ').contains(QStringLiteral("SmoothQuant α")));
     }
 
     // The window saves and opens the CLI's sweep file: the demo setup is demo_sweep.json, and
@@ -1039,6 +1214,208 @@ private Q_SLOTS:
             if (!s.reference)
                 (s.dashed ? dashed : solid) = true;
         QVERIFY(dashed && solid);
+    }
+
+    // The Analysis tab (docs/analysis.md) fed a results.jsonl of the fixture above: the sensitivity
+    // heat map (layers x 7, planted maximum), the mixed-precision curve and "Add to sweep", the
+    // outlier heat map and channel charts (smoothed toggle, click a cell), the α chart (best α
+    // marked per metric), export, empty states, and screenshots at laptop and desktop size
+    // (QB_ANALYSIS_SHOTS=DIR keeps them).
+    void analysisTabShowsSensitivityOutliersAlpha()
+    {
+        QTemporaryDir d;
+        const fs::path f = fs::path(d.path().toStdString()) / "results.jsonl";
+        for (const auto& r : analysisFixture())
+            qb::ResultsFile(f).append(r);
+        auto w = window(10);
+        w->tabs()->setCurrentIndex(0);
+        QVERIFY(w->openPaths({QString::fromStdString(f.string())}).isEmpty());
+        AnalysisPage* a = w->analysisPage();
+        QVERIFY(a);
+        const int tab = w->tabs()->indexOf(a);
+        QVERIFY(tab >= 0);
+        QCOMPARE(w->tabs()->tabText(tab), QStringLiteral("Analysis"));
+        // Built lazily: nothing before the tab is shown.
+        QVERIFY(a->sensitivityHintShown());
+        w->tabs()->setCurrentWidget(a);
+        QTest::qWait(50);
+
+        // Sensitivity heat map: 3 layers x q..down, the planted maximum at L1.down, brightest colour.
+        QVERIFY(!a->sensitivityHintShown());
+        HeatMapWidget* heat = a->sensitivityHeatMap();
+        QCOMPARE(int(heat->data().rows.size()), 3);
+        QCOMPARE(heat->data().columns, std::vector<std::string>({"q", "k", "v", "o", "gate", "up", "down"}));
+        QCOMPARE(heat->cellCount(), 21);
+        QCOMPARE(heat->data().maxCell(), std::make_pair(1, 6));
+        QCOMPARE(heat->data().at(1, 6), 0.05);
+        QCOMPARE(heat->cellColor(1, 6), viridis(1.0));
+        QCOMPARE(heat->cellColor(0, 0), viridis(0.0)); // log scale: the smallest KL is the darkest
+        QVERIFY(heat->data().tooltips[1 * 7 + 6].find("rank 1 of 21") != std::string::npos);
+        QVERIFY(heat->data().tooltips[1 * 7 + 6].find("x_outlier") == std::string::npos); // words, not keys
+        QVERIFY(heat->cellRect(1, 6).isValid() && heat->rect().contains(heat->cellRect(2, 6)));
+
+        // Mixed-precision curve: 6 measured k, KL 0 at k = 21 drawn at the floor 1e-4 x the largest KL
+        // (said in its tooltip); the budget line; the recommended point at k = 2 (category 2).
+        const ChartSpec& curve = a->curveChart()->spec();
+        QVERIFY(curve.logY);
+        const ChartSeries* line = nullptr;
+        const ChartSeries* rec = nullptr;
+        const ChartSeries* budget = nullptr;
+        for (const auto& s : curve.series)
+            (s.reference ? budget : s.markerSize > 0 ? rec : line) = &s;
+        QVERIFY(line && rec && budget);
+        QCOMPARE(int(line->points.size()), 6);
+        QCOMPARE(curve.categories, std::vector<std::string>({"0", "1", "2", "4", "8", "21"}));
+        QCOMPARE(a->curveChart()->drawnPointCount(), 6 + 1); // 6 KL points + the recommended mark
+        double klMax = 0;
+        for (const auto& p : line->points)
+            klMax = std::max(klMax, p.y);
+        QCOMPARE(line->points.back().y, klMax * 1e-4);
+        QVERIFY(QString::fromStdString(line->points.back().tooltip).contains(QStringLiteral("axis floor")));
+        QCOMPARE(int(rec->points.size()), 1);
+        QCOMPARE(rec->points[0].x, 2.0);
+        QCOMPARE(rec->points[0].y, 0.008);
+        QCOMPARE(budget->points.front().y, 0.01);
+        QCOMPARE(a->recommendedScheme(), QString::fromStdString(kRecommended));
+        QVERIFY(a->recommendationLabel()->text().remove(QChar(0x200B)).contains(QString::fromStdString(kRecommended)));
+        QVERIFY(a->recommendationLabel()->text().contains(QStringLiteral("1.2 MB vs 1 MB")));
+
+        // "Add to sweep": the recommended scheme joins the setup's schemes (once).
+        QVERIFY(a->addToSweepButton()->isEnabled());
+        const size_t before = w->setupPanel()->setup().schemes.size();
+        a->addToSweepButton()->click();
+        a->addToSweepButton()->click();
+        QCOMPARE(w->setupPanel()->extraSchemes(), QStringList{QString::fromStdString(kRecommended)});
+        const auto schemes = w->setupPanel()->setup().schemes;
+        QCOMPARE(schemes.size(), before + 1);
+        QCOMPARE(schemes.back().name(), kRecommended);
+        QCOMPARE(schemes.back().keep, std::vector<std::string>({"model.layers.1.mlp.down_proj", "model.layers.2.self_attn.q_proj"}));
+        QVERIFY(!w->setupPanel()->problems().join(u' ').contains(QStringLiteral("Extra scheme")));
+        QVERIFY(QString::fromStdString(w->setupPanel()->setup().toJson().dump()).contains(QString::fromStdString(kRecommended)));
+
+        // Outliers: the baseline's and SmoothQuant α 0.5's records; the worst unit's layer shown.
+        a->pages()->setCurrentIndex(1);
+        QTest::qWait(20);
+        QVERIFY(!a->outliersHintShown());
+        QCOMPARE(a->outlierConfig()->count(), 2);
+        const int sqItem = a->outlierConfig()->findText(QStringLiteral("SmoothQuant_INT8_W8A8 "), Qt::MatchStartsWith);
+        QVERIFY(sqItem >= 0);
+        a->outlierConfig()->setCurrentIndex(sqItem);
+        HeatMapWidget* oh = a->outlierHeatMap();
+        QCOMPARE(oh->cellCount(), 21);
+        QCOMPARE(oh->data().maxCell(), std::make_pair(2, 0)); // L2.q (attn input)
+        QCOMPARE(oh->data().at(2, 0), 300.0);
+        QCOMPARE(a->outlierLayer()->value(), 2);
+        QCOMPARE(a->outlierInput()->currentData().toString(), QStringLiteral("attn"));
+        const ChartSpec act = a->activationChart()->spec();
+        QVERIFY(act.logY && act.valueX);
+        QCOMPARE(int(act.series.size()), 2); // act and act_smoothed
+        auto peak = [](const ChartSeries& s) {
+            return *std::max_element(s.points.begin(), s.points.end(), [](auto& x, auto& y) { return x.y < y.y; });
+        };
+        QCOMPARE(peak(act.series[0]).x, 17.0);
+        QCOMPARE(peak(act.series[0]).y, 500.0);
+        QVERIFY(peak(act.series[1]).y < 30);
+        QCOMPARE(int(a->weightChart()->spec().series.size()), 2); // w and w_smoothed
+        QVERIFY(a->smoothedToggle()->isEnabled());
+        a->smoothedToggle()->setChecked(true);
+        QVERIFY(QString::fromStdString(oh->data().title).contains(QStringLiteral("after smoothing")));
+        QVERIFY(std::abs(oh->data().at(2, 0) - std::sqrt(300.0)) < 1e-9);
+        // A click on a cell shows that layer's input: L0.down -> layer 0, input down (not smoothed).
+        QTest::mouseClick(oh, Qt::LeftButton, Qt::NoModifier, oh->cellRect(0, 6).center());
+        QCOMPARE(a->outlierLayer()->value(), 0);
+        QCOMPARE(a->outlierInput()->currentData().toString(), QStringLiteral("down"));
+        QCOMPARE(int(a->activationChart()->spec().series.size()), 1);
+        // The baseline has no smoothed values: the toggle is off limits.
+        a->outlierConfig()->setCurrentIndex(a->outlierConfig()->findText(QStringLiteral("FP32"), Qt::MatchStartsWith));
+        QVERIFY(!a->smoothedToggle()->isEnabled());
+        QCOMPARE(oh->data().at(2, 0), 300.0);
+
+        // α chart: PPL vs α, one SmoothQuant INT8 real series, best α 0.5 marked; KL: best α 1.
+        a->pages()->setCurrentIndex(2);
+        QTest::qWait(20);
+        QCOMPARE(a->alphaMetric()->currentData().toString(), QStringLiteral("ppl.ppl"));
+        QCOMPARE(int(a->bestAlphas().size()), 1);
+        QCOMPARE(a->bestAlphas()[0].alpha, 0.5);
+        QCOMPARE(a->bestAlphas()[0].value, 8.2);
+        const ChartSpec alpha = a->alphaChartWidget()->spec();
+        QVERIFY(alpha.valueX);
+        const ChartSeries* mark = nullptr;
+        const ChartSeries* sqLine = nullptr;
+        for (const auto& s : alpha.series)
+            if (!s.reference)
+                (s.markerSize > 0 ? mark : sqLine) = &s;
+        QVERIFY(mark && sqLine);
+        QCOMPARE(int(sqLine->points.size()), 3);
+        QCOMPARE(mark->points[0].x, 0.5);
+        QCOMPARE(a->alphaChartWidget()->errorBarCount(), 3); // ppl_stderr
+        QVERIFY(a->alphaBestLabel()->text().contains(QStringLiteral("α 0.5")));
+        a->alphaMetric()->setCurrentIndex(1); // KL
+        QCOMPARE(a->bestAlphas()[0].alpha, 1.0);
+        a->alphaMetric()->setCurrentIndex(2); // MMLU: not run
+        QVERIFY(a->alphaChartWidget()->showsHint());
+        a->alphaMetric()->setCurrentIndex(0);
+
+        // Export: PNG + SVG + CSV of every chart and heat map, and analysis.md.
+        const QString out = d.filePath(QStringLiteral("analysis"));
+        const QStringList files = w->exportAnalysisTo(out);
+        QVERIFY2(w->lastError().isEmpty(), qPrintable(w->lastError()));
+        for (const char* stem : {"sensitivity_heat", "outlier_heat", "mixed_precision", "outlier_activations",
+                                 "outlier_weights", "smoothquant_alpha"})
+            for (const char* ext : {".png", ".svg", ".csv"})
+                QVERIFY2(files.contains(out + QStringLiteral("/analysis_") + QLatin1String(stem) + QLatin1String(ext)),
+                         qPrintable(QStringLiteral("%1%2 missing from %3").arg(QLatin1String(stem), QLatin1String(ext), files.join(u' '))));
+        QVERIFY(files.contains(out + QStringLiteral("/analysis.md")));
+        for (const auto& file : files) {
+            if (file.endsWith(QLatin1String(".png")))
+                QVERIFY2(!QImage(file).isNull(), qPrintable(file));
+            else if (file.endsWith(QLatin1String(".svg")))
+                QVERIFY2(QSvgRenderer(file).isValid(), qPrintable(file));
+        }
+        const auto csv = qb::parseCsv(qbtest::readFile(QString(out + QStringLiteral("/analysis_sensitivity_heat.csv")).toStdString()), "heat.csv");
+        QCOMPARE(int(csv.size()), 4);
+        QCOMPARE(csv[0].fields, std::vector<std::string>({"layer", "q", "k", "v", "o", "gate", "up", "down"}));
+        QCOMPARE(csv[2].fields[0], std::string("L1"));
+        QCOMPARE(std::stod(csv[2].fields[7]), 0.05);
+        const std::string md = qbtest::readFile(QString(out + QStringLiteral("/analysis.md")).toStdString());
+        QVERIFY(md.find(kRecommended) != std::string::npos);
+        QVERIFY(md.find("| L1.down | 0.05 |") != std::string::npos);
+        QVERIFY(md.find("**8.2 ± 0.1**") != std::string::npos);
+
+        // Screenshots: nothing cut or overlapping at laptop and desktop size (checked by eye; kept
+        // with QB_ANALYSIS_SHOTS=DIR), and every page draws more than a blank.
+        const QString shots = qEnvironmentVariableIsSet("QB_ANALYSIS_SHOTS") ? qEnvironmentVariable("QB_ANALYSIS_SHOTS")
+                                                                              : d.filePath(QStringLiteral("shots"));
+        QDir().mkpath(shots);
+        QFile::copy(QString::fromStdString(f.string()), shots + QStringLiteral("/results.jsonl")); // for `quantbench --open`
+        a->outlierConfig()->setCurrentIndex(sqItem);
+        for (const QSize size : {QSize(1366, 768), QSize(1920, 1080)}) {
+            w->resize(size);
+            for (int page = 0; page < 3; ++page) {
+                a->pages()->setCurrentIndex(page);
+                QTest::qWait(80);
+                const QImage img = w->grab().toImage();
+                QCOMPARE(img.size(), size);
+                QVERIFY(distinctColours(img) > 30);
+                img.save(QStringLiteral("%1/analysis_%2x%3_page%4.png").arg(shots).arg(size.width()).arg(size.height()).arg(page));
+                // Every heat-map cell is inside the widget and tall enough for its number.
+                if (page < 2) {
+                    HeatMapWidget* h = page == 0 ? heat : oh;
+                    QVERIFY(h->rect().contains(h->cellRect(2, 6)));
+                    QVERIFY(h->cellRect(2, 6).height() >= h->fontMetrics().height() + 2);
+                }
+            }
+        }
+
+        // Empty states: a window with no analysis record says how to get one.
+        auto empty = window(10);
+        empty->tabs()->setCurrentWidget(empty->analysisPage());
+        QTest::qWait(20);
+        QVERIFY(empty->analysisPage()->sensitivityHintShown());
+        QVERIFY(empty->analysisPage()->outliersHintShown());
+        QVERIFY(empty->analysisPage()->alphaChartWidget()->showsHint());
+        QVERIFY(!empty->analysisPage()->addToSweepButton()->isEnabled());
+        QVERIFY(empty->analysisPage()->findChild<QLabel*>(QStringLiteral("analysisHint"))->text().contains(QStringLiteral("quantbench-cli analyze")));
     }
 
     void noDisplaySaysHowToRun()

@@ -1,6 +1,8 @@
 // The `quantbench` command line: options, the window, --run/--screenshot automation and exit status.
 #include "ui/app_main.h"
 
+#include "ui/analysis_page.h"
+
 #include "ui/elide.h"
 #include "ui/main_window.h"
 #include "ui/model_info.h"
@@ -70,7 +72,8 @@ int runApp(int argc, char** argv)
     QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Demo model and demo sweep, ready to run."));
     QCommandLineOption size(QStringList{QStringLiteral("window-size"), QStringLiteral("size")},
                             QStringLiteral("Window size WIDTHxHEIGHT (e.g. 1366x768)."), QStringLiteral("WxH"));
-    QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show in the screenshot: charts, results, summary or compare."),
+    QCommandLineOption tab(QStringLiteral("tab"), QStringLiteral("Tab to show in the screenshot: charts, results, summary, compare or analysis "
+                                                        "(analysis:outliers, analysis:alpha for its pages)."),
                            QStringLiteral("TAB"), QStringLiteral("charts"));
     QCommandLineOption cluster(QStringLiteral("cluster-dialog"),
                                QStringLiteral("Open the Run on cluster dialog (with --screenshot: also saved as <name>-cluster.png)."));
@@ -143,11 +146,16 @@ int runApp(int argc, char** argv)
         // Show the chosen tab (charts by default) with the final data (the log, with any error,
         // stays visible beside it), then let the scene lay out (legends are laid out by deferred
         // events) before grabbing.
-        const QString t = p.value(tab);
+        // "analysis:outliers" / "analysis:alpha" pick the Analysis tab's page too.
+        const QString t = p.value(tab).section(QLatin1Char(':'), 0, 0);
+        const QString sub = p.value(tab).section(QLatin1Char(':'), 1);
         w.tabs()->setCurrentIndex(t == QLatin1String("results")   ? 1
                                   : t == QLatin1String("summary") ? 2
                                   : t == QLatin1String("compare") ? 3
+                                  : t == QLatin1String("analysis") ? 4
                                                                   : 0);
+        if (t == QLatin1String("analysis") && !sub.isEmpty())
+            w.analysisPage()->pages()->setCurrentIndex(sub == QLatin1String("outliers") ? 1 : sub == QLatin1String("alpha") ? 2 : 0);
         w.flushViews();
         QTimer::singleShot(250, &w, grabAndQuit);
     };

@@ -1,6 +1,7 @@
 // MainWindow: layout, actions and menus, the run controller wired to the views, settings.
 #include "ui/main_window.h"
 
+#include "ui/analysis_page.h"
 #include "ui/charts_page.h"
 #include "ui/compare_page.h"
 #include "ui/elide.h"
@@ -85,6 +86,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     compare_ = new ComparePage;
     tabs_->addTab(compare_, tr("Compare"));
     tabs_->setTabToolTip(3, tr("Two sources side by side: an opened old run and this run, or two files"));
+    analysis_ = new AnalysisPage;
+    tabs_->addTab(analysis_, tr("Analysis"));
+    tabs_->setTabToolTip(4, tr("Where a scheme hurts and what to do about it: per-layer sensitivity and mixed "
+                               "precision, activation outliers, SmoothQuant α"));
 
     split_ = new QSplitter(Qt::Horizontal);
     split_->addWidget(leftSplit_);
@@ -105,6 +110,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
             updateSummary();
         if (compareDirty_ && tabs_->currentWidget() == compare_)
             updateCompare();
+        if (analysisDirty_ && tabs_->currentWidget() == analysis_)
+            updateAnalysis();
     });
 
     createActions();
@@ -117,6 +124,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     connect(runPanel_->cancelButton(), &QPushButton::clicked, this, &MainWindow::cancelRun);
     connect(runPanel_->clusterButton(), &QPushButton::clicked, this, &MainWindow::runOnClusterDialog);
     connect(resultsPage_, &ResultsPage::removeSourcesRequested, this, &MainWindow::removeSources);
+    connect(analysis_, &AnalysisPage::addSchemeRequested, this, [this](const QString& name) {
+        setup_->addExtraScheme(name);
+        runPanel_->appendLog(tr("added to the sweep: %1").arg(elided(name, 300)));
+        statusBar()->showMessage(tr("Added %1 to the setup's extra schemes: Run measures it").arg(elided(name, 120)));
+    });
+    connect(analysis_, &AnalysisPage::exportRequested, this, &MainWindow::exportAnalysisDialog);
     readSettings();
     updateRunEnabled();
     refreshViews(true);
@@ -166,6 +179,7 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(exportAct_);
     file->addAction(tr("Export &charts (PNG + SVG)…"), this, &MainWindow::exportChartsDialog);
+    file->addAction(tr("Export &analysis (PNG, SVG, CSV, Markdown)…"), this, &MainWindow::exportAnalysisDialog);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
     auto* run = menuBar()->addMenu(tr("&Run"));
@@ -310,6 +324,12 @@ void MainWindow::updateCompare()
     compareDirty_ = false;
 }
 
+void MainWindow::updateAnalysis()
+{
+    analysis_->setRows(model_->rows()); // cheap when no analysis record changed
+    analysisDirty_ = false;
+}
+
 void MainWindow::updateSummary()
 {
     ++reportGen_; // a build still in flight is now stale
@@ -365,6 +385,9 @@ void MainWindow::refreshViews(bool full)
     compareDirty_ = true;
     if (full || tabs_->currentWidget() == compare_)
         updateCompare();
+    analysisDirty_ = true;
+    if (tabs_->currentWidget() == analysis_)
+        updateAnalysis();
     if (full)
         updateSummary(); // the final state at once (run finished, files opened, tests)
     else if (tabs_->currentWidget() == summary_ || (tabs_->currentWidget() == charts_ && charts_->overview()->isVisible()))

@@ -20,6 +20,7 @@ QT_END_NAMESPACE
 
 namespace qb::ui {
 
+class AnalysisPage;
 class ChartsPage;
 class ComparePage;
 struct SummaryContent;
@@ -46,6 +47,7 @@ public:
     ChartsPage* chartsPage() const { return charts_; }
     SummaryPage* summaryPage() const { return summary_; }
     ComparePage* comparePage() const { return compare_; }
+    AnalysisPage* analysisPage() const { return analysis_; }
     QTabWidget* tabs() const { return tabs_; }
     QAction* runAction() const { return runAct_; }
     QAction* cancelAction() const { return cancelAct_; }
@@ -66,6 +68,7 @@ public:
     void reloadRunFolder(const QString& dir);
     QString exportTo(const QString& path);          // .md / .csv / .json; "" on success
     QStringList exportChartsTo(const QString& dir); // PNG + SVG of every chart
+    QStringList exportAnalysisTo(const QString& dir); // the Analysis tab: PNG + SVG + CSV, analysis.md
     void flushViews();                               // apply pending updates now (tests, screenshot)
     double maxLatencyMs() const;
     // CPU time of the GUI thread spent in the costliest single view refresh: what the window's
@@ -104,6 +107,7 @@ private:
     void openDialog();
     void exportDialog();
     void exportChartsDialog();
+    void exportAnalysisDialog();
     void loadSweepDialog();
     void saveSweepDialog();
     void removeSources(const QStringList& sources);
@@ -119,6 +123,10 @@ private:
     bool compareDirty_ = false;
     void updateCompare();
     ComparePage* compare_ = nullptr;
+    // The Analysis tab is rebuilt only while it is visible (and when it is opened).
+    AnalysisPage* analysis_ = nullptr;
+    bool analysisDirty_ = false;
+    void updateAnalysis();
     // The report of a live run is built on its own thread (it reads NLL sidecars and bootstraps:
     // tens of ms); one build at a time, the newest state wins.
     QThread* reportThread_ = nullptr;

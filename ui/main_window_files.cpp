@@ -2,6 +2,8 @@
 // files, exports, and the recent lists in QSettings.
 #include "ui/main_window.h"
 
+#include "ui/analysis_page.h"
+
 #include "ui/charts_page.h"
 #include "ui/elide.h"
 #include "ui/exporter.h"
@@ -112,6 +114,28 @@ QStringList MainWindow::exportChartsTo(const QString& dir)
     else
         statusBar()->showMessage(tr("Wrote %1 chart files to %2").arg(files.size()).arg(dir));
     return files;
+}
+
+QStringList MainWindow::exportAnalysisTo(const QString& dir)
+{
+    flushViews();
+    updateAnalysis();
+    QString err;
+    QStringList files = analysis_->exportTo(dir, &err);
+    if (!err.isEmpty())
+        showError(tr("Analysis export failed"), err);
+    else
+        statusBar()->showMessage(tr("Wrote %1 analysis files to %2").arg(files.size()).arg(dir));
+    return files;
+}
+
+void MainWindow::exportAnalysisDialog()
+{
+    QSettings s;
+    QString dir = QFileDialog::getExistingDirectory(this, tr("Folder for the analysis charts, heat maps and analysis.md"),
+                                                    s.value(QStringLiteral("dirs/export")).toString());
+    if (!dir.isEmpty())
+        exportAnalysisTo(dir);
 }
 
 void MainWindow::openDialog()

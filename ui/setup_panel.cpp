@@ -15,6 +15,10 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
+
+#include <algorithm>
+#include <optional>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
@@ -51,6 +55,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent)
     sl->addWidget(matrix_);
     lay->addWidget(schemes);
     lay->addWidget(buildSmoothGroup());
+    lay->addWidget(buildExtraGroup());
     lay->addWidget(buildEvalGroup());
     lay->addWidget(buildDeviceGroup());
     warnings_ = new QLabel(this);
@@ -124,11 +129,12 @@ QWidget* SetupPanel::buildSmoothGroup()
     auto* h = new QHBoxLayout(g);
     sqInt8_ = new QCheckBox(tr("INT8"), g);
     sqFp8_ = new QCheckBox(tr("FP8"), g);
-    alpha_ = new QDoubleSpinBox(g);
-    alpha_->setRange(0.0, 1.0);
-    alpha_->setSingleStep(0.05);
-    alpha_->setValue(0.5);
-    alpha_->setToolTip(tr("Migration strength α: s_j = max|X_j|^α / max|W_j|^(1-α)"));
+    alpha_ = new QLineEdit(QStringLiteral("0.5"), g);
+    alpha_->setObjectName(QStringLiteral("alphas"));
+    alpha_->setMaximumWidth(fontMetrics().horizontalAdvance(QStringLiteral("0, 0.25, 0.5, 0.75, 0.85, 1xx")));
+    alpha_->setToolTip(tr("Migration strength α: s_j = max|X_j|^α / max|W_j|^(1-α). A comma list "
+                          "(e.g. 0, 0.25, 0.5, 0.75, 0.85, 1) runs one config per α: the α sweep, calibrated once; "
+                          "the Analysis tab plots PPL / KL / MMLU against α"));
     sqInt8_->setToolTip(QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::INT8).describe()));
     sqFp8_->setToolTip(QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3).describe()));
     h->addWidget(sqInt8_);
@@ -138,8 +144,50 @@ QWidget* SetupPanel::buildSmoothGroup()
     h->addStretch(1);
     for (auto* c : {sqInt8_, sqFp8_})
         connect(c, &QCheckBox::toggled, this, &SetupPanel::refresh);
-    connect(alpha_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &SetupPanel::refresh);
+    connect(alpha_, &QLineEdit::textChanged, this, &SetupPanel::refresh);
     return g;
+}
+
+QWidget* SetupPanel::buildExtraGroup()
+{
+    auto* g = new QGroupBox(tr("Extra schemes (by name, one per line)"), this);
+    auto* v = new QVBoxLayout(g);
+    extra_ = new QPlainTextEdit(g);
+    extra_->setObjectName(QStringLiteral("extraSchemes"));
+    extra_->setPlaceholderText(tr("e.g. INT8_Per_Tensor+keep:L0.down,L3.q (Analysis tab: Add to sweep)"));
+    extra_->setToolTip(tr("Any scheme name quantbench-cli accepts, one per line: mixed precision keeps the listed "
+                          "decoder linears (L<layer>.q|k|v|o|gate|up|down) in the baseline dtype; "
+                          "SmoothQuant_INT8_W8A8_Alpha0.75 adds one more α"));
+    extra_->setLineWrapMode(QPlainTextEdit::NoWrap);
+    extra_->setTabChangesFocus(true);
+    const int lineH = extra_->fontMetrics().lineSpacing();
+    extra_->setFixedHeight(3 * lineH + 14);
+    v->addWidget(extra_);
+    extraProblems_ = problemLabel(g);
+    v->addWidget(extraProblems_);
+    connect(extra_, &QPlainTextEdit::textChanged, this, &SetupPanel::refresh);
+    return g;
+}
+
+QStringList SetupPanel::extraSchemes() const
+{
+    QStringList out;
+    for (const QString& line : extra_->toPlainText().split(QLatin1Char('\n'))) {
+        const QString t = line.trimmed();
+        if (!t.isEmpty())
+            out << t;
+    }
+    return out;
+}
+
+void SetupPanel::addExtraScheme(const QString& name)
+{
+    const QString n = name.trimmed();
+    if (n.isEmpty() || extraSchemes().contains(n))
+        return;
+    QStringList lines = extraSchemes();
+    lines << n;
+    extra_->setPlainText(lines.join(QLatin1Char('\n')));
 }
 
 QWidget* SetupPanel::buildEvalGroup()
@@ -193,12 +241,48 @@ QWidget* SetupPanel::buildEvalGroup()
     f->addRow(throughput_, tr1);
     matmul_ = new QCheckBox(tr("Matmul accuracy (SQNR, relative error on real layer shapes)"), g);
     f->addRow(matmul_);
+    sensitivity_ = new QCheckBox(tr("Sensitivity"), g);
+    sensitivity_->setObjectName(QStringLiteral("sensitivity"));
+    sensitivity_->setToolTip(tr("Quantize one linear (or one decoder layer) at a time, the rest in the baseline "
+                                "dtype: KL vs the baseline per unit, then the measured curve \"keep the k most "
+                                "sensitive in the baseline dtype\" and the smallest mixed-precision scheme within "
+                                "the KL budget. Costs about N + 8 scored passes (N = 7 × layers) per analysed scheme."));
+    sensScheme_ = new QComboBox(g);
+    sensScheme_->setObjectName(QStringLiteral("sensitivityScheme"));
+    sensScheme_->setToolTip(tr("The scheme to analyse"));
+    sensScheme_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    sensScheme_->setMinimumContentsLength(16);
+    sensMode_ = new QComboBox(g);
+    sensMode_->addItem(tr("per linear"), QStringLiteral("linear"));
+    sensMode_->addItem(tr("per layer"), QStringLiteral("layer"));
+    budgetKl_ = new QDoubleSpinBox(g);
+    budgetKl_->setObjectName(QStringLiteral("budgetKl"));
+    budgetKl_->setDecimals(5);
+    budgetKl_->setRange(0.0, 10.0);
+    budgetKl_->setSingleStep(0.0005);
+    budgetKl_->setValue(0.001);
+    budgetKl_->setToolTip(tr("Mixed-precision budget: mean KL(baseline ‖ quantized) in nats per token"));
+    auto* sr = new QHBoxLayout;
+    sr->addWidget(sensScheme_, 1);
+    sr->addWidget(sensMode_);
+    sr->addWidget(new QLabel(tr("KL ≤"), g));
+    sr->addWidget(budgetKl_);
+    f->addRow(sensitivity_, sr);
+    outliers_ = new QCheckBox(tr("Activation outliers (per-channel max before / after smoothing)"), g);
+    outliers_->setObjectName(QStringLiteral("outliers"));
+    outliers_->setToolTip(tr("From the calibration pass: per input channel max |x| and per column max |W| of every "
+                             "linear's input, for the baseline and each SmoothQuant config; the heat map of "
+                             "max/median per layer × projection"));
+    f->addRow(outliers_);
+    connect(sensScheme_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::refresh);
+    connect(sensMode_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::refresh);
+    connect(budgetKl_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &SetupPanel::refresh);
     calibText_ = pathEdit(QStringLiteral("calibText"), false, &row);
     calibText_->setPlaceholderText(tr("SmoothQuant calibration text"));
     f->addRow(tr("Calibration"), row);
     evalProblems_ = problemLabel(g);
     f->addRow(evalProblems_);
-    for (auto* c : {ppl_, mmluDirect_, mmluGenerate_, throughput_, matmul_})
+    for (auto* c : {ppl_, mmluDirect_, mmluGenerate_, throughput_, matmul_, sensitivity_, outliers_})
         connect(c, &QCheckBox::toggled, this, &SetupPanel::refresh);
     for (auto* s : {pplCtx_, pplWindows_, shots_, mmluLimit_, mmluBatch_, prefillBatch_, prefillLen_, decodeBatch_, decodeLen_})
         connect(s, qOverload<int>(&QSpinBox::valueChanged), this, &SetupPanel::refresh);
@@ -261,10 +345,23 @@ SweepSetup SetupPanel::setup() const
     s.baseline_dtype = dtype_->currentData().toString().toStdString();
     s.threads = threads_->value();
     s.schemes = matrix_->schemes();
-    if (sqInt8_->isChecked())
-        s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, alpha_->value()));
-    if (sqFp8_->isChecked())
-        s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, alpha_->value()));
+    for (double a : alphas()) {
+        if (sqInt8_->isChecked())
+            s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, a));
+        if (sqFp8_->isChecked())
+            s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, a));
+    }
+    for (const QString& n : extraSchemes()) { // the ones that parse; problems() names the others
+        try {
+            qb::QuantScheme q = qb::QuantScheme::parse(n.toStdString());
+            bool dup = q.isBaseline();
+            for (const auto& o : s.schemes)
+                dup = dup || o.name() == q.name();
+            if (!dup)
+                s.schemes.push_back(q);
+        } catch (const std::exception&) {
+        }
+    }
     auto& e = s.evals;
     e.ppl = ppl_->isChecked();
     e.ppl_dataset = pplText_->text().trimmed().toStdString();
@@ -282,6 +379,11 @@ SweepSetup SetupPanel::setup() const
     e.decode_batch = decodeBatch_->value();
     e.decode_len = decodeLen_->value();
     e.matmul = matmul_->isChecked();
+    e.sensitivity = sensitivity_->isChecked();
+    e.sensitivity_scheme = sensScheme_->currentData().toString().toStdString();
+    e.sensitivity_mode = sensMode_->currentData().toString().toStdString();
+    e.budget_kl = budgetKl_->value();
+    e.outliers = outliers_->isChecked();
     e.calib_dataset = calibText_->text().trimmed().toStdString();
     return s;
 }
@@ -299,11 +401,41 @@ void SetupPanel::setSetup(const SweepSetup& s)
     matrix_->setSchemes(s.schemes);
     sqInt8_->setChecked(false);
     sqFp8_->setChecked(false);
-    for (const auto& q : s.schemes)
-        if (q.smoothing == qb::Smoothing::SmoothQuant) {
-            (q.dtype == qb::QDType::INT8 ? sqInt8_ : sqFp8_)->setChecked(true);
-            alpha_->setValue(q.alpha);
+    {
+        // The α list of the first smoothed dtype; other combinations stay as extra schemes below.
+        QStringList al;
+        std::optional<qb::QDType> first;
+        for (const auto& q : s.schemes)
+            if (q.smoothing == qb::Smoothing::SmoothQuant && q.name() == qb::QuantScheme::smoothQuant(q.dtype, q.alpha).name()) {
+                (q.dtype == qb::QDType::INT8 ? sqInt8_ : sqFp8_)->setChecked(true);
+                if (!first)
+                    first = q.dtype;
+                if (q.dtype == *first)
+                    al << QString::number(q.alpha);
+            }
+        al.removeDuplicates();
+        alpha_->setText(al.isEmpty() ? QStringLiteral("0.5") : al.join(QStringLiteral(", ")));
+    }
+    // What neither the matrix nor the SmoothQuant boxes produce (mixed precision, more α values)
+    // stays in the sweep as an extra scheme instead of being dropped.
+    {
+        std::vector<std::string> covered;
+        for (const auto& q : matrix_->schemes())
+            covered.push_back(q.name());
+        for (double a : alphas()) {
+            if (sqInt8_->isChecked())
+                covered.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, a).name());
+            if (sqFp8_->isChecked())
+                covered.push_back(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, a).name());
         }
+        QStringList extra;
+        for (const auto& q : s.schemes)
+            if (!q.isBaseline() && std::find(covered.begin(), covered.end(), q.name()) == covered.end())
+                extra << QString::fromStdString(q.name());
+        extra.removeDuplicates();
+        QSignalBlocker b(extra_);
+        extra_->setPlainText(extra.join(QLatin1Char('\n')));
+    }
     const auto& e = s.evals;
     ppl_->setChecked(e.ppl);
     pplText_->setText(QString::fromStdString(e.ppl_dataset));
@@ -321,6 +453,11 @@ void SetupPanel::setSetup(const SweepSetup& s)
     decodeBatch_->setValue(e.decode_batch);
     decodeLen_->setValue(e.decode_len);
     matmul_->setChecked(e.matmul);
+    sensitivity_->setChecked(e.sensitivity);
+    sensMode_->setCurrentIndex(std::max(0, sensMode_->findData(QString::fromStdString(e.sensitivity_mode))));
+    budgetKl_->setValue(e.budget_kl < 0 ? 0.0 : e.budget_kl);
+    outliers_->setChecked(e.outliers);
+    sensPick_ = QString::fromStdString(e.sensitivity_scheme);
     calibText_->setText(QString::fromStdString(e.calib_dataset));
     loading_ = false;
     refresh();
@@ -362,13 +499,67 @@ QStringList SetupPanel::problems() const
         out << QString::fromStdString(p);
     if (!matrix_->problem().isEmpty())
         out << matrix_->problem();
+    if ((sqInt8_->isChecked() || sqFp8_->isChecked()) && alphas().empty())
+        out << tr("SmoothQuant α: give one or more numbers in [0, 1], separated by commas.");
+    for (const QString& n : extraSchemes()) {
+        try {
+            const qb::QuantScheme q = qb::QuantScheme::parse(n.toStdString());
+            if (const std::string v = q.validate(); !v.empty())
+                out << tr("Extra scheme %1: %2").arg(n, QString::fromStdString(v));
+        } catch (const std::exception& ex) {
+            out << tr("Extra scheme: %1").arg(QString::fromUtf8(ex.what()));
+        }
+    }
     return out;
+}
+
+std::vector<double> SetupPanel::alphas() const
+{
+    std::vector<double> out;
+    for (const QString& t : alpha_->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        bool ok = false;
+        const double a = t.trimmed().toDouble(&ok);
+        if (ok && a >= 0.0 && a <= 1.0 && std::find(out.begin(), out.end(), a) == out.end())
+            out.push_back(a);
+    }
+    return out;
+}
+
+void SetupPanel::fillSensitivitySchemes()
+{
+    // The ticked quantized configs; the choice survives re-ticking (sensPick_ = the user's pick).
+    QStringList names;
+    for (const auto& q : matrix_->schemes())
+        names << QString::fromStdString(q.name());
+    for (double a : alphas()) {
+        if (sqInt8_->isChecked())
+            names << QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::INT8, a).name());
+        if (sqFp8_->isChecked())
+            names << QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, a).name());
+    }
+    for (const QString& n : extraSchemes())
+        try {
+            names << QString::fromStdString(qb::QuantScheme::parse(n.toStdString()).name());
+        } catch (const std::exception&) {
+        }
+    names.removeDuplicates();
+    QSignalBlocker b(sensScheme_);
+    sensScheme_->clear();
+    sensScheme_->addItem(tr("every ticked scheme"), QString());
+    for (const QString& n : names)
+        sensScheme_->addItem(n, n);
+    if (!sensPick_.isEmpty() && sensScheme_->findData(sensPick_) < 0)
+        sensScheme_->addItem(sensPick_, sensPick_); // named in the file, not ticked: problems() says so
+    sensScheme_->setCurrentIndex(std::max(0, sensScheme_->findData(sensPick_)));
 }
 
 void SetupPanel::refresh()
 {
     if (loading_)
         return;
+    if (sensScheme_->currentIndex() >= 0 && sender() == sensScheme_)
+        sensPick_ = sensScheme_->currentData().toString();
+    fillSensitivitySchemes();
     const SweepSetup s = setup();
     if (s.model_dir.empty()) {
         modelSummary_->setText(tr("No model chosen: pick a folder or press Demo model."));
@@ -385,6 +576,12 @@ void SetupPanel::refresh()
         if (!q.startsWith(QStringLiteral("Model folder")) && !q.startsWith(QStringLiteral("Choose a model")))
             evalProblems << q;
     }
+    QStringList extraProblems;
+    for (const QString& p : problems())
+        if (p.startsWith(tr("Extra scheme")) || p.startsWith(tr("SmoothQuant α")))
+            extraProblems << p;
+    extraProblems_->setText(extraProblems.join(QLatin1Char('\n')));
+    extraProblems_->setVisible(!extraProblems.isEmpty());
     evalProblems_->setText(evalProblems.join(QLatin1Char('\n')));
     evalProblems_->setVisible(!evalProblems.isEmpty());
     QStringList warn;

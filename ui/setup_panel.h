@@ -4,6 +4,7 @@
 #include "ui/sweep_setup.h"
 
 #include <QStringList>
+#include <vector>
 #include <QWidget>
 
 QT_BEGIN_NAMESPACE
@@ -13,6 +14,7 @@ class QDoubleSpinBox;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
+class QPlainTextEdit;
 class QSpinBox;
 QT_END_NAMESPACE
 
@@ -32,6 +34,11 @@ public:
     QStringList recentModels() const;
     QStringList problems() const;         // blocking problems (Run is disabled while any)
     SchemeMatrix* matrix() const { return matrix_; }
+    // Schemes by name beyond the matrix and SmoothQuant boxes (mixed precision "+keep:" schemes
+    // from the Analysis tab, extra α values of a loaded α sweep, ...): one per line.
+    void addExtraScheme(const QString& name); // appended unless already listed
+    QStringList extraSchemes() const;         // the non-empty lines, trimmed
+    QPlainTextEdit* extraSchemesEdit() const { return extra_; }
 
 Q_SIGNALS:
     void changed();
@@ -41,10 +48,13 @@ Q_SIGNALS:
 private:
     QWidget* buildModelGroup();
     QWidget* buildSmoothGroup();
+    QWidget* buildExtraGroup();
     QWidget* buildEvalGroup();
     QWidget* buildDeviceGroup();
     void browseModel();
     void refresh();                       // summary + inline messages
+    std::vector<double> alphas() const;   // the SmoothQuant α list that parses (in [0, 1], no repeats)
+    void fillSensitivitySchemes();        // the sensitivity combo = the configs that will run
     QLineEdit* pathEdit(const QString& objectName, bool folder, QWidget** row);
 
     QComboBox* model_ = nullptr;
@@ -52,7 +62,9 @@ private:
     SchemeMatrix* matrix_ = nullptr;
     QCheckBox* sqInt8_ = nullptr;
     QCheckBox* sqFp8_ = nullptr;
-    QDoubleSpinBox* alpha_ = nullptr;
+    QLineEdit* alpha_ = nullptr; // one α or a comma list (the α sweep)
+    QPlainTextEdit* extra_ = nullptr;
+    QLabel* extraProblems_ = nullptr;
     QCheckBox* ppl_ = nullptr;
     QLineEdit* pplText_ = nullptr;
     QSpinBox* pplCtx_ = nullptr;
@@ -69,6 +81,12 @@ private:
     QSpinBox* decodeBatch_ = nullptr;
     QSpinBox* decodeLen_ = nullptr;
     QCheckBox* matmul_ = nullptr;
+    QCheckBox* sensitivity_ = nullptr;
+    QComboBox* sensScheme_ = nullptr;
+    QComboBox* sensMode_ = nullptr;
+    QDoubleSpinBox* budgetKl_ = nullptr;
+    QCheckBox* outliers_ = nullptr;
+    QString sensPick_; // the scheme chosen for sensitivity (kept while the list is rebuilt)
     QLineEdit* calibText_ = nullptr;
     QComboBox* device_ = nullptr;
     QComboBox* dtype_ = nullptr;

@@ -54,6 +54,16 @@ qb::SweepSpec SweepSetup::toSpec() const
     s.tasks.throughput.decode_batch = e.decode_batch;
     s.tasks.throughput.decode_tokens = e.decode_len;
     s.tasks.matmul.enabled = e.matmul;
+    s.tasks.sensitivity.enabled = e.sensitivity;
+    s.tasks.sensitivity.mode = e.sensitivity_mode;
+    s.tasks.sensitivity.budget_kl = e.budget_kl;
+    // A file's longer list survives while the panel's choice (its first name) is unchanged.
+    auto& named = s.tasks.sensitivity.schemes;
+    if (e.sensitivity_scheme.empty())
+        named.clear();
+    else if (named.empty() || named.front() != e.sensitivity_scheme)
+        named = {e.sensitivity_scheme};
+    s.tasks.outliers.enabled = e.outliers;
     s.ppl_text = e.ppl_dataset;
     s.mmlu = e.mmlu_dir;
     s.calibration_text = e.calib_dataset;
@@ -90,6 +100,11 @@ SweepSetup SweepSetup::fromSpec(const qb::SweepSpec& spec)
     e.decode_batch = int(t.throughput.decode_batch);
     e.decode_len = int(t.throughput.decode_tokens);
     e.matmul = t.matmul.enabled;
+    e.sensitivity = t.sensitivity.enabled;
+    e.sensitivity_mode = t.sensitivity.mode;
+    e.budget_kl = t.sensitivity.budget_kl;
+    e.sensitivity_scheme = t.sensitivity.schemes.empty() ? std::string() : t.sensitivity.schemes.front();
+    e.outliers = t.outliers.enabled;
     e.ppl_dataset = spec.ppl_text;
     e.mmlu_dir = spec.mmlu;
     e.calib_dataset = spec.calibration_text;
@@ -214,6 +229,17 @@ std::vector<std::string> SweepSetup::problems() const
         smooth = smooth || s.smoothing == qb::Smoothing::SmoothQuant;
     if (smooth && !evals.calib_dataset.empty() && !fs::is_regular_file(evals.calib_dataset))
         out.push_back("SmoothQuant calibration text " + evals.calib_dataset + " does not exist.");
+    if (evals.sensitivity) {
+        bool named = evals.sensitivity_scheme.empty() && !schemes.empty();
+        for (const auto& s : schemes)
+            named = named || s.name() == evals.sensitivity_scheme;
+        if (schemes.empty())
+            out.push_back("Sensitivity needs a quantized scheme to analyse: tick one.");
+        else if (!named)
+            out.push_back("Sensitivity scheme " + evals.sensitivity_scheme + " is not among the ticked schemes.");
+    }
+    if ((evals.sensitivity || evals.outliers) && evals.calib_dataset.empty() && evals.ppl_dataset.empty())
+        out.push_back("Sensitivity and outliers need a calibration text (or the PPL text).");
     if (device != "cpu" && device != "cuda")
         out.push_back("Device must be cpu or cuda.");
     return out;

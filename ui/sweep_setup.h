@@ -32,8 +32,14 @@ struct EvalSettings {
     bool matmul = false;
     std::string calib_dataset;    // SmoothQuant calibration text
     int calib_samples = 16;
+    // Analysis tasks (docs/analysis.md).
+    bool sensitivity = false;
+    std::string sensitivity_scheme; // canonical config name; empty = every quantized config
+    std::string sensitivity_mode = "linear";
+    double budget_kl = 0.001;
+    bool outliers = false;
 
-    bool any() const { return ppl || mmlu_direct || mmlu_generate || throughput || matmul; }
+    bool any() const { return ppl || mmlu_direct || mmlu_generate || throughput || matmul || sensitivity || outliers; }
 };
 
 struct SweepSetup {

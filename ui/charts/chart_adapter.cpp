@@ -98,11 +98,11 @@ static void niceRange(double lo, double hi, bool fromZero, double& outLo, double
 
 static std::string signature(const ChartSpec& spec)
 {
-    std::string sig = spec.title + '|' + spec.yLabel;
+    std::string sig = spec.title + '|' + spec.yLabel + '|' + spec.xLabel + (spec.valueX ? "|vx" : "|cx");
     for (const auto& c : spec.categories)
         sig += '|' + c;
     for (const auto& s : spec.series) {
-        sig += '#' + s.name;
+        sig += '#' + s.name + (s.markers ? "m" : "") + std::to_string(s.markerSize) + s.color;
         for (const auto& p : s.points)
             sig += ';' + std::to_string(p.x) + ',' + std::to_string(p.y) + ',' + p.tooltip;
     }
@@ -198,17 +198,49 @@ void ChartWidget::fitCategoryLabels()
 
 void ChartWidget::buildLines()
 {
-    // Labels on the category values (the points), not between boundaries.
-    auto* ax = new QCategoryAxis;
-    ax->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
-    ax->setStartValue(-0.5);
-    for (size_t i = 0; i < spec_.categories.size(); ++i)
-        ax->append(QString::fromStdString(spec_.categories[i]), double(i));
-    ax->setRange(-0.5, double(spec_.categories.size()) - 0.5);
-    ax->setTitleText(tr("granularity: coarse → fine"));
-    ax->setTruncateLabels(false);
-    ax->setGridLineVisible(false);
-    lineAxis_ = ax;
+    QAbstractAxis* ax = nullptr;
+    capWidth_ = 0.08; // error-bar caps, in x units
+    if (spec_.valueX) {
+        // A numeric x (channel index, α): a value axis over the points' range.
+        double xlo = std::numeric_limits<double>::infinity(), xhi = -xlo;
+        for (const auto& s : spec_.series)
+            for (const auto& p : s.points)
+                xlo = std::min(xlo, p.x), xhi = std::max(xhi, p.x);
+        if (!(xlo <= xhi))
+            xlo = 0, xhi = 1;
+        const double pad = xhi > xlo ? (xhi - xlo) * 0.03 : 0.5;
+        auto* vx = new QValueAxis;
+        vx->setRange(xlo - pad, xhi + pad);
+        // Ticks on round numbers (0, 0.25, 0.5 ...; 0, 10, 20 ...), not on the padded range's ends.
+        const double raw = xhi > xlo ? (xhi - xlo) / 5.0 : 0.25, mag = std::pow(10.0, std::floor(std::log10(raw)));
+        double step = mag;
+        for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
+            if (m * mag >= raw) {
+                step = m * mag;
+                break;
+            }
+        vx->setTickType(QValueAxis::TicksDynamic);
+        vx->setTickAnchor(0.0);
+        vx->setTickInterval(step);
+        vx->setLabelFormat(QStringLiteral("%g"));
+        vx->setTruncateLabels(false);
+        vx->setTitleText(QString::fromStdString(spec_.xLabel));
+        capWidth_ = std::max(1e-9, (xhi - xlo + 2 * pad) * 0.012);
+        ax = vx;
+    } else {
+        // Labels on the category values (the points), not between boundaries.
+        auto* cx = new QCategoryAxis;
+        cx->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
+        cx->setStartValue(-0.5);
+        for (size_t i = 0; i < spec_.categories.size(); ++i)
+            cx->append(QString::fromStdString(spec_.categories[i]), double(i));
+        cx->setRange(-0.5, double(spec_.categories.size()) - 0.5);
+        cx->setTitleText(spec_.xLabel.empty() ? tr("granularity: coarse → fine") : QString::fromStdString(spec_.xLabel));
+        cx->setTruncateLabels(false);
+        cx->setGridLineVisible(false);
+        lineAxis_ = cx;
+        ax = cx;
+    }
     QAbstractAxis* ay = nullptr;
     QValueAxis* ayLin = nullptr;
     QLogValueAxis* ayLog = nullptr;
@@ -246,9 +278,9 @@ void ChartWidget::buildLines()
             pen.setStyle(s.dashed ? Qt::DotLine : Qt::DashLine);
             pen.setWidthF(1.5);
         } else {
-            ls->setPointsVisible(true);
-            ls->setMarkerSize(7);
-            pen.setWidthF(2.0);
+            ls->setPointsVisible(s.markers);
+            ls->setMarkerSize(s.markerSize > 0 ? s.markerSize : 7);
+            pen.setWidthF(s.markers ? 2.0 : 1.2);
             pen.setStyle(s.dashed ? Qt::DashLine : Qt::SolidLine);
             drawnPoints_ += drawn;
         }
@@ -292,7 +324,7 @@ void ChartWidget::addErrorBars(const ChartSeries& s, const QColor& color, QAbstr
 {
     QPen pen(color);
     pen.setWidthF(1.2);
-    const double cap = 0.08; // in category units
+    const double cap = vertical ? capWidth_ : 0.08; // in x units (category units on bars)
     for (const auto& p0 : s.points) {
         const bool range = std::isfinite(p0.lo) && std::isfinite(p0.hi);
         if ((!range && (!(p0.err > 0) || !std::isfinite(p0.err))) || (spec_.logY && !(p0.y > 0)))

@@ -68,6 +68,7 @@ private:
     QCategoryAxis* lineAxis_ = nullptr; // the granularity axis of a line chart
     int drawnPoints_ = 0;
     int errorBars_ = 0;
+    double capWidth_ = 0.08; // error-bar cap half-width of a line chart, in x units
     int labelBudget_ = 0;     // px for a bar chart's category labels (Qt Charts cuts what is wider)
     bool labelsElided_ = false;
     std::vector<std::string> shownCategories_; // the category labels as drawn (maybe shortened)

@@ -25,6 +25,8 @@ struct ChartSeries {
     bool reference = false; // a horizontal reference line (baseline), drawn dashed
     std::string color;      // "#rrggbb": the same dtype x mode has the same colour in every chart
     bool dashed = false;    // a second source (compare view): same colour, dashed line
+    bool markers = true;    // point markers (off for dense per-channel lines)
+    int markerSize = 0;     // px; 0 = the default (7); a marked point (best, recommended) is larger
 };
 
 enum class ChartKind { Lines, Bars };
@@ -39,6 +41,9 @@ struct ChartSpec {
     bool logY = false; // log value axis (KLD spans orders of magnitude); points <= 0 are not drawn
     bool stacked = false; // bars: one bar per category, coloured by its series (dtype x mode)
     std::string emptyHint; // shown instead of empty axes when there is no point
+    // Lines: x is a number (channel index, α) on a value axis instead of a category index.
+    bool valueX = false;
+    std::string xLabel; // x-axis title; "" = the granularity axis title
     // Error bars: drawn for every point with err > 0 (stderr; see the tooltip).
 
     int pointCount() const; // points over all non-reference series
