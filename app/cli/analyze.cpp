@@ -68,6 +68,9 @@ int runAnalyze(const std::vector<std::string>& argv)
         .option("sq-dtype", "SmoothQuant dtype of the alpha sweep (INT8 or FP8)", "INT8")
         .option("ppl-text", "text for PPL and calibration (default: the demo's TinyStories sample)")
         .option("calib-text", "calibration text (default: --ppl-text)")
+        .option("mmlu", "MMLU folder (dev/ and test/) for MMLU direct per alpha (default with the demo model: its sample; "
+                        "\"none\" to skip)")
+        .option("mmlu-limit", "MMLU questions (0 = all)", "64")
         .option("ctx", "PPL window", "256")
         .option("max-windows", "PPL window limit (0 = all)", "8")
         .option("calib-sequences", "calibration windows", "16")
@@ -112,6 +115,13 @@ int runAnalyze(const std::vector<std::string>& argv)
             {"outliers", nlohmann::json::object()}};
         if (!args.has("no-matmul"))
             tasks["matmul_accuracy"] = nlohmann::json::object();
+        // MMLU per alpha: the demo's sample by default with the demo model (a user's model names its own).
+        std::string mmlu = args.opt("mmlu").value_or(
+            args.has("model") ? std::string() : (fs::path(qb::cli::demoModelDir()).parent_path() / "mmlu").string());
+        if (mmlu == "none")
+            mmlu.clear();
+        if (!mmlu.empty())
+            tasks["mmlu"] = {{"direct", true}, {"generate", false}, {"shots", 5}, {"max_questions", args.getInt("mmlu-limit")}};
         nlohmann::json j = {{"name", "analyze"},
                             {"model", model},
                             {"baseline_dtype", args.get("dtype")},
@@ -121,6 +131,8 @@ int runAnalyze(const std::vector<std::string>& argv)
                             {"datasets", {{"ppl_text", text}, {"calibration_text", args.opt("calib-text").value_or(text)}}},
                             {"calibration", {{"sequences", args.getInt("calib-sequences")}, {"length", args.getInt("calib-length")}}},
                             {"seed", args.getInt("seed")}};
+        if (!mmlu.empty())
+            j["datasets"]["mmlu"] = mmlu;
         qb::SweepSpec spec = qb::SweepSpec::fromJson(j, "command line");
         qb::RunOptions o;
         o.out_dir = args.get("out");
