@@ -329,6 +329,17 @@ void addAnalysisTables(Report& rep, const std::vector<const ConfigRow*>& list)
             c.text = "–";
         return c;
     };
+    // KL spans decades (1e-7 on a large model, 1e-2 on a tiny one): significant digits, not decimals.
+    auto kl = [](double v) {
+        Cell c;
+        if (std::isfinite(v)) {
+            char b[32];
+            std::snprintf(b, sizeof b, "%.4g", v);
+            c.text = b;
+        } else
+            c.text = "–";
+        return c;
+    };
     const double mb = double(1 << 20);
 
     Table top;
@@ -365,7 +376,7 @@ void addAnalysisTables(Report& rep, const std::vector<const ConfigRow*>& list)
                 const nlohmann::json& u = *byName[n.get<std::string>()];
                 const double sq = jnum(u, "sqnr_db");
                 top.rows.push_back({txt(c->config), txt(std::to_string(rank)), txt(n.get<std::string>()),
-                                    num(jnum(u, "kl"), 6, false), num(jnum(u, "dnll"), 5, false),
+                                    kl(jnum(u, "kl")), kl(jnum(u, "dnll")),
                                     num(jnum(u, "top1") * 100.0, 2, false),
                                     sq >= 999.0 ? txt("exact") : num(sq, 1, false), num(jnum(u, "x_absmax"), 3, false),
                                     num(jnum(u, "x_kurtosis"), 1, false), num(jnum(u, "x_outlier_frac") * 100.0, 2, false),
@@ -397,10 +408,10 @@ void addAnalysisTables(Report& rep, const std::vector<const ConfigRow*>& list)
         const double rMb = jnum(rec, "linear_bytes") / mb;
         const double bMb = jnum(s, "baseline_linear_bytes") / mb;
         mix.rows.push_back({txt(c->config), txt(budget.empty() ? "–" : budget),
-                            txt(fmt(jnum(rec, "k"), 0) + " of " + fmt(n, 0)),
-                            txt(rec.value("scheme", std::string("–"))), num(full ? jnum(*full, "kl") : NAN, 6, false),
-                            num(jnum(rec, "kl"), 6, false), num(full ? jnum(*full, "dppl") : NAN, 4, false),
-                            num(jnum(rec, "dppl"), 4, false),
+                            txt(fmt(jnum(rec, "k"), 0) + " of " + fmt(n, 0) +
+                                (s.value("mode", "linear") == "layer" ? " layers" : " linears")),
+                            txt(rec.value("scheme", std::string("–"))), kl(full ? jnum(*full, "kl") : NAN),
+                            kl(jnum(rec, "kl")), kl(full ? jnum(*full, "dppl") : NAN), kl(jnum(rec, "dppl")),
                             txt(fmt(qMb, 3) + " → " + fmt(rMb, 3) + " (" + fmt(bMb, 3) + ")"),
                             txt(rec.value("met", false) ? "yes" : "no (nothing measured meets it)")});
     }
@@ -1197,7 +1208,11 @@ Report buildReport(const std::vector<ResultRecord>& records, const ReportOptions
     }
     if (const Table* t = rep.table("mixed_precision"))
         for (const auto& r : t->rows)
-            F.push_back("Mixed precision for " + r[0].text + ": keeping " + r[2].text + " linears in the baseline dtype (" +
+            if (r[2].text.rfind("0 of ", 0) == 0)
+                F.push_back("Mixed precision for " + r[0].text + ": the whole scheme already meets the budget (" + r[1].text +
+                            "; KLD " + r[4].text + ").");
+            else
+                F.push_back("Mixed precision for " + r[0].text + ": keeping " + r[2].text + " in the baseline dtype (" +
                         r[3].text + ") takes KLD from " + r[4].text + " to " + r[5].text + "; linear weights " + r[8].text +
                         " MB.");
     for (const auto& n : rep.table("smoothquant") ? rep.table("smoothquant")->notes : std::vector<std::string>{})
