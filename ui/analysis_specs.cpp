@@ -77,6 +77,19 @@ std::vector<AnalysisItem> analysisItems(const std::vector<qb::ConfigRow>& rows, 
 
 // --- sensitivity ---
 
+// One row "L<n>" per layer (the columns already set), every cell empty; layer -> row index.
+static std::map<int, int> layerRows(HeatMapData& d, const std::set<int>& layers)
+{
+    std::map<int, int> rowOf;
+    for (int l : layers) {
+        rowOf[l] = int(d.rows.size());
+        d.rows.push_back("L" + std::to_string(l));
+    }
+    d.values.assign(d.rows.size() * d.columns.size(), NAN);
+    d.tooltips.assign(d.values.size(), std::string());
+    return rowOf;
+}
+
 HeatMapData sensitivityHeat(const qb::ResultRecord& r)
 {
     HeatMapData d;
@@ -94,13 +107,7 @@ HeatMapData sensitivityHeat(const qb::ResultRecord& r)
         layerMode = layerMode || str(u, "proj") == "layer";
     }
     d.columns = layerMode ? std::vector<std::string>{"layer"} : projSlots();
-    std::map<int, int> rowOf;
-    for (int l : layers) {
-        rowOf[l] = int(d.rows.size());
-        d.rows.push_back("L" + std::to_string(l));
-    }
-    d.values.assign(d.rows.size() * d.columns.size(), NAN);
-    d.tooltips.assign(d.values.size(), std::string());
+    const std::map<int, int> rowOf = layerRows(d, layers);
     std::map<std::string, int> rank;
     const json& ranking = arrayOf(s, "ranking");
     for (size_t i = 0; i < ranking.size(); ++i)
@@ -113,7 +120,7 @@ HeatMapData sensitivityHeat(const qb::ResultRecord& r)
         const int c = layerMode ? 0 : slotIndex(str(u, "proj"));
         if (c < 0)
             continue;
-        const size_t i = size_t(rowOf[int(l)]) * d.columns.size() + size_t(c);
+        const size_t i = size_t(rowOf.at(int(l))) * d.columns.size() + size_t(c);
         const double kl = num(u, "kl");
         d.values[i] = std::isfinite(kl) ? kl : NAN;
         const std::string name = str(u, "name"), shortName = str(u, "short");
@@ -302,19 +309,13 @@ HeatMapData outlierHeat(const qb::ResultRecord& r, bool smoothed)
     for (const auto& h : arrayOf(o, "heat"))
         if (const double l = num(h, "layer"); std::isfinite(l) && l >= 0 && l < 1e6)
             layers.insert(int(l));
-    std::map<int, int> rowOf;
-    for (int l : layers) {
-        rowOf[l] = int(d.rows.size());
-        d.rows.push_back("L" + std::to_string(l));
-    }
-    d.values.assign(d.rows.size() * d.columns.size(), NAN);
-    d.tooltips.assign(d.values.size(), std::string());
+    const std::map<int, int> rowOf = layerRows(d, layers);
     for (const auto& h : arrayOf(o, "heat")) {
         const double l = num(h, "layer");
         const int c = slotIndex(str(h, "proj"));
         if (!std::isfinite(l) || !rowOf.count(int(l)) || c < 0)
             continue;
-        const size_t i = size_t(rowOf[int(l)]) * d.columns.size() + size_t(c);
+        const size_t i = size_t(rowOf.at(int(l))) * d.columns.size() + size_t(c);
         const double v = num(h, smoothed ? "act_ratio_smoothed" : "act_ratio");
         d.values[i] = v;
         const std::string input = str(h, "input").empty() ? inputOfProj(str(h, "proj")) : str(h, "input");
