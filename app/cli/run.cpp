@@ -20,7 +20,7 @@ int runRun(const std::vector<std::string>& argv)
         .option("scheme", "canonical scheme name (INT8_Per_Row, FP8_Per_Group_128_Fake, FP32, ...)", "FP32")
         .option("dtype", "baseline dtype FP32, BF16 or FP16", "FP32")
         .option("device", "auto, cpu, cuda", "auto")
-        .option("tasks", "comma list of ppl, mmlu_direct, mmlu_generate, throughput, matmul_accuracy", "ppl")
+        .option("tasks", "comma list of ppl, mmlu_direct, mmlu_generate, throughput, matmul_accuracy, sensitivity, outliers", "ppl")
         .option("ppl-text", "text file for PPL (and calibration)")
         .option("calib-text", "calibration text for SmoothQuant (default: --ppl-text)")
         .option("mmlu", "MMLU folder or .jsonl")
@@ -48,8 +48,11 @@ int runRun(const std::vector<std::string>& argv)
                 tasks["throughput"] = nlohmann::json::object();
             else if (t == qb::task::Matmul)
                 tasks["matmul_accuracy"] = nlohmann::json::object();
+            else if (t == qb::task::Sensitivity || t == qb::task::Outliers) // defaults; `analyze` has the options
+                tasks[t] = nlohmann::json::object();
             else
-                throw qb::Error("--tasks: unknown task '" + t + "'");
+                throw qb::Error("--tasks: unknown task '" + t + "' (ppl, mmlu_direct, mmlu_generate, throughput, "
+                                "matmul_accuracy, sensitivity, outliers)");
         }
         qb::QuantScheme s = qb::QuantScheme::parse(args.get("scheme"));
         nlohmann::json j = {{"name", "run"},
