@@ -6,6 +6,7 @@
 #include "core/model/llama.h"
 #include "core/quant/model_quantizer.h"
 #include "core/quant/quant_linear.h"
+#include "core/quant/scheme.h"
 #include "core/util/error.h"
 
 #include <torch/torch.h>
@@ -21,27 +22,12 @@ using nlohmann::json;
 
 namespace {
 
-const char* const kSlotOrder[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                                  "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
-const char* const kProj[] = {"q", "k", "v", "o", "gate", "up", "down"};
-
-std::string layerLinear(int64_t layer, int slot) { return "model.layers." + std::to_string(layer) + "." + kSlotOrder[slot]; }
-
 // (layer, slot) of a decoder linear name; slot -1 when it is not one.
 std::pair<int64_t, int> parseLinear(const std::string& n)
 {
-    const std::string p = "model.layers.";
-    if (n.compare(0, p.size(), p) != 0)
-        return {0, -1};
-    size_t dot = n.find('.', p.size());
-    if (dot == std::string::npos)
-        return {0, -1};
-    int64_t layer = std::stoll(n.substr(p.size(), dot - p.size()));
-    const std::string rest = n.substr(dot + 1);
-    for (int s = 0; s < 7; ++s)
-        if (rest == kSlotOrder[s])
-            return {layer, s};
-    return {layer, -1};
+    int64_t layer = 0;
+    int slot = -1;
+    return splitDecoderLinear(n, &layer, &slot) ? std::make_pair(layer, slot) : std::make_pair(int64_t(0), -1);
 }
 
 double roundSig(double v, int digits = 4)
@@ -208,7 +194,7 @@ std::vector<UnitSensitivity> sensitivityUnits(const std::vector<std::string>& li
             UnitSensitivity u;
             u.name = n;
             u.layer = ls.first;
-            u.proj = kProj[ls.second];
+            u.proj = slotShortName(ls.second);
             u.linears = {n};
             out.push_back(u);
         }
@@ -262,17 +248,23 @@ SensitivityResult analyzeSensitivity(ModelQuantizer& q, const QuantScheme& schem
     auto cont = [&](int64_t, int64_t) { return !hooks.cancelled(); };
 
     try {
-        // The baseline reference on the windows, and its own NLL.
+        // The baseline reference on the windows; its NLL is the mean -log p_base of the correct tokens
+        // the reference already holds (no second baseline pass).
         const PplReference ref = makePplReference(model, tokens, len, res.windows, st.topk, hooks);
         const bool exact = st.topk >= model.config().vocab_size;
+        {
+            double sum = 0;
+            int64_t n = 0;
+            for (const auto& t : ref.targetLogp) {
+                sum -= t.to(at::kDouble).sum().item<double>();
+                n += t.numel();
+            }
+            res.base_nll = n > 0 ? sum / double(n) : 0.0;
+            res.base_ppl = std::exp(res.base_nll);
+        }
         PplOptions po;
         po.ctx = len;
         po.maxWindows = res.windows;
-        {
-            PplResult b = perplexity(model, tokens, po, cont);
-            res.base_nll = b.meanNll;
-            res.base_ppl = b.ppl;
-        }
         po.reference = &ref;
         auto score = [&]() {
             PplResult p = perplexity(model, tokens, po, cont);
@@ -458,10 +450,10 @@ json outlierReport(const ModelQuantizer& q, std::optional<double> alpha)
     const size_t L = st.attn_in.size();
     for (size_t i = 0; i < L; ++i) {
         auto colMax = [&](int slot) {
-            return std::get<0>(q.baseLinear(layerLinear(int64_t(i), slot))->weight().to(at::kCPU, at::kFloat).abs().max(0));
+            return std::get<0>(q.baseLinear(decoderLinearName(int64_t(i), slot))->weight().to(at::kCPU, at::kFloat).abs().max(0));
         };
-        std::vector<at::Tensor> wcol(7);
-        for (int s = 0; s < 7; ++s)
+        std::vector<at::Tensor> wcol(kDecoderSlots);
+        for (int s = 0; s < kDecoderSlots; ++s)
             wcol[size_t(s)] = colMax(s);
         struct Input {
             const char* name;
@@ -503,7 +495,7 @@ json outlierReport(const ModelQuantizer& q, std::optional<double> alpha)
             }
             for (int s : in.slots) {
                 json h = {{"layer", i},
-                          {"proj", kProj[s]},
+                          {"proj", slotShortName(s)},
                           {"input", in.name},
                           {"act_ratio", roundSig(ar)},
                           {"act_max", roundSig(in.act.max().item<double>())},

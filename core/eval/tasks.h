@@ -95,7 +95,6 @@ struct EvalHooks {
     void check() const; // throws qb::Cancelled
 };
 
-
 // The protocol texts recorded in results.
 extern const char* const kPplProtocol;
 extern const char* const kMmluDirectProtocol;

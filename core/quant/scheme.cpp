@@ -93,8 +93,16 @@ constexpr const char* kSlots[][2] = {{"q", "self_attn.q_proj"}, {"k", "self_attn
                                      {"down", "mlp.down_proj"}};
 constexpr const char* kLayerPrefix = "model.layers.";
 
-// (layer, slot index) of a full decoder-linear name; false when it is not one.
-bool splitFull(const std::string& n, long* layer, int* slot)
+} // namespace
+
+const char* slotShortName(int slot) { return slot >= 0 && slot < kDecoderSlots ? kSlots[slot][0] : "?"; }
+
+std::string decoderLinearName(int64_t layer, int slot)
+{
+    return kLayerPrefix + std::to_string(layer) + "." + kSlots[slot][1];
+}
+
+bool splitDecoderLinear(const std::string& n, int64_t* layer, int* slot)
 {
     const size_t pl = std::strlen(kLayerPrefix);
     if (n.compare(0, pl, kLayerPrefix) != 0)
@@ -106,30 +114,29 @@ bool splitFull(const std::string& n, long* layer, int* slot)
         if (n[i] < '0' || n[i] > '9')
             return false;
     const std::string rest = n.substr(dot + 1);
-    for (int s = 0; s < 7; ++s)
+    for (int s = 0; s < kDecoderSlots; ++s)
         if (rest == kSlots[s][1]) {
-            *layer = std::stol(n.substr(pl, dot - pl));
+            *layer = std::stoll(n.substr(pl, dot - pl));
             *slot = s;
             return true;
         }
     return false;
 }
-} // namespace
 
 std::string shortLinearName(const std::string& full)
 {
-    long layer = 0;
+    int64_t layer = 0;
     int slot = 0;
-    if (!splitFull(full, &layer, &slot))
+    if (!splitDecoderLinear(full, &layer, &slot))
         return full;
     return "L" + std::to_string(layer) + "." + kSlots[slot][0];
 }
 
 std::string fullLinearName(const std::string& n, const std::string& where)
 {
-    long layer = 0;
+    int64_t layer = 0;
     int slot = 0;
-    if (splitFull(n, &layer, &slot))
+    if (splitDecoderLinear(n, &layer, &slot))
         return n;
     size_t dot = n.find('.');
     if (n.size() > 1 && n[0] == 'L' && dot != std::string::npos && dot > 1 && dot <= 7) {
@@ -140,7 +147,7 @@ std::string fullLinearName(const std::string& n, const std::string& where)
         if (digits)
             for (const auto& sl : kSlots)
                 if (s == sl[0])
-                    return kLayerPrefix + std::to_string(std::stol(n.substr(1, dot - 1))) + "." + sl[1];
+                    return kLayerPrefix + std::to_string(std::stoll(n.substr(1, dot - 1))) + "." + sl[1];
     }
     throw Error(where + ": '" + n + "' is not a decoder linear (expected L<layer>.q|k|v|o|gate|up|down or "
                 "model.layers.<layer>.self_attn.q_proj ...)");
@@ -148,12 +155,12 @@ std::string fullLinearName(const std::string& n, const std::string& where)
 
 std::vector<std::string> canonicalKeepList(const std::vector<std::string>& names, const std::string& where)
 {
-    std::vector<std::pair<std::pair<long, int>, std::string>> v;
+    std::vector<std::pair<std::pair<int64_t, int>, std::string>> v;
     for (const auto& n : names) {
         std::string f = fullLinearName(n, where);
-        long layer = 0;
+        int64_t layer = 0;
         int slot = 0;
-        splitFull(f, &layer, &slot);
+        splitDecoderLinear(f, &layer, &slot);
         v.push_back({{layer, slot}, f});
     }
     std::sort(v.begin(), v.end());

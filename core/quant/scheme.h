@@ -66,6 +66,14 @@ struct QuantScheme {
     bool operator==(const QuantScheme& o) const { return name() == o.name(); }
 };
 
+// The seven decoder linears of a layer in model order (slot 0..6): short names q k v o gate up down;
+// decoderLinearName(3, 0) = "model.layers.3.self_attn.q_proj"; splitDecoderLinear is its inverse
+// (false for any other name).
+constexpr int kDecoderSlots = 7;
+const char* slotShortName(int slot);
+std::string decoderLinearName(int64_t layer, int slot);
+bool splitDecoderLinear(const std::string& full, int64_t* layer, int* slot);
+
 // Mixed-precision names: "model.layers.3.self_attn.q_proj" <-> "L3.q". shortLinearName returns the
 // name itself when it is not a decoder linear; fullLinearName throws qb::Error naming `where`.
 std::string shortLinearName(const std::string& full);

@@ -351,13 +351,10 @@ void ModelBackend::run(const QuantScheme& scheme, const std::string& task, Resul
         ensureCalibrated(hooks);
         const bool sq = scheme.smoothing == Smoothing::SmoothQuant;
         nlohmann::json o = outlierReport(*d.quant, sq ? std::optional<double>(scheme.alpha) : std::nullopt);
-        rec.metrics["act_ratio_max"] = o["act_ratio_max"].get<double>();
-        rec.metrics["act_ratio_median"] = o["act_ratio_median"].get<double>();
-        rec.metrics["worst_layer"] = o["worst_layer"].get<double>();
-        if (o.contains("act_ratio_max_smoothable"))
-            rec.metrics["act_ratio_max_smoothable"] = o["act_ratio_max_smoothable"].get<double>();
-        if (o.contains("act_ratio_max_smoothed"))
-            rec.metrics["act_ratio_max_smoothed"] = o["act_ratio_max_smoothed"].get<double>();
+        for (const char* m : {"act_ratio_max", "act_ratio_median", "worst_layer", "act_ratio_max_smoothable",
+                              "act_ratio_max_smoothed"})
+            if (o.contains(m))
+                rec.metrics[m] = o[m].get<double>();
         rec.details["outliers"] = std::move(o);
         textId("calibration", *d.calibText);
     } else if (task == task::Sensitivity) {
