@@ -1,4 +1,5 @@
-// The setup panel: model, schemes, SmoothQuant, evaluations, device, and what blocks Run.
+// The setup panel: model, the scheme matrix, evaluations, device, and what blocks Run (the SmoothQuant,
+// extra-scheme and analysis-task controls are in setup_panel_schemes.cpp).
 #include "ui/setup_panel.h"
 
 #include "ui/model_info.h"
@@ -36,7 +37,7 @@ static QSpinBox* spin(QWidget* parent, int lo, int hi, int value, const QString&
     return s;
 }
 
-static QLabel* problemLabel(QWidget* parent)
+QLabel* SetupPanel::problemLabel(QWidget* parent)
 {
     auto* l = new QLabel(parent);
     l->setStyleSheet(QStringLiteral("color: #b02020"));
@@ -123,73 +124,6 @@ QWidget* SetupPanel::buildModelGroup()
     return g;
 }
 
-QWidget* SetupPanel::buildSmoothGroup()
-{
-    auto* g = new QGroupBox(tr("SmoothQuant W8A8 (per-row weights, per-token activations)"), this);
-    auto* h = new QHBoxLayout(g);
-    sqInt8_ = new QCheckBox(tr("INT8"), g);
-    sqFp8_ = new QCheckBox(tr("FP8"), g);
-    alpha_ = new QLineEdit(QStringLiteral("0.5"), g);
-    alpha_->setObjectName(QStringLiteral("alphas"));
-    alpha_->setMaximumWidth(fontMetrics().horizontalAdvance(QStringLiteral("0, 0.25, 0.5, 0.75, 0.85, 1xx")));
-    alpha_->setToolTip(tr("Migration strength α: s_j = max|X_j|^α / max|W_j|^(1-α). A comma list "
-                          "(e.g. 0, 0.25, 0.5, 0.75, 0.85, 1) runs one config per α: the α sweep, calibrated once; "
-                          "the Analysis tab plots PPL / KL / MMLU against α"));
-    sqInt8_->setToolTip(QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::INT8).describe()));
-    sqFp8_->setToolTip(QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3).describe()));
-    h->addWidget(sqInt8_);
-    h->addWidget(sqFp8_);
-    h->addWidget(new QLabel(tr("α"), g));
-    h->addWidget(alpha_);
-    h->addStretch(1);
-    for (auto* c : {sqInt8_, sqFp8_})
-        connect(c, &QCheckBox::toggled, this, &SetupPanel::refresh);
-    connect(alpha_, &QLineEdit::textChanged, this, &SetupPanel::refresh);
-    return g;
-}
-
-QWidget* SetupPanel::buildExtraGroup()
-{
-    auto* g = new QGroupBox(tr("Extra schemes (by name, one per line)"), this);
-    auto* v = new QVBoxLayout(g);
-    extra_ = new QPlainTextEdit(g);
-    extra_->setObjectName(QStringLiteral("extraSchemes"));
-    extra_->setPlaceholderText(tr("e.g. INT8_Per_Tensor+keep:L0.down,L3.q (Analysis tab: Add to sweep)"));
-    extra_->setToolTip(tr("Any scheme name quantbench-cli accepts, one per line: mixed precision keeps the listed "
-                          "decoder linears (L<layer>.q|k|v|o|gate|up|down) in the baseline dtype; "
-                          "SmoothQuant_INT8_W8A8_Alpha0.75 adds one more α"));
-    extra_->setLineWrapMode(QPlainTextEdit::NoWrap);
-    extra_->setTabChangesFocus(true);
-    const int lineH = extra_->fontMetrics().lineSpacing();
-    extra_->setFixedHeight(3 * lineH + 14);
-    v->addWidget(extra_);
-    extraProblems_ = problemLabel(g);
-    v->addWidget(extraProblems_);
-    connect(extra_, &QPlainTextEdit::textChanged, this, &SetupPanel::refresh);
-    return g;
-}
-
-QStringList SetupPanel::extraSchemes() const
-{
-    QStringList out;
-    for (const QString& line : extra_->toPlainText().split(QLatin1Char('\n'))) {
-        const QString t = line.trimmed();
-        if (!t.isEmpty())
-            out << t;
-    }
-    return out;
-}
-
-void SetupPanel::addExtraScheme(const QString& name)
-{
-    const QString n = name.trimmed();
-    if (n.isEmpty() || extraSchemes().contains(n))
-        return;
-    QStringList lines = extraSchemes();
-    lines << n;
-    extra_->setPlainText(lines.join(QLatin1Char('\n')));
-}
-
 QWidget* SetupPanel::buildEvalGroup()
 {
     auto* g = new QGroupBox(tr("Evaluations"), this);
@@ -241,48 +175,13 @@ QWidget* SetupPanel::buildEvalGroup()
     f->addRow(throughput_, tr1);
     matmul_ = new QCheckBox(tr("Matmul accuracy (SQNR, relative error on real layer shapes)"), g);
     f->addRow(matmul_);
-    sensitivity_ = new QCheckBox(tr("Sensitivity"), g);
-    sensitivity_->setObjectName(QStringLiteral("sensitivity"));
-    sensitivity_->setToolTip(tr("Quantize one linear (or one decoder layer) at a time, the rest in the baseline "
-                                "dtype: KL vs the baseline per unit, then the measured curve \"keep the k most "
-                                "sensitive in the baseline dtype\" and the smallest mixed-precision scheme within "
-                                "the KL budget. Costs about N + 8 scored passes (N = 7 × layers) per analysed scheme."));
-    sensScheme_ = new QComboBox(g);
-    sensScheme_->setObjectName(QStringLiteral("sensitivityScheme"));
-    sensScheme_->setToolTip(tr("The scheme to analyse"));
-    sensScheme_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    sensScheme_->setMinimumContentsLength(16);
-    sensMode_ = new QComboBox(g);
-    sensMode_->addItem(tr("per linear"), QStringLiteral("linear"));
-    sensMode_->addItem(tr("per layer"), QStringLiteral("layer"));
-    budgetKl_ = new QDoubleSpinBox(g);
-    budgetKl_->setObjectName(QStringLiteral("budgetKl"));
-    budgetKl_->setDecimals(5);
-    budgetKl_->setRange(0.0, 10.0);
-    budgetKl_->setSingleStep(0.0005);
-    budgetKl_->setValue(0.001);
-    budgetKl_->setToolTip(tr("Mixed-precision budget: mean KL(baseline ‖ quantized) in nats per token"));
-    auto* sr = new QHBoxLayout;
-    sr->addWidget(sensScheme_, 1);
-    sr->addWidget(sensMode_);
-    sr->addWidget(new QLabel(tr("KL ≤"), g));
-    sr->addWidget(budgetKl_);
-    f->addRow(sensitivity_, sr);
-    outliers_ = new QCheckBox(tr("Activation outliers (per-channel max before / after smoothing)"), g);
-    outliers_->setObjectName(QStringLiteral("outliers"));
-    outliers_->setToolTip(tr("From the calibration pass: per input channel max |x| and per column max |W| of every "
-                             "linear's input, for the baseline and each SmoothQuant config; the heat map of "
-                             "max/median per layer × projection"));
-    f->addRow(outliers_);
-    connect(sensScheme_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::refresh);
-    connect(sensMode_, qOverload<int>(&QComboBox::currentIndexChanged), this, &SetupPanel::refresh);
-    connect(budgetKl_, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &SetupPanel::refresh);
+    addAnalysisRows(f, g);
     calibText_ = pathEdit(QStringLiteral("calibText"), false, &row);
     calibText_->setPlaceholderText(tr("SmoothQuant calibration text"));
     f->addRow(tr("Calibration"), row);
     evalProblems_ = problemLabel(g);
     f->addRow(evalProblems_);
-    for (auto* c : {ppl_, mmluDirect_, mmluGenerate_, throughput_, matmul_, sensitivity_, outliers_})
+    for (auto* c : {ppl_, mmluDirect_, mmluGenerate_, throughput_, matmul_})
         connect(c, &QCheckBox::toggled, this, &SetupPanel::refresh);
     for (auto* s : {pplCtx_, pplWindows_, shots_, mmluLimit_, mmluBatch_, prefillBatch_, prefillLen_, decodeBatch_, decodeLen_})
         connect(s, qOverload<int>(&QSpinBox::valueChanged), this, &SetupPanel::refresh);
@@ -345,12 +244,8 @@ SweepSetup SetupPanel::setup() const
     s.baseline_dtype = dtype_->currentData().toString().toStdString();
     s.threads = threads_->value();
     s.schemes = matrix_->schemes();
-    for (double a : alphas()) {
-        if (sqInt8_->isChecked())
-            s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, a));
-        if (sqFp8_->isChecked())
-            s.schemes.push_back(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, a));
-    }
+    for (const auto& q : smoothSchemes())
+        s.schemes.push_back(q);
     for (const QString& n : extraSchemes()) { // the ones that parse; problems() names the others
         try {
             qb::QuantScheme q = qb::QuantScheme::parse(n.toStdString());
@@ -422,12 +317,8 @@ void SetupPanel::setSetup(const SweepSetup& s)
         std::vector<std::string> covered;
         for (const auto& q : matrix_->schemes())
             covered.push_back(q.name());
-        for (double a : alphas()) {
-            if (sqInt8_->isChecked())
-                covered.push_back(qb::QuantScheme::smoothQuant(qb::QDType::INT8, a).name());
-            if (sqFp8_->isChecked())
-                covered.push_back(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, a).name());
-        }
+        for (const auto& q : smoothSchemes())
+            covered.push_back(q.name());
         QStringList extra;
         for (const auto& q : s.schemes)
             if (!q.isBaseline() && std::find(covered.begin(), covered.end(), q.name()) == covered.end())
@@ -511,46 +402,6 @@ QStringList SetupPanel::problems() const
         }
     }
     return out;
-}
-
-std::vector<double> SetupPanel::alphas() const
-{
-    std::vector<double> out;
-    for (const QString& t : alpha_->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
-        bool ok = false;
-        const double a = t.trimmed().toDouble(&ok);
-        if (ok && a >= 0.0 && a <= 1.0 && std::find(out.begin(), out.end(), a) == out.end())
-            out.push_back(a);
-    }
-    return out;
-}
-
-void SetupPanel::fillSensitivitySchemes()
-{
-    // The ticked quantized configs; the choice survives re-ticking (sensPick_ = the user's pick).
-    QStringList names;
-    for (const auto& q : matrix_->schemes())
-        names << QString::fromStdString(q.name());
-    for (double a : alphas()) {
-        if (sqInt8_->isChecked())
-            names << QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::INT8, a).name());
-        if (sqFp8_->isChecked())
-            names << QString::fromStdString(qb::QuantScheme::smoothQuant(qb::QDType::FP8_E4M3, a).name());
-    }
-    for (const QString& n : extraSchemes())
-        try {
-            names << QString::fromStdString(qb::QuantScheme::parse(n.toStdString()).name());
-        } catch (const std::exception&) {
-        }
-    names.removeDuplicates();
-    QSignalBlocker b(sensScheme_);
-    sensScheme_->clear();
-    sensScheme_->addItem(tr("every ticked scheme"), QString());
-    for (const QString& n : names)
-        sensScheme_->addItem(n, n);
-    if (!sensPick_.isEmpty() && sensScheme_->findData(sensPick_) < 0)
-        sensScheme_->addItem(sensPick_, sensPick_); // named in the file, not ticked: problems() says so
-    sensScheme_->setCurrentIndex(std::max(0, sensScheme_->findData(sensPick_)));
 }
 
 void SetupPanel::refresh()

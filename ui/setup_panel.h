@@ -11,6 +11,7 @@ QT_BEGIN_NAMESPACE
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
@@ -54,6 +55,9 @@ private:
     void browseModel();
     void refresh();                       // summary + inline messages
     std::vector<double> alphas() const;   // the SmoothQuant α list that parses (in [0, 1], no repeats)
+    std::vector<qb::QuantScheme> smoothSchemes() const; // per α: INT8 then FP8, as ticked
+    void addAnalysisRows(QFormLayout* f, QWidget* g);   // sensitivity (scheme, mode, KL budget), outliers
+    static QLabel* problemLabel(QWidget* parent);       // a red, wrapped, hidden-until-needed message
     void fillSensitivitySchemes();        // the sensitivity combo = the configs that will run
     QLineEdit* pathEdit(const QString& objectName, bool folder, QWidget** row);
 
