@@ -263,19 +263,19 @@ void AnalysisPage::resizeEvent(QResizeEvent* e)
     arrange();
 }
 
-static std::string rowsSignature(const std::vector<qb::ConfigRow>& rows)
+// What the tab shows of a row changes only with its records: config, source, task, status, finish time.
+static std::string rowSignature(const qb::ConfigRow& row)
 {
     std::string sig;
-    for (const auto& row : rows)
-        for (const auto& r : row.records)
-            sig += row.config + '|' + row.source + '|' + r.task + '|' + r.status + '|' + r.provenance.finished + '|' +
-                   std::to_string(r.metrics.size()) + '\n';
+    for (const auto& r : row.records)
+        sig += row.config + '|' + row.source + '|' + r.task + '|' + r.status + '|' + r.provenance.finished + '|' +
+               std::to_string(r.metrics.size()) + '\n';
     return sig;
 }
 
 static bool usedByTab(const qb::ConfigRow& row)
 {
-    return row.get(analysis_task::Sensitivity) || row.get(analysis_task::Outliers) ||
+    return row.get(qb::task::Sensitivity) || row.get(qb::task::Outliers) ||
            (row.parsed && (row.scheme.smoothing == qb::Smoothing::SmoothQuant || row.scheme.isBaseline()));
 }
 
@@ -287,15 +287,15 @@ void AnalysisPage::setRows(const std::vector<qb::ConfigRow>& rows)
             used.push_back(&r);
     std::string sig;
     for (const auto* r : used)
-        sig += rowsSignature({*r});
+        sig += rowSignature(*r); // by reference: an outliers record carries megabytes of arrays
     if (sig == signature_)
         return; // a live refresh that brought nothing for this tab
     signature_ = sig;
     rows_.clear();
     for (const auto* r : used)
         rows_.push_back(*r);
-    sens_ = analysisItems(rows_, analysis_task::Sensitivity);
-    out_ = analysisItems(rows_, analysis_task::Outliers);
+    sens_ = analysisItems(rows_, qb::task::Sensitivity);
+    out_ = analysisItems(rows_, qb::task::Outliers);
     auto refill = [](QComboBox* c, const std::vector<AnalysisItem>& items) {
         const QString cur = c->currentText();
         QSignalBlocker b(c);

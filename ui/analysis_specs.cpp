@@ -43,7 +43,12 @@ std::pair<int, int> HeatMapData::maxCell() const
 
 const std::vector<std::string>& projSlots()
 {
-    static const std::vector<std::string> s = {"q", "k", "v", "o", "gate", "up", "down"};
+    static const std::vector<std::string> s = [] {
+        std::vector<std::string> v;
+        for (int i = 0; i < qb::kDecoderSlots; ++i)
+            v.push_back(qb::slotShortName(i));
+        return v;
+    }();
     return s;
 }
 

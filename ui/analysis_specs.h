@@ -13,11 +13,6 @@
 
 namespace qb::ui {
 
-namespace analysis_task {
-constexpr const char* Sensitivity = "sensitivity";
-constexpr const char* Outliers = "outliers";
-} // namespace analysis_task
-
 // A rows x columns grid of values for HeatMapWidget (heat_map.h).
 struct HeatMapData {
     std::string title;

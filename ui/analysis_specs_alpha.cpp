@@ -180,7 +180,7 @@ std::string analysisMarkdown(const std::vector<qb::ConfigRow>& rows)
 {
     std::ostringstream md;
     md << "# QuantBench analysis\n\n";
-    const auto sensItems = analysisItems(rows, analysis_task::Sensitivity);
+    const auto sensItems = analysisItems(rows, qb::task::Sensitivity);
     if (sensItems.empty())
         md << "No sensitivity record.\n\n";
     for (const auto& it : sensItems) {
@@ -210,7 +210,7 @@ std::string analysisMarkdown(const std::vector<qb::ConfigRow>& rows)
                << elide(str(p, "scheme"), 200) << "` |\n";
         md << "\n";
     }
-    for (const auto& it : analysisItems(rows, analysis_task::Outliers)) {
+    for (const auto& it : analysisItems(rows, qb::task::Outliers)) {
         md << "## Activation outliers: " << it.label << "\n\n" << outliersSummary(it.record) << "\n\n";
         const bool sm = outliersHaveSmoothed(it.record);
         const HeatMapData h = outlierHeat(it.record, false), hs = outlierHeat(it.record, true);
