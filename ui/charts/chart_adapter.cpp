@@ -305,7 +305,10 @@ void ChartWidget::buildLines()
             lo = 1e-4;
             hi = 1;
         }
-        ayLog->setRange(std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi))));
+        // A hair outside the decades: Qt places log ticks from ceil(log10(min)), and pow(10, -1) is a bit
+        // above 0.1 in binary, so the bottom decade's label went missing (a 0.1..1 weight chart showed "1e+00" only).
+        ayLog->setRange(std::pow(10.0, std::floor(std::log10(lo))) * (1 - 1e-9),
+                        std::pow(10.0, std::ceil(std::log10(hi))) * (1 + 1e-9));
         return;
     }
     double rlo, rhi;
