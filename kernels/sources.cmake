@@ -18,7 +18,8 @@ list(APPEND QB_KERNEL_SOURCES
   ${_qb_k}/gemm_panel_avx2.cpp
   ${_qb_k}/gemm_dense.cpp
   ${_qb_k}/gemm_dense_avx512.cpp
-  ${_qb_k}/gemm_fp8.cpp)
+  ${_qb_k}/gemm_fp8.cpp
+  ${_qb_k}/gemv_batch.cpp)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set_source_files_properties(
     ${_qb_k}/quant_avx512.cpp ${_qb_k}/gemm_int8_avx512.cpp ${_qb_k}/gemm_wo_avx512.cpp ${_qb_k}/gemm_dense_avx512.cpp

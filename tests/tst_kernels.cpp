@@ -11,6 +11,7 @@
 #include "kernels/gemm_fp8.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/gemm_wo.h"
+#include "kernels/gemv_batch.h"
 #include "kernels/quant.h"
 #include "kernels_testutil.h"
 
@@ -83,6 +84,7 @@ private Q_SLOTS:
     void gemmDenseMatchesRef_data();
     void gemmDenseMatchesRef();
     void gemmDenseRefIsDoubleDot();
+    void gemvBatchEqualsSingleCalls();
 
     void argumentChecks();
     void isaControl();
@@ -665,6 +667,64 @@ void TestKernels::gemmDenseRefIsDoubleDot()
             want[size_t(m * N + n)] = float(s);
         }
     QVERIFY(nmse(want, y) < 1e-10);
+}
+
+void TestKernels::gemvBatchEqualsSingleCalls()
+{
+    // A decode step's q/k/v (one dense bf16, one INT8 per-row, one FP8 per-group weight, columns not
+    // a multiple of the 64-column task) in one batch: every Y bit-identical to its GEMM run alone, at
+    // every ISA level and row count the batch accepts; padding columns untouched.
+    const int K = 200;
+    const int Ns[3] = {150, 64, 37};
+    auto wq = toBf16(randn(size_t(Ns[0] * K), 31, 0.05f));
+    auto wkF = randn(size_t(Ns[1] * K), 32, 0.05f), wvF = randn(size_t(Ns[2] * K), 33, 0.05f);
+    QuantSpec sk{QType::INT8, Gran::Row, 0}, sv{QType::FP8_E4M3, Gran::Group, 64};
+    std::vector<uint8_t> ck(size_t(Ns[1] * K)), cv(size_t(Ns[2] * K));
+    std::vector<float> sck(size_t(num_scales(sk, Ns[1], K))), scv(size_t(num_scales(sv, Ns[2], K)));
+    quantize(wkF.data(), DType::F32, Ns[1], K, K, sk, ck.data(), K, sck.data());
+    quantize(wvF.data(), DType::F32, Ns[2], K, K, sv, cv.data(), K, scv.data());
+    auto bias = randn(size_t(Ns[1]), 34);
+    QVERIFY(gemv_batch_rows() >= 1);
+    for (int M = 1; M <= gemv_batch_rows(); ++M) {
+        auto x = toBf16(randn(size_t(M * K), uint32_t(40 + M)));
+        for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::AvxVnni, Isa::Avx2, Isa::Scalar}) {
+            if (!cpu_supports(level)) continue;
+            set_isa(level);
+            std::vector<uint16_t> ys[2][3];
+            for (int pass = 0; pass < 2; ++pass) {
+                for (int j = 0; j < 3; ++j) ys[pass][j].assign(size_t(M * (Ns[j] + 1)), 0x4040);
+                DenseGemmArgs q;
+                q.M = M; q.N = Ns[0]; q.K = K; q.x = x.data(); q.x_type = DType::BF16; q.ldx = K; q.w = wq.data();
+                q.w_type = DType::BF16; q.ldw = K; q.y = ys[pass][0].data(); q.y_type = DType::BF16; q.ldy = Ns[0] + 1;
+                WoGemmArgs k, v;
+                k.M = M; k.N = Ns[1]; k.K = K; k.x = x.data(); k.x_type = DType::BF16; k.ldx = K; k.w = ck.data();
+                k.w_type = QType::INT8; k.ldw = K; k.w_scales = sck.data(); k.w_gran = Gran::Row; k.bias = bias.data();
+                k.y = ys[pass][1].data(); k.y_type = DType::BF16; k.ldy = Ns[1] + 1;
+                v = k;
+                v.N = Ns[2]; v.w = cv.data(); v.w_type = QType::FP8_E4M3; v.w_scales = scv.data(); v.w_gran = Gran::Group;
+                v.group = 64; v.bias = nullptr; v.y = ys[pass][2].data(); v.ldy = Ns[2] + 1;
+                if (pass == 0) {
+                    gemm_dense(q); gemm_wo(k); gemm_wo(v);
+                } else {
+                    const GemvJob jobs[3] = {{nullptr, &q}, {&k, nullptr}, {&v, nullptr}};
+                    gemv_batch(jobs, 3);
+                }
+            }
+            reset_isa();
+            for (int j = 0; j < 3; ++j)
+                QVERIFY2(ys[0][j] == ys[1][j], qPrintable(QStringLiteral("%1 M=%2 job %3 differs").arg(isa_name(level)).arg(M).arg(j)));
+            for (int m = 0; m < M; ++m)
+                QCOMPARE(ys[1][0][size_t(m * (Ns[0] + 1) + Ns[0])], uint16_t(0x4040));
+        }
+    }
+    // Rows beyond the GEMV tiles and malformed jobs are refused, not run.
+    std::vector<uint16_t> x(size_t(8 * K)), y(size_t(8 * 64));
+    DenseGemmArgs big;
+    big.M = int(gemv_batch_rows()) + 1; big.N = 64; big.K = K; big.x = x.data(); big.x_type = DType::BF16; big.ldx = K;
+    big.w = wq.data(); big.ldw = K; big.y = y.data(); big.y_type = DType::BF16; big.ldy = 64;
+    const GemvJob tooMany{nullptr, &big}, neither{nullptr, nullptr};
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemv_batch(&tooMany, 1));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemv_batch(&neither, 1));
 }
 
 void TestKernels::argumentChecks()

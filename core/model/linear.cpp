@@ -2,6 +2,11 @@
 
 #include "core/model/dense_gemm.h"
 #include "core/util/error.h"
+#include "kernels/gemv_batch.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 
 namespace qb {
 
@@ -26,6 +31,33 @@ at::Tensor DenseLinear::forward(const at::Tensor& x) const
     return denseMatmul(x, weight_, bias_, weight_.device().is_cpu() ? biasF32_ : at::Tensor());
 }
 
+bool DenseLinear::prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const
+{
+    const at::ScalarType dt = weight_.scalar_type();
+    if (!weight_.device().is_cpu() || x2d.scalar_type() != dt || (dt != at::kFloat && dt != at::kBFloat16) ||
+        x2d.dim() != 2 || x2d.size(1) != inFeatures() || x2d.size(0) > kernels::gemv_batch_rows() ||
+        densePath(dt, x2d.size(0)) != DensePath::Kernels)
+        return false;
+    const kernels::DType kt = dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16;
+    kernels::DenseGemmArgs& a = call.dense;
+    a = {};
+    a.M = x2d.size(0);
+    a.N = outFeatures();
+    a.K = inFeatures();
+    a.x = x2d.data_ptr();
+    a.x_type = kt;
+    a.ldx = a.K;
+    a.w = weight_.data_ptr();
+    a.w_type = kt;
+    a.ldw = a.K;
+    a.bias = biasF32_.defined() ? biasF32_.data_ptr<float>() : nullptr;
+    a.y = y.data_ptr();
+    a.y_type = kt;
+    a.ldy = a.N;
+    call.job = {nullptr, &call.dense};
+    return true;
+}
+
 uint64_t DenseLinear::weightBytes() const
 {
     uint64_t n = weight_.numel() * weight_.element_size();
@@ -41,6 +73,54 @@ std::string DenseLinear::describe() const
                      : weight_.scalar_type() == at::kFloat  ? "f32"
                                                             : std::string(c10::toString(weight_.scalar_type()));
     return "dense " + dt + (bias_.defined() ? " +bias" : "");
+}
+
+namespace {
+
+std::atomic<int> g_batching{-1}; // -1: not read yet
+
+bool batching()
+{
+    int b = g_batching.load(std::memory_order_relaxed);
+    if (b < 0) {
+        const char* e = std::getenv("QB_GEMV_BATCH");
+        b = e && std::strcmp(e, "0") == 0 ? 0 : 1;
+        g_batching = b;
+    }
+    return b == 1;
+}
+
+} // namespace
+
+void setGemvBatching(bool on) { g_batching = on ? 1 : 0; }
+
+bool batchedGemv(const at::Tensor& x, const std::vector<const LinearOp*>& ops, std::vector<at::Tensor>& out)
+{
+    if (!batching() || ops.empty() || ops.size() > 8 || !x.device().is_cpu() || x.dim() < 1 || x.numel() == 0)
+        return false;
+    const int64_t in = x.size(-1), rows = x.numel() / in;
+    if (rows > kernels::gemv_batch_rows())
+        return false;
+    const at::Tensor x2d = x.reshape({rows, in}).contiguous();
+    std::vector<GemvCall> calls(ops.size());
+    std::vector<at::Tensor> ys(ops.size());
+    std::vector<kernels::GemvJob> jobs(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+        if (ops[i]->inFeatures() != in)
+            return false;
+        ys[i] = at::empty({rows, ops[i]->outFeatures()}, x2d.options());
+        if (!ops[i]->prepareGemv(x2d, ys[i], calls[i]))
+            return false;
+        jobs[i] = calls[i].job;
+    }
+    kernels::gemv_batch(jobs.data(), int(jobs.size()));
+    out.resize(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+        auto shape = x.sizes().vec();
+        shape.back() = ops[i]->outFeatures();
+        out[i] = ys[i].view(shape);
+    }
+    return true;
 }
 
 } // namespace qb

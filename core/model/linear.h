@@ -1,6 +1,8 @@
 #pragma once
 // The decoder's linear layers go through this interface so quantization can swap them:
 // the baseline is DenseLinear; core/quant adds fake-quantized and real (codes + scales) ones.
+#include "kernels/gemv_batch.h"
+
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -8,6 +10,14 @@
 #include <string>
 
 namespace qb {
+
+// One op's share of a batched decode-step GEMV (kernels/gemv_batch.h): the kernel arguments, which
+// point into x2d and y (the caller keeps both alive until the batch has run).
+struct GemvCall {
+    kernels::WoGemmArgs wo;
+    kernels::DenseGemmArgs dense;
+    kernels::GemvJob job;
+};
 
 class LinearOp {
 public:
@@ -18,6 +28,14 @@ public:
     virtual int64_t outFeatures() const = 0;
     virtual uint64_t weightBytes() const = 0; // bytes held for weights (+scales, +bias)
     virtual std::string describe() const = 0; // e.g. "dense bf16", "INT8 per-row real"
+    // For a CPU x2d (rows <= kernels::gemv_batch_rows(), in) contiguous in the compute dtype and y
+    // (rows, out) of the same dtype: when forward(x2d) is exactly one kernel GEMV, fills `call` so that
+    // running it writes forward(x2d)'s values into y, and returns true; otherwise false (the default).
+    virtual bool prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const
+    {
+        (void)x2d, (void)y, (void)call;
+        return false;
+    }
 };
 
 // y = x W^T (+ b). weight: (out, in), bias: (out) or undefined. Runs through denseMatmul
@@ -30,6 +48,7 @@ public:
     int64_t outFeatures() const override { return weight_.size(0); }
     uint64_t weightBytes() const override;
     std::string describe() const override;
+    bool prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const override;
     const at::Tensor& weight() const { return weight_; }
     const at::Tensor& bias() const { return bias_; }
 
@@ -40,5 +59,11 @@ private:
 };
 
 using LinearPtr = std::shared_ptr<const LinearOp>;
+
+// Runs ops[i]->forward(x) for ops that all read the same x as one batch of GEMVs (one fork/join)
+// when x has <= kernels::gemv_batch_rows() rows on the CPU and every op can (prepareGemv); returns
+// false, having computed nothing, otherwise. QB_GEMV_BATCH=0 or setGemvBatching(false) turns it off.
+bool batchedGemv(const at::Tensor& x, const std::vector<const LinearOp*>& ops, std::vector<at::Tensor>& out);
+void setGemvBatching(bool on);
 
 } // namespace qb

@@ -361,9 +361,17 @@ at::Tensor LlamaModel::forwardHidden(const at::Tensor& idsIn, KVCache* cache, co
         const DecoderLayer& L = layers[l];
         // --- attention ---
         auto x = rmsNorm(h, L.input_layernorm);
-        auto q = L.q_proj->forward(x).view({B, T, H, D});
-        auto k = L.k_proj->forward(x).view({B, T, kvH, D});
-        auto v = L.v_proj->forward(x).view({B, T, kvH, D});
+        at::Tensor q, k, v;
+        std::vector<at::Tensor> ys;
+        if (batchedGemv(x, {L.q_proj.get(), L.k_proj.get(), L.v_proj.get()}, ys)) { // decode: one fork/join
+            q = ys[0].view({B, T, H, D});
+            k = ys[1].view({B, T, kvH, D});
+            v = ys[2].view({B, T, kvH, D});
+        } else {
+            q = L.q_proj->forward(x).view({B, T, H, D});
+            k = L.k_proj->forward(x).view({B, T, kvH, D});
+            v = L.v_proj->forward(x).view({B, T, kvH, D});
+        }
         if (L.q_norm.defined()) {
             q = rmsNorm(q, L.q_norm);
             k = rmsNorm(k, L.k_norm);
@@ -384,8 +392,14 @@ at::Tensor LlamaModel::forwardHidden(const at::Tensor& idsIn, KVCache* cache, co
         h = h + L.o_proj->forward(attn);
         // --- MLP ---
         x = rmsNorm(h, L.post_attention_layernorm);
-        auto g = L.gate_proj->forward(x);
-        auto u = L.up_proj->forward(x);
+        at::Tensor g, u;
+        if (batchedGemv(x, {L.gate_proj.get(), L.up_proj.get()}, ys)) {
+            g = ys[0];
+            u = ys[1];
+        } else {
+            g = L.gate_proj->forward(x);
+            u = L.up_proj->forward(x);
+        }
         h = h + L.down_proj->forward(at::silu(g) * u);
     }
     if (cache) {

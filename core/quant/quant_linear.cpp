@@ -303,6 +303,18 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
     return y;
 }
 
+bool RealQuantLinear::prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const
+{
+    // Weight-only on the CPU: forwardCpu is exactly one gemm_wo on (x2d, y).
+    if (packed_ || scheme_.activation != ActQuant::None || !codes_.defined() || !codes_.device().is_cpu() ||
+        (x2d.scalar_type() != at::kFloat && x2d.scalar_type() != at::kBFloat16) || y.scalar_type() != x2d.scalar_type() ||
+        x2d.dim() != 2 || x2d.size(1) != in_ || x2d.size(0) > k::gemv_batch_rows())
+        return false;
+    call.wo = woArgs(scheme_, codes_, scales_, bias_, x2d, y);
+    call.job = {&call.wo, nullptr};
+    return true;
+}
+
 #ifdef QB_HAVE_CUDA_KERNELS
 // The CUDA path of forwardCpu, on device pointers and the default stream (libtorch's current
 // stream unless a caller changes it): weight-only -> cuda::gemm_wo; INT8 W8A8 -> per-token (or

@@ -56,6 +56,7 @@ public:
     int64_t outFeatures() const override { return out_; }
     uint64_t weightBytes() const override;
     std::string describe() const override;
+    bool prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const override;
 
     const at::Tensor& codes() const { return codes_; }   // (out, in) int8 / uint8 (E4M3)
     const at::Tensor& scales() const { return scales_; } // (1,1) | (out,1) | (out, ngroups) float32
