@@ -2,6 +2,7 @@
 // vector per 16 output columns, one broadcast of 4 biased activation bytes per row, vpdpbusd.
 // Group epilogue reproduces the reference's float order lane by lane:
 //   s = s + float(acc - corr) * sw ; y = s * sx (+ bias).
+#include "kernels/avx512_inl.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/simd_decl.h"
 
@@ -82,6 +83,26 @@ void gemm_int8_block(const PackedInt8Weight& p, const uint8_t* xp, int64_t xps, 
     int64_t nb = nb0;
     for (; nb + 2 <= nb1; nb += 2) rows<2>(p, xp, xps, m0, m1, nb, x_scales, x_per_tensor, bias, y, ldy);
     if (nb < nb1) rows<1>(p, xp, xps, m0, m1, nb, x_scales, x_per_tensor, bias, y, ldy);
+}
+
+void int8_epilogue_rows(const int32_t* acc, int64_t ldacc, int64_t m0, int64_t m1, int64_t N, const float* sx,
+                        bool sx_tensor, const float* sw, bool sw_tensor, const float* bias, void* y, bool ybf16,
+                        int64_t ldy)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    for (int64_t m = m0; m < m1; ++m) {
+        const __m512 vx = _mm512_set1_ps(sx_tensor ? sx[0] : sx[m]);
+        const int32_t* a = acc + m * ldacc;
+        for (int64_t n = 0; n < N; n += 16) {
+            const __mmask16 mk = tailMask(N - n);
+            const __m512 w = sw_tensor ? _mm512_set1_ps(sw[0]) : _mm512_maskz_loadu_ps(mk, sw + n);
+            __m512 v = _mm512_add_ps(zero, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(mk, a + n)), w));
+            v = _mm512_mul_ps(v, vx);
+            if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, bias + n));
+            if (ybf16) _mm256_mask_storeu_epi16(static_cast<uint16_t*>(y) + m * ldy + n, mk, toBf16(v));
+            else _mm512_mask_storeu_ps(static_cast<float*>(y) + m * ldy + n, mk, v);
+        }
+    }
 }
 
 } // namespace qb::kernels::avx512

@@ -23,6 +23,7 @@
 //   6 x 64 tile of vdpbf16ps with an X pair broadcast.
 // Lanes run over n, so a chunk's column scales are one vector: C += acc * scale per chunk (C in a
 // small per-thread buffer), then y = C (+ bias).
+#include "kernels/avx512_inl.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/simd_decl.h"
 
@@ -68,16 +69,6 @@ inline __m512 loadXMasked(const void* x, int64_t k, __mmask16 m)
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-// float -> bf16, round to nearest even, NaN kept (quiet): bf16_from_float lane by lane.
-inline __m256i toBf16(__m512 v)
-{
-    const __m512i u = _mm512_castps_si512(v);
-    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(u, _mm512_set1_epi32(0x7fff)),
-                                                         _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1))), 16);
-    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)), _mm512_set1_epi32(0x7f800000));
-    const __m512i q = _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40));
-    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(r, nan, q));
-}
 
 // 16 outputs of row m starting at column n (mask for the N tail), + bias, fp32 or bf16.
 inline void storeY(const WoGemmArgs& a, int64_t m, int64_t n, __m512 v, __mmask16 mk)
@@ -87,7 +78,6 @@ inline void storeY(const WoGemmArgs& a, int64_t m, int64_t n, __m512 v, __mmask1
     else _mm256_mask_storeu_epi16(static_cast<uint16_t*>(a.y) + m * a.ldy + n, mk, toBf16(v));
 }
 
-inline __mmask16 tailMask(int64_t left) { return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u); }
 
 // ---------------------------------------------------------------------------------------------
 // GEMV: MR (<= 4) rows of X x NR weight rows, K loop over groups, lanes over k.

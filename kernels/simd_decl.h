@@ -16,6 +16,11 @@ float quantize_row_int8(const void* x, bool bf16, int64_t cols, float divisor, i
 void gemm_int8_block(const PackedInt8Weight& w, const uint8_t* xp, int64_t xps, int64_t m0, int64_t m1,
                      int64_t nb0, int64_t nb1, const float* x_scales, bool x_per_tensor,
                      const float* bias, float* y, int64_t ldy);
+// W8A8 epilogue of int32 sums made elsewhere (gemm_int8_onednn.cpp), rows [m0, m1):
+// y = (0 + float(acc) * sw[n]) * sx[m] (+ bias[n]), the reference's order; y float32 or bf16 (RNE).
+void int8_epilogue_rows(const int32_t* acc, int64_t ldacc, int64_t m0, int64_t m1, int64_t N, const float* sx,
+                        bool sx_tensor, const float* sw, bool sw_tensor, const float* bias, void* y, bool ybf16,
+                        int64_t ldy);
 // Weight-only GEMV (a.M <= 4): all rows of X, output columns [n0, n1); writes a.y directly.
 void gemv_wo_cols(const WoGemmArgs& a, int64_t n0, int64_t n1);
 // Weight-only GEMM: rows [m0, m1) x columns [n0, n0 + gemm_wo_panel_cols()) (clipped to N);

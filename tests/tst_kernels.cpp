@@ -10,6 +10,7 @@
 #include "kernels/gemm_dense.h"
 #include "kernels/gemm_fp8.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/gemm_int8_onednn.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/gemv_batch.h"
 #include "kernels/quant.h"
@@ -77,6 +78,7 @@ private Q_SLOTS:
     void gemmInt8MatchesRef_data();
     void gemmInt8MatchesRef();
     void gemmInt8RefIsExact();
+    void gemmInt8OnednnTakesModelShapes();
     void gemmWoMatchesRef_data();
     void gemmWoMatchesRef();
     void gemmWoRefMatchesDequantMatmul();
@@ -387,7 +389,8 @@ void TestKernels::gemmInt8MatchesRef_data()
     QTest::addColumn<bool>("bias");
     QTest::addColumn<bool>("wMin");   // W holds -128 (the AVX2 sign-trick kernel then gives way)
     struct S { int M, N, K; };
-    for (S s : {S{1, 1, 1}, S{1, 16, 64}, S{3, 17, 5}, S{5, 33, 100}, S{7, 50, 129}, S{16, 64, 256}, S{33, 47, 300}, S{130, 70, 515}})
+    for (S s : {S{1, 1, 1}, S{1, 16, 64}, S{3, 17, 5}, S{5, 33, 100}, S{7, 50, 129}, S{16, 64, 256}, S{33, 47, 300}, S{130, 70, 515},
+                S{300, 192, 896}})   // the last: oneDNN's prefill-size blocking
         for (auto [g, G] : {std::pair{1, 0}, {2, 32}, {2, 64}, {2, 128}, {2, 1000}, {0, 0}, {2, 12}, {2, 7}})
             for (bool pt : {false, true})
                 for (bool wmin : {true, false}) {
@@ -437,6 +440,61 @@ void TestKernels::gemmInt8MatchesRef()
         // Bit-identical, padding columns untouched too.
         QVERIFY2(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0, isa_name(level));
         QVERIFY2(std::memcmp(y3.data(), y2.data(), y3.size() * 4) == 0, isa_name(level));
+    }
+    // oneDNN's int32 sums + our epilogue (per-tensor / per-row weights): bit-identical as well, float32
+    // and bf16 (= the reference rounded to nearest even) outputs, at every level that enables it.
+    if (gran == 2) return;
+    const OnednnInt8WeightPtr od = onednn_pack_int8(w.data(), N, K, ldw, ws.data(), Gran(gran));
+    if (!od) return; // unavailable, or no fast oneDNN kernel for this (small) shape: gemm_int8 runs
+    QVERIFY(onednn_weight_bytes(*od) >= size_t(N * K));
+    for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::AvxVnni}) {
+        if (!cpu_supports(level)) continue;
+        set_isa(level);
+        std::vector<float> y4(y2.size(), 7.0f);
+        std::vector<uint16_t> b4(y2.size(), 0x4040);
+        gemm_int8_onednn(*od, a, y4.data(), DType::F32, ldy);
+        gemm_int8_onednn(*od, a, b4.data(), DType::BF16, ldy);
+        reset_isa();
+        for (size_t i = 0; i < y4.size(); ++i)
+            if (std::memcmp(&y4[i], &y2[i], 4) != 0)
+                QFAIL(qPrintable(QStringLiteral("%1: y[%2][%3] = %4, reference %5").arg(isa_name(level)).arg(i / size_t(ldy))
+                                     .arg(i % size_t(ldy)).arg(double(y4[i]), 0, 'g', 9).arg(double(y2[i]), 0, 'g', 9)));
+        for (int64_t m = 0; m < M; ++m)
+            for (int64_t n = 0; n < ldy; ++n) {
+                const size_t i = size_t(m * ldy + n);
+                QCOMPARE(b4[i], n < N ? bf16_from_float(y2[i]) : uint16_t(0x4040));
+            }
+    }
+}
+
+void TestKernels::gemmInt8OnednnTakesModelShapes()
+{
+    // Where oneDNN is built in and has an int8 dot-product ISA, the decoder's shapes (qwen2.5-0.5b:
+    // q/o 896x896, k/v 128x896, gate/up 4864x896, down 896x4864) get its packed layout, and decode /
+    // prefill row counts give the reference's bits.
+    if (!onednn_int8_available())
+        QSKIP(qPrintable(QString::fromStdString("oneDNN int8 path not available here: " + onednn_info())));
+    struct S { int N, K; };
+    for (S s : {S{896, 896}, S{128, 896}, S{4864, 896}, S{896, 4864}}) {
+        auto w = randi8(size_t(s.N * s.K), uint32_t(s.N + s.K));
+        auto ws = randn(size_t(s.N), 5);
+        for (auto& v : ws) v = std::fabs(v) * 0.01f + 1e-4f;
+        const OnednnInt8WeightPtr od = onednn_pack_int8(w.data(), s.N, s.K, s.K, ws.data(), Gran::Row);
+        QVERIFY2(od, qPrintable(QStringLiteral("%1x%2 not packed (%3)").arg(s.N).arg(s.K).arg(QString::fromStdString(onednn_info()))));
+        if (s.N != 4864) continue;
+        for (int M : {1, 64}) {
+            auto x = randi8(size_t(M * s.K), uint32_t(M));
+            auto xs = randn(size_t(M), 6);
+            for (auto& v : xs) v = std::fabs(v) * 0.01f + 1e-4f;
+            Int8GemmArgs a;
+            a.M = M; a.N = s.N; a.K = s.K; a.x = x.data(); a.ldx = s.K; a.x_scales = xs.data(); a.w = w.data(); a.ldw = s.K;
+            a.w_scales = ws.data(); a.w_gran = Gran::Row; a.ldy = s.N;
+            std::vector<float> want(size_t(M * s.N)), got(want.size());
+            a.y = want.data();
+            gemm_int8_ref(a);
+            gemm_int8_onednn(*od, a, got.data(), DType::F32, s.N);
+            QVERIFY2(std::memcmp(want.data(), got.data(), want.size() * 4) == 0, qPrintable(QStringLiteral("M=%1").arg(M)));
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 #include "core/util/build_info.h"
 #include "kernels/gemm_dense.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/gemm_int8_onednn.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/quant.h"
 
@@ -106,6 +107,8 @@ int runGemm(const std::vector<std::string>& argv)
                 pRow = qk::pack_int8_weight(reinterpret_cast<const int8_t*>(wi8.data()), N, K, K, si8.data(), qk::Gran::Row, 0);
                 pGrp = qk::pack_int8_weight(reinterpret_cast<const int8_t*>(wi8g.data()), N, K, K, si8g.data(), qk::Gran::Group, 128);
             }
+            const qk::OnednnInt8WeightPtr oRow =
+                qk::onednn_pack_int8(reinterpret_cast<const int8_t*>(wi8.data()), N, K, K, si8.data(), qk::Gran::Row);
             for (int64_t M : Ms) {
                 auto xT = torch::randn({M, K});
                 auto xB = xT.to(torch::kBFloat16);
@@ -148,6 +151,13 @@ int runGemm(const std::vector<std::string>& argv)
                         add(std::string(name) + " (gemm)", tg, double(N * K) + sbytes, yErr());
                         const double tq = medianSeconds([&] { quantX(); qk::gemm_int8_packed(*p, a); }, reps);
                         add(std::string(name) + " (+quant x)", tq, double(N * K) + sbytes, yErr());
+                    }
+                    // oneDNN's int8 matmul (the path real W8A8 linears take where it is built in), per row.
+                    if (p == &pRow && oRow) {
+                        const double t = medianSeconds([&] { qk::gemm_int8_onednn(*oRow, a, y.data(), qk::DType::F32, N); }, reps);
+                        add(std::string(name) + " (dnnl)", t, double(N * K) + sbytes, yErr());
+                        const double tq = medianSeconds([&] { quantX(); qk::gemm_int8_onednn(*oRow, a, y.data(), qk::DType::F32, N); }, reps);
+                        add(std::string(name) + " (dnnl+qx)", tq, double(N * K) + sbytes, yErr());
                     }
                     // The AVX2 fallbacks on the same packed weight (forced), per-row scales only.
                     if (vnni && p == &pRow)
@@ -223,7 +233,7 @@ int runGemm(const std::vector<std::string>& argv)
                             (long long)r.K, r.method.c_str(), r.ms, r.gflops, r.gbs, r.vsF32, r.vsBf16, r.pctBw, err);
             }
             std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe at start.\n"
-                        "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced.\n"
+                        "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced; (dnnl): oneDNN int8 matmul + our epilogue, +qx: with the X quantization.\n"
                         "Other rows reuse one weight matrix, which may stay in the last-level cache (%%bw > 100).\n"
                         "(cold W): a different copy per call, streamed from DRAM. Its %%bw is of the \"read probe (cold, paired)\" row\n"
                         "below it: the same bytes streamed from another cold copy by all threads, timed in alternation with the\n"

@@ -1,6 +1,7 @@
 #include "core/model/dense_gemm.h"
 
 #include "kernels/gemm_dense.h"
+#include "kernels/gemm_int8_onednn.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -58,7 +59,8 @@ std::string densePolicy()
 {
     auto name = [](DensePath p) { return p == DensePath::Kernels ? "kernels" : "libtorch"; };
     return std::string("fp32: ") + name(densePath(at::kFloat, 512)) + ", bf16: " + name(densePath(at::kBFloat16, 512)) +
-           " (GEMV: " + name(densePath(at::kBFloat16, 1)) + "), kernels ISA " + k::isa_name(k::isa());
+           " (GEMV: " + name(densePath(at::kBFloat16, 1)) + "), kernels ISA " + k::isa_name(k::isa()) +
+           "; INT8 W8A8 per-row/tensor: " + (k::onednn_int8_available() ? k::onednn_info() : std::string("kernels"));
 }
 
 at::Tensor denseMatmul(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const at::Tensor& biasF32)

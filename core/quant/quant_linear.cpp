@@ -5,6 +5,7 @@
 #include "core/util/error.h"
 #include "kernels/fp8.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/gemm_int8_onednn.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/quant.h"
 #ifdef QB_HAVE_CUDA_KERNELS
@@ -163,7 +164,8 @@ std::string FakeQuantLinear::describe() const { return scheme_.name() + " (fake)
 // ---------------------------------------------------------------------------------- real
 
 struct RealQuantLinear::Packed {
-    k::PackedInt8Weight w;
+    k::OnednnInt8WeightPtr onednn; // oneDNN's blocked layout where it has a fast int8 kernel, else
+    k::PackedInt8Weight w;         // our VNNI layout
 };
 
 RealQuantLinear::RealQuantLinear(const DenseLinear& base, const QuantScheme& scheme)
@@ -195,8 +197,11 @@ RealQuantLinear::RealQuantLinear(const DenseLinear& base, const QuantScheme& sch
     torch::Device dev = base.weight().device();
     if (dev.is_cpu() && scheme.dtype == QDType::INT8 && scheme.activation != ActQuant::None) {
         packed_ = std::make_unique<Packed>();
-        packed_->w = k::pack_int8_weight(codes_.data_ptr<int8_t>(), out_, in_, in_, scales_.data_ptr<float>(),
-                                         spec.gran, spec.group);
+        if (spec.gran != k::Gran::Group)
+            packed_->onednn = k::onednn_pack_int8(codes_.data_ptr<int8_t>(), out_, in_, in_, scales_.data_ptr<float>(), spec.gran);
+        if (!packed_->onednn)
+            packed_->w = k::pack_int8_weight(codes_.data_ptr<int8_t>(), out_, in_, in_, scales_.data_ptr<float>(),
+                                             spec.gran, spec.group);
         codes_ = at::Tensor(); // the packed copy is what the kernel reads; keep memory honest
     } else if (!dev.is_cpu()) {
         codes_ = codes_.to(dev);
@@ -212,7 +217,7 @@ uint64_t RealQuantLinear::weightBytes() const
 {
     uint64_t b = 0;
     if (packed_)
-        b += packed_->w.bytes();
+        b += packed_->onednn ? k::onednn_weight_bytes(*packed_->onednn) : packed_->w.bytes();
     if (codes_.defined())
         b += codes_.numel();
     if (scales_.defined() && !packed_)
@@ -279,7 +284,6 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
             k::quantize_rows_int8(x2d.data_ptr(), kernelDType(dt), M, in_, in_, float(scheme_.int8_divisor),
                                   xq.data_ptr<int8_t>(), in_, xs.data_ptr<float>());
         }
-        at::Tensor y = at::empty({M, out_}, at::kFloat);
         k::Int8GemmArgs a;
         a.M = M;
         a.N = out_;
@@ -289,9 +293,19 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
         a.x_scales = xs.data_ptr<float>();
         a.x_per_tensor = perTensor;
         a.bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
+        if (packed_->onednn && (dt == at::kFloat || dt == at::kBFloat16)) {
+            // The epilogue writes the output dtype directly (no float32 copy to convert).
+            at::Tensor y = at::empty({M, out_}, x2d.options());
+            k::gemm_int8_onednn(*packed_->onednn, a, y.data_ptr(), kernelDType(dt), out_);
+            return y;
+        }
+        at::Tensor y = at::empty({M, out_}, at::kFloat);
         a.y = y.data_ptr<float>();
         a.ldy = out_;
-        k::gemm_int8_packed(packed_->w, a);
+        if (packed_->onednn)
+            k::gemm_int8_onednn(*packed_->onednn, a, y.data_ptr<float>(), k::DType::F32, out_);
+        else
+            k::gemm_int8_packed(packed_->w, a);
         return dt == at::kFloat ? y : y.to(dt);
     }
     // Weight-only (and FP8 W8A8 with activations rounded to E4M3 first).

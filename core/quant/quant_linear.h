@@ -11,7 +11,9 @@
 //  RealQuantLinear: the weight stored as 8-bit codes + float32 scales (the memory saving is
 //                   real and reported by weightBytes()); the matmul consumes the codes:
 //                   weight-only -> kernels::gemm_wo (dequantizes inside the kernel);
-//                   INT8 W8A8  -> per-token int8 activations, kernels::gemm_int8 (int32 sums);
+//                   INT8 W8A8  -> per-token int8 activations, int32 sums by oneDNN's int8 matmul
+//                                 (per-row / per-tensor weights, where built in and fast) or
+//                                 kernels::gemm_int8; both bit-identical to gemm_int8_ref;
 //                   FP8 W8A8   -> activations rounded to E4M3 per token, weight codes decoded
 //                                 inside kernels::gemm_wo (CPU has no FP8 units).
 //                   On CUDA the CUDA kernels are used when built (QB_HAVE_CUDA_KERNELS),
