@@ -3,8 +3,10 @@
 #include "core/model/dense_gemm.h"
 #include "core/util/error.h"
 #include "core/util/torch_compat.h"
+#include "kernels/common.h"
 
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <sstream>
 
@@ -221,12 +223,15 @@ at::Tensor applyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tenso
 
 // q: (B, T, H, D); k, v: (B, kvH, Tk, D); mask: additive (B|1, 1, T, Tk) or undefined, and
 // causal whenever defined (no query sees a key after its own slot, past + t).
-// GQA without copying the keys: the H/kvH query heads of a group form a `rep` axis that
-// broadcasts against their shared key head.
+// GQA without copying the keys: the rep = H/kvH query heads of a group share one key head, so a
+// (tokens x rep) block of queries is one (n*rep, D) matrix against that head's (D, keys).
 // Where no fused kernel is used, scores are computed in query blocks of about 2 MiB (fp32), so
 // they stay in cache and the allocator reuses them instead of faulting fresh pages for a
 // (B, H, T, Tk) tensor per layer (64 MiB per layer for 8 prompts of 512 tokens); each block
 // only reads the keys up to its last query, which halves the work of a causal prefill.
+// The (batch, key head, block) tasks run on all threads (largest first): libtorch would run each
+// small matmul on the one thread the BLAS has. Each task's arithmetic does not depend on which
+// thread runs it, so results do not depend on the thread count.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& mask,
                   double scale, int64_t past)
 {
@@ -239,25 +244,46 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         return out.view({B, kvH, rep, T, D}).permute({0, 3, 1, 2, 4}).reshape({B, T, H * D});
     }
     const auto f32 = at::kFloat;
-    // (B, kvH, rep, T, D), pre-scaled, fp32 (scores and softmax in fp32 for stability).
-    auto qs = (q.to(f32) * scale).view({B, T, kvH, rep, D}).permute({0, 2, 3, 1, 4});
+    // (B, kvH, T, rep, D), pre-scaled, fp32 (scores and softmax in fp32 for stability).
+    auto qs = at::empty({B, kvH, T, rep, D}, q.options().dtype(f32));
+    qs.copy_((q.to(f32) * scale).view({B, T, kvH, rep, D}).permute({0, 2, 1, 3, 4}));
     auto kf = k.to(f32), vf = v.to(f32);
     auto out = at::empty({B, T, kvH, rep, D}, q.options().dtype(f32));
     const int64_t rowBytes = H * Tk * int64_t(sizeof(float));
     const int64_t tb = std::max<int64_t>(1, std::min<int64_t>(T, (int64_t(2) << 20) / rowBytes));
-    for (int64_t b = 0; b < B; ++b) {
-        auto kb = kf.select(0, b), vb = vf.select(0, b); // (kvH, Tk, D)
-        for (int64_t t0 = 0; t0 < T; t0 += tb) {
-            const int64_t n = std::min(tb, T - t0);
-            const int64_t kEnd = mask.defined() ? std::min(Tk, past + t0 + n) : Tk; // causal
-            auto kT = kb.narrow(1, 0, kEnd).transpose(1, 2).unsqueeze(1); // (kvH, 1, D, kEnd)
-            auto s = at::matmul(qs.select(0, b).narrow(2, t0, n), kT);   // (kvH, rep, n, kEnd)
-            if (mask.defined())
-                s.add_(mask.select(0, mask.size(0) == 1 ? 0 : b).select(0, 0).narrow(0, t0, n).narrow(1, 0, kEnd));
-            auto p = at::softmax(s, -1);
-            auto o = at::matmul(p, vb.narrow(1, 0, kEnd).unsqueeze(1)); // (kvH, rep, n, D)
-            out.select(0, b).narrow(0, t0, n).copy_(o.permute({2, 0, 1, 3}));
+    const int64_t nb = (T + tb - 1) / tb, tasks = B * kvH * nb;
+    auto task = [&](int64_t i) {
+        const int64_t blk = nb - 1 - i % nb, h = (i / nb) % kvH, b = i / (nb * kvH); // last blocks (most keys) first
+        const int64_t t0 = blk * tb, n = std::min(tb, T - t0);
+        const int64_t kEnd = mask.defined() ? std::min(Tk, past + t0 + n) : Tk; // causal
+        auto qb = qs.select(0, b).select(0, h).narrow(0, t0, n).view({n * rep, D});
+        auto s = at::mm(qb, kf.select(0, b).select(0, h).narrow(0, 0, kEnd).t()); // (n*rep, kEnd)
+        if (mask.defined())
+            s.view({n, rep, kEnd})
+                .add_(mask.select(0, mask.size(0) == 1 ? 0 : b).select(0, 0).narrow(0, t0, n).narrow(1, 0, kEnd).unsqueeze(1));
+        auto p = at::softmax(s, -1);
+        auto o = at::mm(p, vf.select(0, b).select(0, h).narrow(0, 0, kEnd)); // (n*rep, D)
+        out.select(0, b).narrow(0, t0, n).select(1, h).copy_(o.view({n, rep, D}));
+    };
+    // Decode steps (a few queries): the fork/join would cost more than the work.
+    const double work = double(B) * double(H) * double(T) * double(Tk) * double(D);
+    const int threads = std::min<int64_t>(kernels::num_threads(), tasks);
+    if (threads <= 1 || work < double(1 << 22)) {
+        for (int64_t i = 0; i < tasks; ++i) task(i);
+    } else {
+        std::exception_ptr err;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int64_t i = 0; i < tasks; ++i) {
+            try {
+                compat::InferenceGuard guard; // thread-local: in-place writes to inference tensors
+                task(i);
+            } catch (...) {
+#pragma omp critical(qb_attend_error)
+                if (!err) err = std::current_exception();
+            }
         }
+        if (err)
+            std::rethrow_exception(err);
     }
     return out.view({B, T, H * D}).to(q.scalar_type());
 }
