@@ -7,13 +7,6 @@
 namespace qb::kernels {
 namespace {
 
-void checkArgs(const char* fn, const DenseGemmArgs& a)
-{
-    QB_KCHECK(a.M > 0 && a.N > 0 && a.K > 0, fn, "M, N, K must be > 0");
-    QB_KCHECK(a.x && a.w && a.y, fn, "null pointer");
-    QB_KCHECK(a.ldx >= a.K && a.ldw >= a.K && a.ldy >= a.N, fn, "leading dimension too small");
-}
-
 inline float load(const void* p, DType t, int64_t i)
 {
     return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
@@ -21,9 +14,16 @@ inline float load(const void* p, DType t, int64_t i)
 
 } // namespace
 
+void gemm_dense_check(const char* fn, const DenseGemmArgs& a)
+{
+    QB_KCHECK(a.M > 0 && a.N > 0 && a.K > 0, fn, "M, N, K must be > 0");
+    QB_KCHECK(a.x && a.w && a.y, fn, "null pointer");
+    QB_KCHECK(a.ldx >= a.K && a.ldw >= a.K && a.ldy >= a.N, fn, "leading dimension too small");
+}
+
 void gemm_dense_ref(const DenseGemmArgs& a)
 {
-    checkArgs("gemm_dense_ref", a);
+    gemm_dense_check("gemm_dense_ref", a);
     for (int64_t m = 0; m < a.M; ++m)
         for (int64_t n = 0; n < a.N; ++n) {
             float s = 0.0f;
@@ -40,7 +40,7 @@ int64_t gemm_dense_gemv_rows() { return 4; }
 
 void gemm_dense(const DenseGemmArgs& a)
 {
-    checkArgs("gemm_dense", a);
+    gemm_dense_check("gemm_dense", a);
     const int threads = num_threads();
     if (isa() == Isa::Scalar) {
 #pragma omp parallel for schedule(static) num_threads(threads) if (a.M * a.N > 64)

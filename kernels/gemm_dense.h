@@ -22,6 +22,8 @@ struct DenseGemmArgs {
 };
 
 void gemm_dense_ref(const DenseGemmArgs& a);
+// The argument checks of gemm_dense (std::invalid_argument naming fn), for callers that run its tiles.
+void gemm_dense_check(const char* fn, const DenseGemmArgs& a);
 void gemm_dense(const DenseGemmArgs& a);
 // Rows of X up to which the register-decode (GEMV) tiles are used instead of the panel GEMM.
 int64_t gemm_dense_gemv_rows();

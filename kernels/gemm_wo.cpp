@@ -8,14 +8,6 @@
 namespace qb::kernels {
 namespace {
 
-void checkArgs(const char* fn, const WoGemmArgs& a)
-{
-    QB_KCHECK(a.M > 0 && a.N > 0 && a.K > 0, fn, "M, N, K must be > 0");
-    QB_KCHECK(a.x && a.w && a.w_scales && a.y, fn, "null pointer");
-    QB_KCHECK(a.ldx >= a.K && a.ldw >= a.K && a.ldy >= a.N, fn, "leading dimension too small");
-    QB_KCHECK(a.w_gran != Gran::Group || a.group > 0, fn, "group must be > 0");
-}
-
 inline void store(const WoGemmArgs& a, int64_t i, float v)
 {
     if (a.y_type == DType::F32) static_cast<float*>(a.y)[i] = v;
@@ -24,9 +16,17 @@ inline void store(const WoGemmArgs& a, int64_t i, float v)
 
 } // namespace
 
+void gemm_wo_check(const char* fn, const WoGemmArgs& a)
+{
+    QB_KCHECK(a.M > 0 && a.N > 0 && a.K > 0, fn, "M, N, K must be > 0");
+    QB_KCHECK(a.x && a.w && a.w_scales && a.y, fn, "null pointer");
+    QB_KCHECK(a.ldx >= a.K && a.ldw >= a.K && a.ldy >= a.N, fn, "leading dimension too small");
+    QB_KCHECK(a.w_gran != Gran::Group || a.group > 0, fn, "group must be > 0");
+}
+
 void gemm_wo_ref(const WoGemmArgs& a)
 {
-    checkArgs("gemm_wo_ref", a);
+    gemm_wo_check("gemm_wo_ref", a);
     const int64_t G = a.w_gran == Gran::Group && a.group < a.K ? a.group : a.K, ng = ceil_div(a.K, G);
     const float* t8 = fp8e4m3_table();
     for (int64_t m = 0; m < a.M; ++m)
@@ -55,7 +55,7 @@ int64_t gemm_wo_gemv_rows() { return 4; }
 
 void gemm_wo(const WoGemmArgs& a)
 {
-    checkArgs("gemm_wo", a);
+    gemm_wo_check("gemm_wo", a);
     const Isa level = isa();
     const int threads = num_threads();
     if (level == Isa::Scalar) {

@@ -36,6 +36,8 @@ struct WoGemmArgs {
 };
 
 void gemm_wo_ref(const WoGemmArgs& a);
+// The argument checks of gemm_wo (std::invalid_argument naming fn), for callers that run its tiles.
+void gemm_wo_check(const char* fn, const WoGemmArgs& a);
 void gemm_wo(const WoGemmArgs& a);
 int64_t gemm_wo_gemv_rows(); // AVX2: register-decode tiles up to this many rows of X
 

@@ -13,8 +13,10 @@ constexpr int kMaxJobs = 8;
 void checkJob(const GemvJob& j)
 {
     QB_KCHECK((j.wo != nullptr) != (j.dense != nullptr), "gemv_batch", "a job needs exactly one of wo / dense");
+    if (j.wo) gemm_wo_check("gemv_batch", *j.wo);
+    else gemm_dense_check("gemv_batch", *j.dense);
     const int64_t M = j.wo ? j.wo->M : j.dense->M;
-    QB_KCHECK(M >= 1 && M <= gemv_batch_rows(), "gemv_batch", "a job has more rows than gemv_batch_rows()");
+    QB_KCHECK(M <= gemv_batch_rows(), "gemv_batch", "a job has more rows than gemv_batch_rows()");
 }
 
 void runTask(const GemvJob& j, int64_t n0, int64_t n1, Isa level)
@@ -44,22 +46,9 @@ void gemv_batch(const GemvJob* jobs, int n)
         }
         return;
     }
-    // The arguments are checked by the GEMMs' own checks only when run alone; repeat the essentials.
     int64_t first[kMaxJobs + 1];
     first[0] = 0;
-    for (int i = 0; i < n; ++i) {
-        const int64_t N = jobs[i].wo ? jobs[i].wo->N : jobs[i].dense->N;
-        if (jobs[i].wo) {
-            const WoGemmArgs& a = *jobs[i].wo;
-            QB_KCHECK(a.N > 0 && a.K > 0 && a.x && a.w && a.w_scales && a.y && a.ldx >= a.K && a.ldw >= a.K && a.ldy >= a.N &&
-                          (a.w_gran != Gran::Group || a.group > 0), "gemv_batch", "invalid weight-only job");
-        } else {
-            const DenseGemmArgs& a = *jobs[i].dense;
-            QB_KCHECK(a.N > 0 && a.K > 0 && a.x && a.w && a.y && a.ldx >= a.K && a.ldw >= a.K && a.ldy >= a.N, "gemv_batch",
-                      "invalid dense job");
-        }
-        first[i + 1] = first[i] + ceil_div(N, NB);
-    }
+    for (int i = 0; i < n; ++i) first[i + 1] = first[i] + ceil_div(jobs[i].wo ? jobs[i].wo->N : jobs[i].dense->N, NB);
     const int64_t total = first[n];
 #pragma omp parallel for schedule(static) num_threads(num_threads())
     for (int64_t t = 0; t < total; ++t) {

@@ -63,6 +63,26 @@ std::string densePolicy()
            "; INT8 W8A8 per-row/tensor: " + (k::onednn_int8_available() ? k::onednn_info() : std::string("kernels"));
 }
 
+k::DenseGemmArgs denseArgs(const at::Tensor& x2d, const at::Tensor& w, const at::Tensor& biasF32, const at::Tensor& y)
+{
+    const k::DType dt = w.scalar_type() == at::kFloat ? k::DType::F32 : k::DType::BF16;
+    k::DenseGemmArgs a;
+    a.M = x2d.size(0);
+    a.N = w.size(0);
+    a.K = w.size(1);
+    a.x = x2d.data_ptr();
+    a.x_type = dt;
+    a.ldx = a.K;
+    a.w = w.data_ptr();
+    a.w_type = dt;
+    a.ldw = a.K;
+    a.bias = biasF32.defined() ? biasF32.data_ptr<float>() : nullptr;
+    a.y = y.data_ptr();
+    a.y_type = dt;
+    a.ldy = a.N;
+    return a;
+}
+
 at::Tensor denseMatmul(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias, const at::Tensor& biasF32)
 {
     const int64_t in = w.size(1), out = w.size(0);
@@ -77,22 +97,8 @@ at::Tensor denseMatmul(const at::Tensor& x, const at::Tensor& w, const at::Tenso
     at::Tensor b32 = biasF32;
     if (bias.defined() && !b32.defined())
         b32 = bias.to(at::kFloat).contiguous();
-    const k::DType dt = w.scalar_type() == at::kFloat ? k::DType::F32 : k::DType::BF16;
     at::Tensor y = at::empty({rows, out}, x.options());
-    k::DenseGemmArgs a;
-    a.M = rows;
-    a.N = out;
-    a.K = in;
-    a.x = x2d.data_ptr();
-    a.x_type = dt;
-    a.ldx = in;
-    a.w = w.data_ptr();
-    a.w_type = dt;
-    a.ldw = in;
-    a.bias = b32.defined() ? b32.data_ptr<float>() : nullptr;
-    a.y = y.data_ptr();
-    a.y_type = dt;
-    a.ldy = out;
+    const k::DenseGemmArgs a = denseArgs(x2d, w, b32, y);
     k::gemm_dense(a);
     auto shape = x.sizes().vec();
     shape.back() = out;

@@ -9,6 +9,8 @@
 // The thread policy (core/util/threads.h) gives the BLAS one thread, so a BLAS sgemm would use one
 // core; the kernels use them all. QB_DENSE=torch|kernels forces a path (benchmarks, tests).
 // Numerics: both paths accumulate in float32 and round once to the output dtype.
+#include "kernels/gemm_dense.h"
+
 #include <torch/torch.h>
 
 #include <optional>
@@ -27,6 +29,10 @@ DensePath densePath(at::ScalarType dtype, int64_t rows);
 // they run a scalar loop (~1.3 GFLOP/s on a Zen 3 against ~130 for fp32).
 bool libtorchHasFastBf16();
 std::string densePolicy(); // one line for provenance: "kernels avx2 (bf16: kernels)" ...
+
+// The kernel arguments of y = x2d w^T (+ b) for CPU float32 / bfloat16 tensors of one dtype: x2d (rows, in)
+// and y (rows, out) contiguous, w (out, in) contiguous, biasF32 (out) float32 or undefined.
+kernels::DenseGemmArgs denseArgs(const at::Tensor& x2d, const at::Tensor& w, const at::Tensor& biasF32, const at::Tensor& y);
 
 // x (..., in) in w's dtype; w (out, in) contiguous; bias (out) in w's dtype or undefined;
 // biasF32: the same bias as float32 (avoids a conversion per call), optional.

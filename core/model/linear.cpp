@@ -34,26 +34,9 @@ at::Tensor DenseLinear::forward(const at::Tensor& x) const
 bool DenseLinear::prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const
 {
     const at::ScalarType dt = weight_.scalar_type();
-    if (!weight_.device().is_cpu() || x2d.scalar_type() != dt || (dt != at::kFloat && dt != at::kBFloat16) ||
-        x2d.dim() != 2 || x2d.size(1) != inFeatures() || x2d.size(0) > kernels::gemv_batch_rows() ||
-        densePath(dt, x2d.size(0)) != DensePath::Kernels)
+    if (!weight_.device().is_cpu() || x2d.scalar_type() != dt || densePath(dt, x2d.size(0)) != DensePath::Kernels)
         return false;
-    const kernels::DType kt = dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16;
-    kernels::DenseGemmArgs& a = call.dense;
-    a = {};
-    a.M = x2d.size(0);
-    a.N = outFeatures();
-    a.K = inFeatures();
-    a.x = x2d.data_ptr();
-    a.x_type = kt;
-    a.ldx = a.K;
-    a.w = weight_.data_ptr();
-    a.w_type = kt;
-    a.ldw = a.K;
-    a.bias = biasF32_.defined() ? biasF32_.data_ptr<float>() : nullptr;
-    a.y = y.data_ptr();
-    a.y_type = kt;
-    a.ldy = a.N;
+    call.dense = denseArgs(x2d, weight_, biasF32_, y);
     call.job = {nullptr, &call.dense};
     return true;
 }
@@ -96,15 +79,15 @@ void setGemvBatching(bool on) { g_batching = on ? 1 : 0; }
 
 bool batchedGemv(const at::Tensor& x, const std::vector<const LinearOp*>& ops, std::vector<at::Tensor>& out)
 {
-    if (!batching() || ops.empty() || ops.size() > 8 || !x.device().is_cpu() || x.dim() < 1 || x.numel() == 0)
+    if (!batching() || ops.empty() || ops.size() > 8 || (x.scalar_type() != at::kFloat && x.scalar_type() != at::kBFloat16) || !x.device().is_cpu() || x.dim() < 1 || x.numel() == 0)
         return false;
     const int64_t in = x.size(-1), rows = x.numel() / in;
     if (rows > kernels::gemv_batch_rows())
         return false;
     const at::Tensor x2d = x.reshape({rows, in}).contiguous();
-    std::vector<GemvCall> calls(ops.size());
-    std::vector<at::Tensor> ys(ops.size());
-    std::vector<kernels::GemvJob> jobs(ops.size());
+    GemvCall calls[8];
+    at::Tensor ys[8];
+    kernels::GemvJob jobs[8];
     for (size_t i = 0; i < ops.size(); ++i) {
         if (ops[i]->inFeatures() != in)
             return false;
@@ -113,7 +96,7 @@ bool batchedGemv(const at::Tensor& x, const std::vector<const LinearOp*>& ops, s
             return false;
         jobs[i] = calls[i].job;
     }
-    kernels::gemv_batch(jobs.data(), int(jobs.size()));
+    kernels::gemv_batch(jobs, int(ops.size()));
     out.resize(ops.size());
     for (size_t i = 0; i < ops.size(); ++i) {
         auto shape = x.sizes().vec();

@@ -28,8 +28,8 @@ public:
     virtual int64_t outFeatures() const = 0;
     virtual uint64_t weightBytes() const = 0; // bytes held for weights (+scales, +bias)
     virtual std::string describe() const = 0; // e.g. "dense bf16", "INT8 per-row real"
-    // For a CPU x2d (rows <= kernels::gemv_batch_rows(), in) contiguous in the compute dtype and y
-    // (rows, out) of the same dtype: when forward(x2d) is exactly one kernel GEMV, fills `call` so that
+    // Called by batchedGemv with a CPU x2d (rows <= kernels::gemv_batch_rows(), in) contiguous, float32
+    // or bfloat16, and y (rows, out) of the same dtype: when forward(x2d) is exactly one kernel GEMV, fills `call` so that
     // running it writes forward(x2d)'s values into y, and returns true; otherwise false (the default).
     virtual bool prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const
     {

@@ -197,8 +197,7 @@ RealQuantLinear::RealQuantLinear(const DenseLinear& base, const QuantScheme& sch
     torch::Device dev = base.weight().device();
     if (dev.is_cpu() && scheme.dtype == QDType::INT8 && scheme.activation != ActQuant::None) {
         packed_ = std::make_unique<Packed>();
-        if (spec.gran != k::Gran::Group)
-            packed_->onednn = k::onednn_pack_int8(codes_.data_ptr<int8_t>(), out_, in_, in_, scales_.data_ptr<float>(), spec.gran);
+        packed_->onednn = k::onednn_pack_int8(codes_.data_ptr<int8_t>(), out_, in_, in_, scales_.data_ptr<float>(), spec.gran);
         if (!packed_->onednn)
             packed_->w = k::pack_int8_weight(codes_.data_ptr<int8_t>(), out_, in_, in_, scales_.data_ptr<float>(),
                                              spec.gran, spec.group);
@@ -293,8 +292,8 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
         a.x_scales = xs.data_ptr<float>();
         a.x_per_tensor = perTensor;
         a.bias = bias_.defined() ? bias_.data_ptr<float>() : nullptr;
-        if (packed_->onednn && (dt == at::kFloat || dt == at::kBFloat16)) {
-            // The epilogue writes the output dtype directly (no float32 copy to convert).
+        if (packed_->onednn) {
+            // The epilogue writes the output dtype (float32 / bfloat16, as quantize_rows_int8 took) directly.
             at::Tensor y = at::empty({M, out_}, x2d.options());
             k::gemm_int8_onednn(*packed_->onednn, a, y.data_ptr(), kernelDType(dt), out_);
             return y;
@@ -302,10 +301,7 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
         at::Tensor y = at::empty({M, out_}, at::kFloat);
         a.y = y.data_ptr<float>();
         a.ldy = out_;
-        if (packed_->onednn)
-            k::gemm_int8_onednn(*packed_->onednn, a, y.data_ptr<float>(), k::DType::F32, out_);
-        else
-            k::gemm_int8_packed(packed_->w, a);
+        k::gemm_int8_packed(packed_->w, a);
         return dt == at::kFloat ? y : y.to(dt);
     }
     // Weight-only (and FP8 W8A8 with activations rounded to E4M3 first).
@@ -320,9 +316,7 @@ at::Tensor RealQuantLinear::forwardCpu(const at::Tensor& x2d) const
 bool RealQuantLinear::prepareGemv(const at::Tensor& x2d, const at::Tensor& y, GemvCall& call) const
 {
     // Weight-only on the CPU: forwardCpu is exactly one gemm_wo on (x2d, y).
-    if (packed_ || scheme_.activation != ActQuant::None || !codes_.defined() || !codes_.device().is_cpu() ||
-        (x2d.scalar_type() != at::kFloat && x2d.scalar_type() != at::kBFloat16) || y.scalar_type() != x2d.scalar_type() ||
-        x2d.dim() != 2 || x2d.size(1) != in_ || x2d.size(0) > k::gemv_batch_rows())
+    if (packed_ || scheme_.activation != ActQuant::None || !codes_.defined() || !codes_.device().is_cpu())
         return false;
     call.wo = woArgs(scheme_, codes_, scales_, bias_, x2d, y);
     call.job = {&call.wo, nullptr};
