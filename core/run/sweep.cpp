@@ -110,6 +110,9 @@ std::vector<QuantScheme> expandSchemes(const json& j, const std::string& baselin
         if (j.contains("matrix")) {
             const json& m = j["matrix"];
             std::string w = where + ": schemes.matrix";
+            if (!m.is_object())
+                fail(w, "must be an object {\"dtypes\", \"granularities\", \"modes\", \"activation\"}, not " +
+                            std::string(m.type_name()));
             std::vector<QDType> dts;
             std::vector<std::pair<Granularity, int>> grs;
             std::vector<QuantMode> modes;
@@ -237,14 +240,16 @@ SweepSpec SweepSpec::fromJson(const json& j, const std::string& where, const fs:
             s.calib_sequences = num(j["calibration"], "sequences", s.calib_sequences, where + ": calibration");
             s.calib_length = num(j["calibration"], "length", s.calib_length, where + ": calibration");
         }
+        if (s.baseline_dtype != "FP32" && s.baseline_dtype != "BF16" && s.baseline_dtype != "FP16")
+            fail(where, "baseline_dtype \"" + s.baseline_dtype + "\" is not FP32, BF16 or FP16");
+        // The scheme and task sections are parsed inside the same guard: a number where an object
+        // belongs ("matrix": 28) is a wrong value type, not an uncaught library exception.
+        s.schemes_json = j.value("schemes", json(nullptr));
+        s.schemes = expandSchemes(s.schemes_json, s.baseline_dtype, where);
+        s.tasks = j.contains("tasks") ? TaskSettings::fromJson(j["tasks"], where) : TaskSettings{};
     } catch (const json::exception& e) {
         fail(where, std::string("wrong value type: ") + e.what());
     }
-    if (s.baseline_dtype != "FP32" && s.baseline_dtype != "BF16" && s.baseline_dtype != "FP16")
-        fail(where, "baseline_dtype \"" + s.baseline_dtype + "\" is not FP32, BF16 or FP16");
-    s.schemes_json = j.value("schemes", json(nullptr));
-    s.schemes = expandSchemes(s.schemes_json, s.baseline_dtype, where);
-    s.tasks = j.contains("tasks") ? TaskSettings::fromJson(j["tasks"], where) : TaskSettings{};
     if (s.model.empty())
         fail(where, "\"model\" is missing");
     return s;
