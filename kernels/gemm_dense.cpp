@@ -41,7 +41,7 @@ int64_t gemm_dense_gemv_rows() { return 4; }
 void gemm_dense(const DenseGemmArgs& a)
 {
     gemm_dense_check("gemm_dense", a);
-    const int threads = num_threads();
+    const int threads = a.threads > 0 ? a.threads : num_threads();
     if (isa() == Isa::Scalar) {
 #pragma omp parallel for schedule(static) num_threads(threads) if (a.M * a.N > 64)
         for (int64_t n0 = 0; n0 < a.N; n0 += 16) {

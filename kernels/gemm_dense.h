@@ -19,6 +19,7 @@ struct DenseGemmArgs {
     const void* w = nullptr; DType w_type = DType::BF16; int64_t ldw = 0;  // (N, K)
     const float* bias = nullptr;                                             // (N) or null
     void* y = nullptr; DType y_type = DType::F32; int64_t ldy = 0;          // (M, N)
+    int threads = 0; // 0: the kernels' thread count; 1: the calling thread only (inside a caller's tasks)
 };
 
 void gemm_dense_ref(const DenseGemmArgs& a);

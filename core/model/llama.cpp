@@ -247,8 +247,40 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     // (B, kvH, T, rep, D), pre-scaled, fp32 (scores and softmax in fp32 for stability).
     auto qs = at::empty({B, kvH, T, rep, D}, q.options().dtype(f32));
     qs.copy_((q.to(f32) * scale).view({B, T, kvH, rep, D}).permute({0, 2, 1, 3, 4}));
-    auto kf = k.to(f32), vf = v.to(f32);
+    const bool cpu = q.is_cpu();
+    auto kf = k.to(f32);
+    if (kf.stride(3) != 1)
+        kf = kf.contiguous(); // rows of D contiguous (a cache view: row stride D, head stride its capacity)
+    // On the CPU both products run on our dense kernels, one thread per task: no BLAS call in the
+    // forward pass (OpenBLAS retries a failed buffer allocation forever, so a process near its
+    // memory limit hung there instead of failing with "out of memory"). Y = X W^T needs V^T: one
+    // transposing copy of V per call, the size of the fp32 copy that was made anyway.
+    at::Tensor vf;
+    if (cpu) {
+        vf = at::empty({B, kvH, D, Tk}, q.options().dtype(f32));
+        vf.copy_(v.transpose(2, 3));
+    } else {
+        vf = v.to(f32);
+    }
     auto out = at::empty({B, T, kvH, rep, D}, q.options().dtype(f32));
+    // y (rows, n) = x (rows, kk) . w (n, kk)^T, all fp32, row strides ldx / ldw, one thread.
+    auto mmNT = [](const at::Tensor& x, int64_t ldx, const at::Tensor& w, int64_t ldw, int64_t rows, int64_t n, int64_t kk) {
+        at::Tensor y = at::empty({rows, n}, x.options());
+        kernels::DenseGemmArgs a;
+        a.M = rows;
+        a.N = n;
+        a.K = kk;
+        a.x = x.data_ptr();
+        a.ldx = ldx;
+        a.w = w.data_ptr();
+        a.w_type = kernels::DType::F32;
+        a.ldw = ldw;
+        a.y = y.data_ptr();
+        a.ldy = n;
+        a.threads = 1;
+        kernels::gemm_dense(a);
+        return y;
+    };
     const int64_t rowBytes = H * Tk * int64_t(sizeof(float));
     const int64_t tb = std::max<int64_t>(1, std::min<int64_t>(T, (int64_t(2) << 20) / rowBytes));
     const int64_t nb = (T + tb - 1) / tb, tasks = B * kvH * nb;
@@ -257,12 +289,14 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         const int64_t t0 = blk * tb, n = std::min(tb, T - t0);
         const int64_t kEnd = mask.defined() ? std::min(Tk, past + t0 + n) : Tk; // causal
         auto qb = qs.select(0, b).select(0, h).narrow(0, t0, n).view({n * rep, D});
-        auto s = at::mm(qb, kf.select(0, b).select(0, h).narrow(0, 0, kEnd).t()); // (n*rep, kEnd)
+        auto kh = kf.select(0, b).select(0, h); // (Tk, D)
+        auto s = cpu ? mmNT(qb, D, kh, kh.stride(0), n * rep, kEnd, D) : at::mm(qb, kh.narrow(0, 0, kEnd).t()); // (n*rep, kEnd)
         if (mask.defined())
             s.view({n, rep, kEnd})
                 .add_(mask.select(0, mask.size(0) == 1 ? 0 : b).select(0, 0).narrow(0, t0, n).narrow(1, 0, kEnd).unsqueeze(1));
         auto p = at::softmax(s, -1);
-        auto o = at::mm(p, vf.select(0, b).select(0, h).narrow(0, 0, kEnd)); // (n*rep, D)
+        auto vh = vf.select(0, b).select(0, h); // CPU: (D, Tk), else (Tk, D)
+        auto o = cpu ? mmNT(p, kEnd, vh, Tk, n * rep, D, kEnd) : at::mm(p, vh.narrow(0, 0, kEnd)); // (n*rep, D)
         out.select(0, b).narrow(0, t0, n).select(1, h).copy_(o.view({n, rep, D}));
     };
     // Decode steps (a few queries): the fork/join would cost more than the work.
