@@ -18,6 +18,7 @@
 #include "core/run/sweep.h"
 #include "core/util/read_file.h"
 
+#include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include <QProcess>
@@ -308,6 +309,27 @@ private Q_SLOTS:
         ++g_cases;
         Proc r = runCliLean(pplArgs(big), hi + 64000);
         QB_EXPECT_CLEAN_FAILURE(r, "out of memory", "ppl");
+    }
+
+    // libtorch's allocator says "no" with its own exception type and a C++ backtrace: the boundaries
+    // (CLI, sweep records, GUI) must still call it out of memory, in one readable paragraph.
+    void torchAllocationFailureIsOutOfMemory()
+    {
+        ++g_cases;
+        bool threw = false;
+        try {
+            (void)at::empty({int64_t(1) << 50}, at::kFloat); // 4 PiB
+        } catch (const std::exception& e) {
+            threw = true;
+            QVERIFY2(qb::isOutOfMemory(e), e.what());
+            const std::string d = qb::describeException(e);
+            QVERIFY2(d.rfind("out of memory", 0) == 0, d.c_str());
+            QVERIFY2(d.find("frame #") == std::string::npos && d.find('\n') == std::string::npos, d.c_str());
+        }
+        QVERIFY(threw);
+        const qb::Error plain("model.safetensors: header truncated");
+        QVERIFY(!qb::isOutOfMemory(plain));
+        QCOMPARE(qb::describeException(plain), std::string(plain.what()));
     }
 
     // ---- 4. a regex that hits PCRE2's limit is an error naming the tokenizer file and pattern

@@ -72,12 +72,12 @@ void SweepWorker::run(quint64 gen, const SweepSetup& setup, std::shared_ptr<std:
         cancelled = sum.cancelled;
     } catch (const qb::Cancelled&) {
         cancelled = true; // a cancel observed outside the runner's loop: a stop, not a failure
-    } catch (const std::bad_alloc&) {
-        // The worker boundary: an allocation that did not fit ends the sweep with a message, not the app.
-        error = QStringLiteral("out of memory (std::bad_alloc) while running the sweep: the model, its config "
-                               "or the task settings need more memory than this machine has available");
     } catch (const std::exception& e) {
-        error = QString::fromStdString(e.what());
+        // The worker boundary: an allocation that did not fit ends the sweep with a message, not the app.
+        error = QString::fromStdString(qb::describeException(e));
+        if (qb::isOutOfMemory(e))
+            error += QStringLiteral(" while running the sweep: the model, its config or the task settings need more "
+                                    "memory than this machine has available");
     }
     Q_EMIT finished(gen, cancelled || cancel->load(), error);
 }

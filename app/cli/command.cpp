@@ -177,15 +177,17 @@ int runParsed(Args& args, const std::vector<std::string>& argv, const std::funct
     } catch (const Error& e) {
         std::cerr << "quantbench-cli: error: " << e.what() << '\n';
         return 1;
-    } catch (const std::bad_alloc&) {
-        // An allocation the input asked for did not fit (or ulimit -v said no): a clear message
-        // and exit 1, never an uncaught exception and a core dump.
-        std::cerr << "quantbench-cli " << args.command()
-                  << ": error: out of memory (std::bad_alloc) while running this command; check the sizes its inputs "
-                     "declare (config.json, --ctx, --max-new, dataset limits) against the memory available\n";
-        return 1;
     } catch (const std::exception& e) {
-        std::cerr << "quantbench-cli: unexpected error: " << e.what() << '\n';
+        if (isOutOfMemory(e)) {
+            // An allocation the input asked for did not fit (or ulimit -v said no; libtorch's
+            // allocator throws its own error for it): a clear message and exit 1, never an
+            // uncaught exception and a core dump.
+            std::cerr << "quantbench-cli " << args.command() << ": error: " << describeException(e)
+                      << " while running this command; check the sizes its inputs declare (config.json, --ctx, "
+                         "--max-new, dataset limits) against the memory available\n";
+            return 1;
+        }
+        std::cerr << "quantbench-cli: unexpected error: " << describeException(e) << '\n';
         return 1;
     }
 }

@@ -1,5 +1,6 @@
 // quantbench-cli: dispatches to the subcommands registered in cli/*.cpp.
 #include "app/cli/command.h"
+#include "core/util/error.h"
 #include "core/util/memory.h"
 #include "core/util/threads.h"
 
@@ -37,10 +38,9 @@ int main(int argc, char** argv)
     // escapes as std::terminate and a core dump.
     try {
         return it->second.run(args);
-    } catch (const std::bad_alloc&) {
-        std::cerr << "quantbench-cli " << name << ": error: out of memory (std::bad_alloc)\n";
     } catch (const std::exception& e) {
-        std::cerr << "quantbench-cli " << name << ": unexpected error: " << e.what() << '\n';
+        std::cerr << "quantbench-cli " << name << (qb::isOutOfMemory(e) ? ": error: " : ": unexpected error: ")
+                  << qb::describeException(e) << '\n';
     }
     return 1;
 }

@@ -450,7 +450,7 @@ ImportResult importReportFile(const std::filesystem::path& p)
     try {
         content = readFileBounded(p, kResultJsonCap, "report-style results file");
     } catch (const Error& e) {
-        return {{}, {e.what()}};
+        return {{}, {e.what()}, {}};
     }
     return importReportContent(p, content);
 }

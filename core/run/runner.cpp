@@ -235,10 +235,8 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
                 applied = backend.apply(s, hooks);
             } catch (const Cancelled&) {
                 throw;
-            } catch (const std::bad_alloc&) {
-                applyError = "out of memory (std::bad_alloc) while quantizing " + s.name();
             } catch (const std::exception& e) {
-                applyError = e.what();
+                applyError = isOutOfMemory(e) ? describeException(e) + " while quantizing " + s.name() : describeException(e);
             }
             if (!applyError.empty()) {
                 for (const auto& t : todo) {
@@ -271,13 +269,9 @@ SweepSummary runSweep(const SweepSpec& spec, EvalBackend& backend, const RunOpti
                     backend.run(s, t, r, th);
                 } catch (const Cancelled&) {
                     throw;
-                } catch (const std::bad_alloc&) {
-                    r.status = "failed";
-                    r.error = "out of memory (std::bad_alloc) in task " + t + " of " + s.name();
-                    r.metrics.clear();
                 } catch (const std::exception& e) {
                     r.status = "failed";
-                    r.error = e.what();
+                    r.error = isOutOfMemory(e) ? describeException(e) + " in task " + t + " of " + s.name() : describeException(e);
                     r.metrics.clear();
                 }
                 prog.task_fraction = 0;

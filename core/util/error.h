@@ -21,4 +21,13 @@ public:
     Cancelled() : Error("cancelled") {}
 };
 
+// An allocation that did not fit, whoever threw it: std::bad_alloc, libtorch's CPU allocator
+// ("DefaultCPUAllocator: can't allocate memory") or its CUDA caching allocator ("CUDA out of memory").
+bool isOutOfMemory(const std::exception& e);
+
+// A one-paragraph message for an exception that reached a boundary (a sweep's failed record, the
+// CLI, the GUI): libtorch's errors lose their C++ backtrace ("frame #0: ..." lines) and an
+// out-of-memory error says so first.
+std::string describeException(const std::exception& e);
+
 } // namespace qb
