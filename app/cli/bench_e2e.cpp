@@ -25,6 +25,7 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -141,6 +142,11 @@ int runBenchE2e(const std::vector<std::string>& argv)
                 quant.apply(s);
                 row["quantize_seconds"] = secondsSince(tq);
                 row["quantize_peak_net_over_baseline_weights"] = (double(qb::peakResidentBytes()) - double(rssBase)) / double(baselineBytes);
+                // What stays resident once the scheme is built: the baseline kept once plus the scheme's
+                // copy. Everything the row's peak adds on top of it is activations and KV cache.
+                qb::releaseFreeMemory();
+                const uint64_t held = qb::residentBytes();
+                row["held_net_over_baseline_weights"] = (double(held) - double(rssBase)) / double(baselineBytes);
                 (void)qb::perplexity(*model, tokens, [&] { auto o = po; o.maxWindows = 1; return o; }()); // warm-up
                 const auto tp0 = Clock::now();
                 const qb::PplResult p = qb::perplexity(*model, tokens, po);
@@ -164,6 +170,7 @@ int runBenchE2e(const std::vector<std::string>& argv)
                 row["weight_bytes"] = double(model->weightBytes());
                 row["kv_cache_bytes"] = double(t.kv_cache_bytes);
                 row["peak_resident_bytes"] = double(qb::peakResidentBytes());
+                row["activation_kv_peak_bytes"] = std::max(0.0, double(qb::peakResidentBytes()) - double(held));
                 // Net of what the process held before loading (libraries, allocator): the budget's measure.
                 row["peak_net_over_baseline_weights"] =
                     (double(qb::peakResidentBytes()) - double(rssBase)) / double(baselineBytes);
@@ -244,26 +251,30 @@ int runBenchE2e(const std::vector<std::string>& argv)
                     qb::formatBytes(rssBase).c_str(), loadSeconds, qb::formatBytes(loadPeak).c_str(), qb::formatBytes(baselineBytes).c_str(), (long long)ctxUsed,
                     (long long)windows, (long long)ts.prefill_batch, (long long)ts.prefill_len, (long long)ts.decode_tokens,
                     (long long)ts.decode_prompt);
-        std::printf("%-26s %10s %6s %10s %6s %9s %6s %6s %10s %10s %6s %9s\n", "scheme", "PPL tok/s", "x", "prefill/s", "x",
-                    "decode/s", "x", "%roof", "weights", "peak RSS", "net/W", "rel err");
+        std::printf("%-26s %10s %6s %10s %6s %9s %6s %6s %10s %10s %6s %6s %6s %9s %9s\n", "scheme", "PPL tok/s", "x", "prefill/s", "x",
+                    "decode/s", "x", "%roof", "weights", "peak RSS", "net/W", "held/W", "q-pk/W", "act+KV", "rel err");
         for (const auto& r : rows) {
             if (r.contains("error")) {
                 std::printf("%-26s error: %s\n", r["scheme"].get<std::string>().c_str(), r["error"].get<std::string>().c_str());
                 continue;
             }
             auto g = [&](const char* k) { return r.value(k, 0.0); };
-            std::printf("%-26s %10.1f %6.2f %10.2f %6.2f %9.2f %6.2f %6.1f %10s %10s %6.2f %9.2e\n",
+            std::printf("%-26s %10.1f %6.2f %10.2f %6.2f %9.2f %6.2f %6.1f %10s %10s %6.2f %6.2f %6.2f %9s %9.2e\n",
                         r["scheme"].get<std::string>().c_str(), g("ppl_tokens_per_s"), g("ppl_tokens_per_s_vs_baseline"),
                         g("prefill_samples_per_s"), g("prefill_samples_per_s_vs_baseline"), g("decode_tokens_per_s"),
                         g("decode_tokens_per_s_vs_baseline"), g("pct_roofline"), qb::formatBytes(uint64_t(g("weight_bytes"))).c_str(),
                         qb::formatBytes(uint64_t(g("peak_resident_bytes"))).c_str(), g("peak_net_over_baseline_weights"),
-                        g("rel_err_vs_fp32"));
+                        g("held_net_over_baseline_weights"), g("quantize_peak_net_over_baseline_weights"),
+                        qb::formatBytes(uint64_t(g("activation_kv_peak_bytes"))).c_str(), g("rel_err_vs_fp32"));
         }
         std::printf("\nx: ratio to the first row. %%roof: decode bytes per token (weights read once; an untied embedding\n"
                     "table only one row) x tokens/s / read bandwidth. peak RSS: the process's peak resident memory while\n"
                     "that row ran (reset per row); net/W: that peak minus the resident memory before the model was loaded\n"
                     "(libraries), over the baseline's weight bytes: the baseline kept, the scheme's copy, and activations\n"
-                    "(the BF16 row's net/W - 1 is mostly activations: logits of 128 rows). rel err: ||logits - fp32|| / ||fp32||\n"
+                    "(the BF16 row's net/W - 1 is mostly activations: logits of 128 rows). held/W: resident memory once the\n"
+                    "scheme is built (baseline kept once + the scheme's copy), net, over the weight bytes; q-pk/W: the peak\n"
+                    "while building it; act+KV: what the row's peak adds on top of held (activations, KV cache, logits).\n"
+                    "rel err: ||logits - fp32|| / ||fp32||\n"
                     "on one 64-token window against the model loaded in float32.\n");
         if (!policies.empty()) {
             std::printf("\nbaseline PPL tokens/s under the candidate policies:\n");
