@@ -274,8 +274,7 @@ int runBenchE2e(const std::vector<std::string>& argv)
                     "(the BF16 row's net/W - 1 is mostly activations: logits of 128 rows). held/W: resident memory once the\n"
                     "scheme is built (baseline kept once + the scheme's copy), net, over the weight bytes; q-pk/W: the peak\n"
                     "while building it; act+KV: what the row's peak adds on top of held (activations, KV cache, logits).\n"
-                    "rel err: ||logits - fp32|| / ||fp32||\n"
-                    "on one 64-token window against the model loaded in float32.\n");
+                    "rel err: ||logits - fp32|| / ||fp32|| on one 64-token window against the model loaded in float32.\n");
         if (!policies.empty()) {
             std::printf("\nbaseline PPL tokens/s under the candidate policies:\n");
             for (const auto& p : policies)
