@@ -1,6 +1,7 @@
 // AVX-512 GEMV tiles of the dense GEMM (plain bf16 / fp32 weights, M <= gemm_dense_gemv_rows()):
 // batch-1 decode reads every weight once per token, so this is the loop that decides bf16 decode
-// speed. Per tile: MR rows of X (1..4) x 4 output columns, 16 accumulators. With X and W both bf16
+// speed. Per tile: MR rows of X (1..4) x 4 output columns, 16 accumulators (one bf16 row of X:
+// weight rows one after another, rowsBf16). With X and W both bf16
 // and AVX512_BF16 present, vdpbf16ps multiplies 32 bf16 pairs per instruction straight from the
 // loaded bytes (no widening; products of two bf16 are exact in fp32, the pair sums are rounded,
 // subnormals flushed: within float tolerance of the double-sum _ref); otherwise bf16 values are
@@ -83,10 +84,43 @@ void tileBf16(const DenseGemmArgs& a, int64_t n0)
         for (int j = 0; j < NC; ++j) store(a, i, n0 + j, _mm512_reduce_add_ps(acc[i][j]));
 }
 
+// One row of X against weight rows n0..n1 read one after another: the weight bytes stream in
+// memory order (the rows of W are contiguous), which the hardware prefetcher follows better
+// than 4 interleaved row streams. 4 accumulators over k hide the vdpbf16ps latency.
+// bench gemm, M = 1, W from DRAM against the paired read probe (EPYC, 2 threads): 4-row tiles
+// 87-93 %, this 104-113 %; bf16 decode of the qwen2.5-0.5b shape 28.9 -> 30.5 tok/s (3 runs each).
+__attribute__((target("avx512bf16")))
+void rowsBf16(const DenseGemmArgs& a, int64_t n0, int64_t n1)
+{
+    const uint16_t* x = static_cast<const uint16_t*>(a.x);
+    const int64_t K = a.K, K128 = K & ~int64_t(127);
+    for (int64_t n = n0; n < n1; ++n) {
+        const uint16_t* w = static_cast<const uint16_t*>(a.w) + n * a.ldw;
+        __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int64_t k = 0;
+        for (; k < K128; k += 128) {
+            acc0 = _mm512_dpbf16_ps(acc0, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + k)), reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + k)));
+            acc1 = _mm512_dpbf16_ps(acc1, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + k + 32)), reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + k + 32)));
+            acc2 = _mm512_dpbf16_ps(acc2, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + k + 64)), reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + k + 64)));
+            acc3 = _mm512_dpbf16_ps(acc3, reinterpret_cast<__m512bh>(_mm512_loadu_si512(x + k + 96)), reinterpret_cast<__m512bh>(_mm512_loadu_si512(w + k + 96)));
+        }
+        for (; k < K; k += 32) {
+            const __mmask32 m = K - k >= 32 ? __mmask32(0xffffffffu) : __mmask32((1ull << (K - k)) - 1u);
+            acc0 = _mm512_dpbf16_ps(acc0, reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(m, x + k)),
+                                    reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(m, w + k)));
+        }
+        store(a, 0, n, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3))));
+    }
+}
+
 template <int MR>
 void cols(const DenseGemmArgs& a, int64_t n0, int64_t n1, bool dot)
 {
     int64_t n = n0;
+    if (dot && MR == 1) { // batch-1 decode
+        rowsBf16(a, n0, n1);
+        return;
+    }
     if (dot) {
         for (; n + NR <= n1; n += NR) tileBf16<MR, NR>(a, n);
         for (; n < n1; ++n) tileBf16<MR, 1>(a, n);

@@ -654,9 +654,10 @@ void TestKernels::gemmDenseMatchesRef_data()
     QTest::addColumn<bool>("xbf16");
     QTest::addColumn<bool>("ybf16");
     struct S { int M, N, K; };
-    // M = 1..4: register tiles; M >= 5: panel GEMM (6-row tiles, 64-column blocks, 256-k chunks; tails
-    // in every dimension, and a column count too small to split so rows are split instead).
-    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512}, S{6, 3, 1},
+    // M = 1: bf16 rows one after another (128-k steps, then 32-k masked tails); M = 2..4: register
+    // tiles; M >= 5: panel GEMM (6-row tiles, 64-column blocks, 256-k chunks; tails in every
+    // dimension, and a column count too small to split so rows are split instead).
+    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 9, 300}, S{1, 70, 896}, S{1, 65, 256}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512}, S{6, 3, 1},
                 S{7, 17, 9}, S{16, 200, 384}, S{33, 130, 200}, S{130, 70, 600}, S{520, 16, 48}})
         for (bool wb : {true, false})
             for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})

@@ -137,6 +137,18 @@ int runGemm(const std::vector<std::string>& argv)
                     d.w = wB.data_ptr(); d.w_type = qk::DType::BF16; d.ldw = K; d.y = yb.data(); d.y_type = qk::DType::BF16; d.ldy = N;
                     const double tq = medianSeconds([&] { qk::gemm_dense(d); }, reps);
                     add("qb dense bf16", tq, 2.0 * N * K, errOf(torch::from_blob(yb.data(), {M, N}, torch::kBFloat16)));
+                    if (M == 1) {
+                        // The bf16 decode GEMV (every bf16 linear and the bf16 lm_head of every scheme)
+                        // with W from DRAM, against the read probe paired call by call, as for wo below.
+                        const auto* wb = static_cast<const uint8_t*>(wB.data_ptr());
+                        const size_t bytes = size_t(2 * N * K);
+                        const size_t copies = std::max<size_t>(3, size_t((int64_t(1) << 30) / int64_t(bytes)));
+                        std::vector<std::vector<uint8_t>> cold(quick ? 3 : copies, std::vector<uint8_t>(wb, wb + bytes));
+                        const auto [tc, tp] = pairedCold([&](const uint8_t* w) { d.w = w; qk::gemm_dense(d); }, cold, quick ? 3 : 60);
+                        d.w = wB.data_ptr();
+                        add("qb dense bf16 (cold W)", tc, 2.0 * N * K, errOf(torch::from_blob(yb.data(), {M, N}, torch::kBFloat16)));
+                        rows.back().pctBw = tp / tc * 100;
+                    }
                     d.x = xf; d.x_type = qk::DType::F32; d.w = wT.data_ptr(); d.w_type = qk::DType::F32; d.y = y.data(); d.y_type = qk::DType::F32;
                     const double tf = medianSeconds([&] { qk::gemm_dense(d); }, reps);
                     add("qb dense fp32", tf, 4.0 * N * K, yErr());
