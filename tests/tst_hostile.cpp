@@ -298,9 +298,14 @@ private Q_SLOTS:
         long lo = 100000, hi = kUlimitKb;
         if (runCliLean(pplArgs(demoText()), hi).code != 0)
             QSKIP("ppl does not run under a 4 GB address-space limit here");
+        // Every probe ends: under a limit the run succeeds or fails, it never hangs (OpenBLAS used
+        // to retry its failed buffer allocation forever inside attention's sgemm at ~0.72 GB).
         while (hi - lo > 32000) {
             const long mid = (lo + hi) / 2;
-            (runCliLean(pplArgs(demoText()), mid).code == 0 ? hi : lo) = mid;
+            const Proc p = runCliLean(pplArgs(demoText()), mid, 60000);
+            QVERIFY2(!p.timedOut, qPrintable(QStringLiteral("ppl hung under ulimit -v %1 KB: ").arg(mid) +
+                                             QString::fromStdString(p.describe())));
+            (p.code == 0 ? hi : lo) = mid;
         }
         // A text of 900 MB (a hole: no disk) is under the 1 GiB cap, but holding it needs far more
         // than the ~64 MB left above that limit.
