@@ -166,7 +166,6 @@ int runBenchE2e(const std::vector<std::string>& argv)
                 row["prefill_samples_per_s"] = t.prefill_samples_per_s;
                 row["decode_tokens_per_s"] = t.decode_tokens_per_s;
                 row["decode_bytes_per_token"] = bytesTok;
-                row["pct_roofline"] = 100.0 * bytesTok * t.decode_tokens_per_s / (bw * 1e9);
                 row["weight_bytes"] = double(model->weightBytes());
                 row["kv_cache_bytes"] = double(t.kv_cache_bytes);
                 row["peak_resident_bytes"] = double(qb::peakResidentBytes());
@@ -176,6 +175,12 @@ int runBenchE2e(const std::vector<std::string>& argv)
                     (double(qb::peakResidentBytes()) - double(rssBase)) / double(baselineBytes);
                 if (dev.is_cuda()) row["peak_device_bytes"] = t.peak_device_mb * double(1 << 20);
                 row["rel_err_vs_fp32"] = relErr;
+                // The roofline against a probe taken after this row (once its peak memory is read): a
+                // shared host's bandwidth drifts (30-62 GB/s within one hour here), so the start-up
+                // probe alone would move every later row's %roof by the drift.
+                const double rowBw = qb::cli::bandwidthGBs(size_t(args.getInt("bw-mb")) << 20, 5);
+                row["bandwidth_gbs"] = rowBw;
+                row["pct_roofline"] = 100.0 * bytesTok * t.decode_tokens_per_s / (rowBw * 1e9);
             } catch (const qb::Error& e) {
                 row["error"] = e.what();
             }
@@ -251,25 +256,26 @@ int runBenchE2e(const std::vector<std::string>& argv)
                     qb::formatBytes(rssBase).c_str(), loadSeconds, qb::formatBytes(loadPeak).c_str(), qb::formatBytes(baselineBytes).c_str(), (long long)ctxUsed,
                     (long long)windows, (long long)ts.prefill_batch, (long long)ts.prefill_len, (long long)ts.decode_tokens,
                     (long long)ts.decode_prompt);
-        std::printf("%-26s %10s %6s %10s %6s %9s %6s %6s %10s %10s %6s %6s %6s %9s %9s\n", "scheme", "PPL tok/s", "x", "prefill/s", "x",
-                    "decode/s", "x", "%roof", "weights", "peak RSS", "net/W", "held/W", "q-pk/W", "act+KV", "rel err");
+        std::printf("%-26s %10s %6s %10s %6s %9s %6s %6s %6s %10s %10s %6s %6s %6s %9s %9s\n", "scheme", "PPL tok/s", "x", "prefill/s", "x",
+                    "decode/s", "x", "%roof", "GB/s", "weights", "peak RSS", "net/W", "held/W", "q-pk/W", "act+KV", "rel err");
         for (const auto& r : rows) {
             if (r.contains("error")) {
                 std::printf("%-26s error: %s\n", r["scheme"].get<std::string>().c_str(), r["error"].get<std::string>().c_str());
                 continue;
             }
             auto g = [&](const char* k) { return r.value(k, 0.0); };
-            std::printf("%-26s %10.1f %6.2f %10.2f %6.2f %9.2f %6.2f %6.1f %10s %10s %6.2f %6.2f %6.2f %9s %9.2e\n",
+            std::printf("%-26s %10.1f %6.2f %10.2f %6.2f %9.2f %6.2f %6.1f %6.1f %10s %10s %6.2f %6.2f %6.2f %9s %9.2e\n",
                         r["scheme"].get<std::string>().c_str(), g("ppl_tokens_per_s"), g("ppl_tokens_per_s_vs_baseline"),
                         g("prefill_samples_per_s"), g("prefill_samples_per_s_vs_baseline"), g("decode_tokens_per_s"),
-                        g("decode_tokens_per_s_vs_baseline"), g("pct_roofline"), qb::formatBytes(uint64_t(g("weight_bytes"))).c_str(),
+                        g("decode_tokens_per_s_vs_baseline"), g("pct_roofline"), g("bandwidth_gbs"), qb::formatBytes(uint64_t(g("weight_bytes"))).c_str(),
                         qb::formatBytes(uint64_t(g("peak_resident_bytes"))).c_str(), g("peak_net_over_baseline_weights"),
                         g("held_net_over_baseline_weights"), g("quantize_peak_net_over_baseline_weights"),
                         qb::formatBytes(uint64_t(g("activation_kv_peak_bytes"))).c_str(), g("rel_err_vs_fp32"));
         }
         std::printf("\nx: ratio to the first row. %%roof: decode bytes per token (weights read once; an untied embedding\n"
-                    "table only one row) x tokens/s / read bandwidth. peak RSS: the process's peak resident memory while\n"
-                    "that row ran (reset per row); net/W: that peak minus the resident memory before the model was loaded\n"
+                    "table only one row) x tokens/s / GB/s, the read bandwidth probed after that row. peak RSS: the process's\n"
+                    "peak resident memory while that row ran (reset per row); net/W: that peak minus the resident memory before\n"
+                    "the model was loaded "
                     "(libraries), over the baseline's weight bytes: the baseline kept, the scheme's copy, and activations\n"
                     "(the BF16 row's net/W - 1 is mostly activations: logits of 128 rows). held/W: resident memory once the\n"
                     "scheme is built (baseline kept once + the scheme's copy), net, over the weight bytes; q-pk/W: the peak\n"
