@@ -472,6 +472,7 @@ private Q_SLOTS:
         };
         const json erase = json(json::value_t::discarded);
         QTest::newRow("malformed JSON") << "{\"hidden_size\": 64," << QString() << "not valid JSON";
+        QTest::newRow("number out of range") << "{\"hidden_size\": 1e999}" << QString() << "not valid JSON";
         QTest::newRow("array") << "[]" << QString() << "not a JSON object";
         QTest::newRow("unsupported architecture") << with("architectures", {"GPT2LMHeadModel"}) << "architectures"
                                                   << "unsupported architecture 'GPT2LMHeadModel'";

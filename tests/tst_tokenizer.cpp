@@ -175,6 +175,8 @@ private Q_SLOTS:
         QTest::newRow("not json") << QByteArray("this is not json") << QStringLiteral("not valid JSON");
         QTest::newRow("invalid utf-8") << QByteArray("{\"model\": \"\xff\xfe\"}") << QStringLiteral("not valid UTF-8");
         QTest::newRow("truncated") << ("{" + model).left(40) << QStringLiteral("not valid JSON");
+        // A number no double holds is nlohmann's out_of_range, not parse_error (found by the fuzzer).
+        QTest::newRow("number out of range") << ("{\"added_tokens\": 6e666, " + model + "}") << QStringLiteral("not valid JSON");
         QTest::newRow("not an object") << QByteArray("[1, 2]") << QStringLiteral("must be a JSON object");
         QTest::newRow("missing model") << QByteArray("{\"normalizer\": null}") << QStringLiteral("missing \"model\"");
         QTest::newRow("unknown normalizer") << ("{\"normalizer\": {\"type\": \"Frobnicate\"}, " + model + "}")

@@ -35,7 +35,7 @@ int runTokenize(const std::vector<std::string>& argv)
             nlohmann::json j;
             try {
                 j = nlohmann::json::parse(line);
-            } catch (const nlohmann::json::parse_error& e) {
+            } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range (1e999)
                 throw qb::Error("stdin line " + std::to_string(lineNo) + ": not valid JSON: " + e.what());
             }
             if (!j.is_object() || !j.contains("text") || !j["text"].is_string())

@@ -43,7 +43,7 @@ json parseJsonFile(const std::filesystem::path& p, uint64_t cap, const std::stri
     if (bad != std::string::npos) throw Error(p.string() + ": not valid UTF-8 (byte offset " + std::to_string(bad) + ")");
     try {
         return json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) { // parse_error, and out_of_range for a number such as 6e666
         throw Error(p.string() + ": not valid JSON: " + e.what());
     }
 }
