@@ -12,16 +12,16 @@
 //   AVX-512, M <= 4 (GEMV): 16 k-lanes per (row, column), each group's lane sums scaled by sw
 //     (FP8: sw * 256, the codes being decoded as value / 256) and summed, lanes reduced at the end.
 //   AVX-512, M > 4 (GEMM): codes of 128 columns x a chunk of up to 256 k within one scale group
-//     are decoded once into a panel and reused by all rows; per chunk p = sum over the chunk in
-//     k order (X fp32: fp32 FMA; X bf16 with AVX512_BF16: vdpbf16ps, which adds k pairs and
-//     flushes denormal inputs/outputs), then s = s + p * sw (fused), sw being the chunk's group
+//     are decoded once into a panel and reused by a block of rows (up to 512, gemm_wo_row_tasks);
+//     per chunk p = sum over the chunk in k order (X fp32: fp32 FMA; X bf16 with AVX512_BF16:
+//     vdpbf16ps, which adds k pairs and flushes denormal inputs/outputs), then s = s + p * sw (fused), sw being the chunk's group
 //     scale (per row / per tensor: the one scale, applied per chunk).
 //   AVX2 (no AVX-512): M <= gemm_wo_gemv_rows(): 8 k-lanes, as the GEMV above; larger M: the AVX2
 //     panel GEMM (gemm_panel_avx2.cpp, shared with gemm_dense): codes of 64 columns x a chunk of up to
 //     256 k within one scale group decoded into fp32 panels, 6 x 16 fp32 FMA micro-kernel, the chunk's
 //     scale applied as above (per row / per tensor: once at the end).
 // All group sizes work on every path (G need not be a multiple of 16). No float copy of W or X
-// is made; the GEMM uses per-thread scratch of 128 x (256 + rows of a task (<= 128)) floats.
+// is made; the GEMM uses per-thread scratch of 128 x (256 + rows of a task (<= 512)) floats.
 #include "kernels/common.h"
 
 namespace qb::kernels {
@@ -40,5 +40,8 @@ void gemm_wo_ref(const WoGemmArgs& a);
 void gemm_wo_check(const char* fn, const WoGemmArgs& a);
 void gemm_wo(const WoGemmArgs& a);
 int64_t gemm_wo_gemv_rows(); // AVX2: register-decode tiles up to this many rows of X
+// AVX-512 GEMM: how many blocks of rows of X (each decoding its own panels) for M rows, `panels`
+// column panels and `threads` threads (see gemm_wo.cpp). Exposed for tests.
+int64_t gemm_wo_row_tasks(int64_t M, int64_t panels, int threads);
 
 } // namespace qb::kernels

@@ -14,7 +14,7 @@
 //   not apply), and the missing 2^(15-7) = 256 is folded into the group scale. NaN codes (never
 //   produced by the saturating quantizer) decode as finite here.
 //
-// GEMM (M > 4): per task (up to MC rows of X x NC = 128 output columns) and per K chunk (up to
+// GEMM (M > 4): per task (a block of up to 512 rows of X x NC = 128 output columns) and per K chunk (up to
 // KC = 256 k's of one scale group) the codes are transposed (16x16 byte / 8x8 16-bit transposes)
 // and decoded once into a panel that stays in L2 and is reused by every row of X:
 //   fp32 panel P[k][n] (X fp32, or X bf16 without AVX512_BF16): 6 x 64 register tile of

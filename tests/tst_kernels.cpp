@@ -83,6 +83,7 @@ private Q_SLOTS:
     void gemmWoMatchesRef();
     void gemmWoRefMatchesDequantMatmul();
     void gemmWoDecodesEveryCode();
+    void gemmWoRowTasks();
     void gemmDenseMatchesRef_data();
     void gemmDenseMatchesRef();
     void gemmDenseRefIsDoubleDot();
@@ -643,6 +644,24 @@ void TestKernels::gemmWoDecodesEveryCode()
                         }
                 }
             }
+}
+
+void TestKernels::gemmWoRowTasks()
+{
+    // Blocks of rows of the AVX-512 weight-only GEMM: never more than 512 rows per block, one block
+    // where the column panels alone split evenly, more where they do not (7 panels on 2 threads).
+    for (int64_t M : {5, 16, 100, 512, 513, 2048, 4096})
+        for (int64_t panels : {1, 2, 7, 38})
+            for (int threads : {1, 2, 16}) {
+                const int64_t b = gemm_wo_row_tasks(M, panels, threads);
+                QVERIFY(b >= 1 && b <= M);
+                QVERIFY2((M + b - 1) / b <= 512, qPrintable(QStringLiteral("M %1: %2 blocks").arg(M).arg(b)));
+            }
+    QCOMPARE(gemm_wo_row_tasks(512, 38, 2), int64_t(1));
+    QCOMPARE(gemm_wo_row_tasks(512, 16, 2), int64_t(1));
+    QCOMPARE(gemm_wo_row_tasks(512, 7, 2), int64_t(2));
+    QCOMPARE(gemm_wo_row_tasks(512, 1, 16), int64_t(16));   // one panel: rows feed the threads
+    QCOMPARE(gemm_wo_row_tasks(2048, 38, 1), int64_t(4));   // 512 rows at most
 }
 
 void TestKernels::gemmDenseMatchesRef_data()

@@ -3,7 +3,9 @@
 // Each case: warm-up, then repeats until ~0.25 s (at least 3, at most --repeats), median.
 #include "app/cli/bench.h"
 #include "app/cli/command.h"
+#include "app/cli/split.h"
 #include "core/util/build_info.h"
+#include "core/util/error.h"
 #include "kernels/gemm_dense.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/gemm_int8_onednn.h"
@@ -71,11 +73,40 @@ double loadAverage()
 // weights (quantization error plus any kernel bug; NaN where it does not apply).
 struct Row { int64_t M, N, K; std::string method; double ms, gflops, gbs, vsF32, vsBf16, pctBw, relErr; };
 
+// "1,16,512" -> {1, 16, 512}; "4864x896,896x4864" -> {{4864, 896}, {896, 4864}} (N x K).
+std::vector<int64_t> parseRows(const std::string& s)
+{
+    std::vector<int64_t> out;
+    for (const auto& t : qb::cli::splitComma(s)) {
+        char* end = nullptr;
+        const long long v = std::strtoll(t.c_str(), &end, 10);
+        if (t.empty() || *end != '\0' || v < 1 || v > 65536) throw qb::Error("bench gemm: --rows: \"" + t + "\" is not a row count in 1..65536");
+        out.push_back(v);
+    }
+    if (out.empty()) throw qb::Error("bench gemm: --rows is empty");
+    return out;
+}
+std::vector<std::pair<int64_t, int64_t>> parseShapes(const std::string& s)
+{
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (const auto& t : qb::cli::splitComma(s)) {
+        long long n = 0, k = 0;
+        char tail = 0;
+        if (std::sscanf(t.c_str(), "%lldx%lld%c", &n, &k, &tail) != 2 || n < 1 || k < 1 || n > 262144 || k > 65536)
+            throw qb::Error("bench gemm: --shapes: \"" + t + "\" is not N x K (e.g. 4864x896; N <= 262144, K <= 65536)");
+        out.emplace_back(n, k);
+    }
+    if (out.empty()) throw qb::Error("bench gemm: --shapes is empty");
+    return out;
+}
+
 int runGemm(const std::vector<std::string>& argv)
 {
-    qb::cli::Args args("bench gemm", "[--json] [--quick] [--repeats N] [--bw-mb MB]");
+    qb::cli::Args args("bench gemm", "[--json] [--quick] [--repeats N] [--bw-mb MB] [--rows 1,16,512] [--shapes NxK,...]");
     args.flag("json", "machine-readable output").flag("quick", "small shapes, few repeats (tests)")
         .option("repeats", "maximum timed repeats per case", "20")
+        .option("rows", "rows of X (M) to time, comma-separated", "1,16,512")
+        .option("shapes", "weight shapes N x K to time, comma-separated (e.g. 4864x896,896x4864)", "2048x2048,8192x4096")
         .option("bw-mb", "bandwidth probe buffer in MiB (>> last-level cache)", "1024");
     return qb::cli::runParsed(args, argv, [&] {
         const bool quick = args.has("quick");
@@ -83,9 +114,9 @@ int runGemm(const std::vector<std::string>& argv)
         const int threads = std::max(1, omp_get_max_threads());
         torch::set_num_threads(threads);
         const int reps = quick ? 3 : int(args.getInt("repeats"));
-        std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 8} : std::vector<int64_t>{1, 16, 512};
+        std::vector<int64_t> Ms = quick ? std::vector<int64_t>{1, 8} : parseRows(args.get("rows"));
         std::vector<std::pair<int64_t, int64_t>> NKs = quick ? std::vector<std::pair<int64_t, int64_t>>{{256, 512}}
-                                                             : std::vector<std::pair<int64_t, int64_t>>{{2048, 2048}, {8192, 4096}};
+                                                             : parseShapes(args.get("shapes"));
         const double load0 = loadAverage();
         const double bw = bandwidthGBs(size_t(quick ? 64 : args.getInt("bw-mb")) << 20, quick ? 3 : 10);
         torch::NoGradGuard ng;
