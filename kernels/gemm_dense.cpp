@@ -1,5 +1,6 @@
 // Dense GEMM: reference and dispatcher (register tiles for few rows, panel GEMM otherwise).
 #include "kernels/gemm_dense.h"
+#include "kernels/gemm_wo.h"
 #include "kernels/simd_decl.h"
 
 #include <algorithm>
@@ -66,6 +67,17 @@ void gemm_dense(const DenseGemmArgs& a)
             if (level >= Isa::Avx512) avx512::gemm_dense_gemv(a, n0, n1, dot);
             else avx2::gemm_dense_block(a, 0, a.M, n0, n1);
         }
+        return;
+    }
+    if (isa() >= Isa::Avx512 && a.w_type == DType::F32) {
+        // fp32 W on AVX-512: 6 x 64 zmm tiles on transposed 128-column panels (the weight-only
+        // GEMM's engine, panels packed instead of decoded); row blocks as there.
+        const int64_t NC = avx512::gemm_wo_panel_cols(), ntasks = ceil_div(a.N, NC);
+        const int64_t MC = ceil_div(a.M, gemm_wo_row_tasks(a.M, ntasks, threads)), mtasks = ceil_div(a.M, MC);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads)
+        for (int64_t t = 0; t < ntasks; ++t)
+            for (int64_t mt = 0; mt < mtasks; ++mt)
+                avx512::gemm_dense_f32_task(a, mt * MC, std::min(a.M, mt * MC + MC), t * NC);
         return;
     }
     const avx2::PanelWeights w{a.w, a.w_type == DType::BF16 ? avx2::PanelW::BF16 : avx2::PanelW::F32, a.ldw, nullptr, Gran::Row, 0};

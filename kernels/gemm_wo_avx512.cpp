@@ -24,6 +24,7 @@
 // Lanes run over n, so a chunk's column scales are one vector: C += acc * scale per chunk (C in a
 // small per-thread buffer), then y = C (+ bias).
 #include "kernels/avx512_inl.h"
+#include "kernels/gemm_dense.h"
 #include "kernels/gemm_wo.h"
 #include "kernels/simd_decl.h"
 
@@ -240,6 +241,52 @@ void decodePanelF32(const WoGemmArgs& a, int64_t n0, int64_t k0, int64_t len, fl
     }
 }
 
+// In: r[i] = 16 floats of row i. Out: r[j] = element j of the 16 rows.
+inline void transpose16x16f(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);       // per 128-bit lane: (a0 b0 a1 b1)
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);   // (a2 b2 a3 b3)
+    }
+    for (int i = 0; i < 4; ++i)
+        for (int h = 0; h < 2; ++h) {                                // 4 rows 4i..4i+3, element 2h / 2h+1 per lane
+            const __m512 a = t[4 * i + h], b = t[4 * i + 2 + h];
+            r[4 * i + 2 * h] = _mm512_shuffle_ps(a, b, 0x44);      // (a0 b0 c0 d0) per lane
+            r[4 * i + 2 * h + 1] = _mm512_shuffle_ps(a, b, 0xEE);  // (a1 b1 c1 d1)
+        }
+    // r[4i + e] now holds rows 4i..4i+3 at elements e, e+4, e+8, e+12 (one per 128-bit lane).
+    for (int e = 0; e < 4; ++e) {
+        const __m512 r0 = r[e], r1 = r[4 + e], r2 = r[8 + e], r3 = r[12 + e];
+        const __m512 u0 = _mm512_shuffle_f32x4(r0, r1, 0x44), u1 = _mm512_shuffle_f32x4(r0, r1, 0xEE);   // lanes (0 1 | 0 1), (2 3 | 2 3)
+        const __m512 u2 = _mm512_shuffle_f32x4(r2, r3, 0x44), u3 = _mm512_shuffle_f32x4(r2, r3, 0xEE);
+        t[e] = _mm512_shuffle_f32x4(u0, u2, 0x88);        // lane 0 of r0 r1 r2 r3: element e
+        t[e + 4] = _mm512_shuffle_f32x4(u0, u2, 0xDD);    // lane 1: element e + 4
+        t[e + 8] = _mm512_shuffle_f32x4(u1, u3, 0x88);    // element e + 8
+        t[e + 12] = _mm512_shuffle_f32x4(u1, u3, 0xDD);   // element e + 12
+    }
+    for (int j = 0; j < 16; ++j) r[j] = t[j];
+}
+
+// fp32 panel of plain fp32 weights (dense GEMM): P[kk * NC + j] = W[n0 + j][k0 + kk], zeros past N.
+void packPanelF32(const float* w, int64_t ldw, int64_t N, int64_t K, int64_t n0, int64_t k0, int64_t len, float* P)
+{
+    const int64_t pf = std::min(len, K - k0 - len);
+    for (int64_t jb = 0; jb < NC; jb += 16) {
+        const int64_t nn = std::min<int64_t>(16, std::max<int64_t>(0, N - n0 - jb));
+        for (int64_t kb = 0; kb < len; kb += 16) {
+            const int64_t kk = std::min<int64_t>(16, len - kb);
+            const __mmask16 mk = tailMask(kk);
+            __m512 r[16];
+            for (int i = 0; i < 16; ++i) r[i] = i < nn ? _mm512_maskz_loadu_ps(mk, w + (n0 + jb + i) * ldw + k0 + kb) : _mm512_setzero_ps();
+            if (kb < pf)                              // the next chunk of these rows, into L2
+                for (int i = 0; i < nn; ++i) _mm_prefetch(reinterpret_cast<const char*>(w + (n0 + jb + i) * ldw + k0 + len + kb), _MM_HINT_T1);
+            transpose16x16f(r);
+            for (int64_t t = 0; t < kk; ++t) _mm512_store_ps(P + (kb + t) * NC + jb, r[t]);
+        }
+    }
+}
+
 // In: r[i] = 8 16-bit units of row i. Out: r[p] = unit p of rows 0..7 (r[p + 8]: rows 8..15).
 inline void transpose8x8x2(__m128i r[16])
 {
@@ -411,7 +458,7 @@ void gemmTask(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
                 for (int i = 0; i < r; ++i)
                     xr[i] = XB ? static_cast<const void*>(static_cast<const uint16_t*>(a.x) + (m + i) * a.ldx + k0)
                                : static_cast<const void*>(static_cast<const float*>(a.x) + (m + i) * a.ldx + k0);
-                for (int64_t h = 0; h < NC; h += 64) {
+                for (int64_t h = 0; h < NC && n0 + h < a.N; h += 64) {   // skip an empty half-panel
                     const float* Ph = P + h;   // bf16 pair panel: 2 bf16 per column = one float slot too
                     float* Ch = C + (m - m0) * NC + h;
                     switch (r) {
@@ -431,7 +478,59 @@ void gemmTask(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
             storeY(a, m, n0 + j, _mm512_loadu_ps(C + (m - m0) * NC + j), tailMask(a.N - n0 - j));
 }
 
+// Dense fp32 W: the same blocking with the packed (not decoded) panel and unit scales, one chunk
+// of up to KC k's at a time over all of K.
+template <bool XB>
+void denseTask(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
+{
+    constexpr int64_t KC = 256;
+    Scratch& s = scratch();
+    const int64_t rows = m1 - m0;
+    float* C = s.c.floats(size_t(rows * NC));
+    std::fill(C, C + rows * NC, 0.0f);
+    float* P = s.panel.floats(size_t((KC + 1) * NC));
+    float* sv = s.sv.floats(size_t(NC));
+    std::fill(sv, sv + NC, 1.0f);
+    const float* w = static_cast<const float*>(a.w);
+    for (int64_t k0 = 0; k0 < a.K; k0 += KC) {
+        const int64_t len = std::min(KC, a.K - k0);
+        packPanelF32(w, a.ldw, a.N, a.K, n0, k0, len, P);
+        for (int64_t m = m0; m < m1; m += MR) {
+            const int r = int(std::min<int64_t>(MR, m1 - m));
+            const void* xr[MR];
+            for (int i = 0; i < r; ++i)
+                xr[i] = XB ? static_cast<const void*>(static_cast<const uint16_t*>(a.x) + (m + i) * a.ldx + k0)
+                           : static_cast<const void*>(static_cast<const float*>(a.x) + (m + i) * a.ldx + k0);
+            for (int64_t h = 0; h < NC && n0 + h < a.N; h += 64) {   // skip an empty half-panel
+                float* Ch = C + (m - m0) * NC + h;
+                switch (r) {
+                case 6: microF32<XB, 6>(xr, len, P + h, sv + h, Ch); break;
+                case 5: microF32<XB, 5>(xr, len, P + h, sv + h, Ch); break;
+                case 4: microF32<XB, 4>(xr, len, P + h, sv + h, Ch); break;
+                case 3: microF32<XB, 3>(xr, len, P + h, sv + h, Ch); break;
+                case 2: microF32<XB, 2>(xr, len, P + h, sv + h, Ch); break;
+                default: microF32<XB, 1>(xr, len, P + h, sv + h, Ch); break;
+                }
+            }
+        }
+    }
+    for (int64_t m = m0; m < m1; ++m)
+        for (int64_t j = 0; j < NC && n0 + j < a.N; j += 16) {
+            const __mmask16 mk = tailMask(a.N - n0 - j);
+            __m512 v = _mm512_loadu_ps(C + (m - m0) * NC + j);
+            if (a.bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, a.bias + n0 + j));
+            if (a.y_type == DType::F32) _mm512_mask_storeu_ps(static_cast<float*>(a.y) + m * a.ldy + n0 + j, mk, v);
+            else _mm256_mask_storeu_epi16(static_cast<uint16_t*>(a.y) + m * a.ldy + n0 + j, mk, toBf16(v));
+        }
+}
+
 } // namespace
+
+void gemm_dense_f32_task(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
+{
+    if (a.x_type == DType::BF16) denseTask<true>(a, m0, m1, n0);
+    else denseTask<false>(a, m0, m1, n0);
+}
 
 void gemv_wo_cols(const WoGemmArgs& a, int64_t n0, int64_t n1)
 {

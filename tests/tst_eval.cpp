@@ -8,7 +8,10 @@
 #include "core/data/sha256.h"
 #include "core/data/text_data.h"
 #include "core/eval/mmlu.h"
+#include "core/eval/ppl.h"
 #include "core/eval/ppl_ref.h"
+#include "core/model/llama.h"
+#include "core/tokenizer/tokenizer.h"
 #include "core/util/error.h"
 
 #include <QProcess>
@@ -348,6 +351,31 @@ private Q_SLOTS:
         KlResult lb = klFromTopK(std::get<0>(t1), std::get<1>(t1), q);
         QVERIFY(lb.mean_kl <= d.mean_kl + 1e-9);
         QVERIFY(!lb.exact);
+    }
+
+    // PPL takes the bf16 logits a few rows at a time when no KL is asked, and the float32 path
+    // with a reference: both must give the same per-token NLL (and KL 0 against the model itself).
+    void pplWidenedInRowsEqualsFloatLogits()
+    {
+        if (!fs::exists(qbtest::demoModelDir() / "config.json"))
+            QSKIP("bundled demo model not present");
+        auto model = LlamaModel::load(qbtest::demoModelDir(), at::kBFloat16);
+        auto tok = Tokenizer::fromFile(qbtest::demoModelDir());
+        auto ids = tok.encode(qbtest::readFile(qbtest::sourceDir() / "resources/demo/tinystories_sample.txt").substr(0, 5000), true);
+        PplOptions po;
+        po.ctx = 200;        // 199 predicted rows per window: a full 128-row chunk, a partial one, partial 16-row blocks
+        po.maxWindows = 2;
+        const PplResult plain = perplexity(*model, ids, po);
+        const PplReference ref = makePplReference(*model, ids, po.ctx, 2, model->config().vocab_size);
+        po.reference = &ref;
+        const PplResult withKl = perplexity(*model, ids, po);
+        QCOMPARE(plain.nllPerToken.size(), size_t(2 * 199));
+        QCOMPARE(withKl.nllPerToken.size(), plain.nllPerToken.size());
+        for (size_t i = 0; i < plain.nllPerToken.size(); ++i)
+            QVERIFY2(std::abs(plain.nllPerToken[i] - withKl.nllPerToken[i]) <= 1e-6f * std::max(1.0f, withKl.nllPerToken[i]),
+                     qPrintable(QStringLiteral("token %1: %2 vs %3").arg(i).arg(plain.nllPerToken[i]).arg(withKl.nllPerToken[i])));
+        QCOMPARE(withKl.klPerToken.size(), plain.nllPerToken.size());
+        for (double kl : withKl.klPerToken) QVERIFY(std::abs(kl) < 1e-6);
     }
 
     void demoSweepEndToEnd()

@@ -64,11 +64,28 @@ PplResult perplexity(const LlamaModel& model, const std::vector<int32_t>& tokens
         for (int64_t r0 = 0; r0 < len - 1; r0 += kLogitRows) {
             const int64_t rows = std::min(kLogitRows, len - 1 - r0);
             // NLL = logsumexp(logits) - logit[target]: the same as -log_softmax()[target] without a
-            // second (rows, V) tensor.
-            at::Tensor lg = model.logits(hidden.narrow(0, r0, rows)); // (rows, V) float32
-            at::Tensor lse = lg.logsumexp(-1, /*keepdim=*/true);       // (rows, 1)
-            auto target = ids[0].narrow(0, 1 + r0, rows).to(lg.device());
-            auto nll = (lse - lg.gather(1, target.unsqueeze(1))).squeeze(1).to(at::kDouble).cpu();
+            // second (rows, V) tensor. Without KL the logits stay in the lm_head's dtype and are
+            // widened to float32 kWidenRows rows at a time: 16 x 151,936 floats (9.7 MB) stay in the
+            // last-level cache and the allocator reuses them, where one (128, V) float32 tensor and
+            // logsumexp's temporaries of its size took fresh pages from the kernel every chunk.
+            auto target = ids[0].narrow(0, 1 + r0, rows).to(hidden.device()).unsqueeze(1);
+            at::Tensor lg, lse, nll;
+            if (withKl) {
+                lg = model.logits(hidden.narrow(0, r0, rows)); // (rows, V) float32
+                lse = lg.logsumexp(-1, /*keepdim=*/true);       // (rows, 1)
+                nll = (lse - lg.gather(1, target)).squeeze(1);
+            } else {
+                constexpr int64_t kWidenRows = 16;
+                const at::Tensor raw = model.logitsNative(hidden.narrow(0, r0, rows)); // (rows, V)
+                std::vector<at::Tensor> parts;
+                for (int64_t s0 = 0; s0 < rows; s0 += kWidenRows) {
+                    const int64_t sn = std::min(kWidenRows, rows - s0);
+                    const at::Tensor f = raw.narrow(0, s0, sn).to(at::kFloat);
+                    parts.push_back((f.logsumexp(-1, /*keepdim=*/true) - f.gather(1, target.narrow(0, s0, sn))).squeeze(1));
+                }
+                nll = at::cat(parts);
+            }
+            nll = nll.to(at::kDouble).cpu();
             sum += nll.sum().item<double>();
             sumSq += nll.pow(2).sum().item<double>();
             const double* np = nll.data_ptr<double>();

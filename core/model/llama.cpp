@@ -329,12 +329,17 @@ at::Tensor LlamaModel::forward(const at::Tensor& ids, KVCache* cache, const at::
     return logits(forwardHidden(ids, cache, mask, lastOnly));
 }
 
-at::Tensor LlamaModel::logits(const at::Tensor& hidden) const
+at::Tensor LlamaModel::logitsNative(const at::Tensor& hidden) const
 {
     compat::InferenceGuard guard;
     if (lm_head_op)
-        return lm_head_op->forward(hidden).to(at::kFloat);
-    return denseMatmul(hidden, lm_head, {}).to(at::kFloat);
+        return lm_head_op->forward(hidden);
+    return denseMatmul(hidden, lm_head, {});
+}
+
+at::Tensor LlamaModel::logits(const at::Tensor& hidden) const
+{
+    return logitsNative(hidden).to(at::kFloat);
 }
 
 at::Tensor LlamaModel::forwardHidden(const at::Tensor& idsIn, KVCache* cache, const at::Tensor& maskIn,
