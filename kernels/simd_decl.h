@@ -30,6 +30,8 @@ void gemm_wo_task(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, bool 
 // Dense GEMM with fp32 W (a.w_type F32; X fp32 or bf16) on the same panels (gemm_wo_avx512.cpp):
 // rows [m0, m1) x columns [n0, n0 + gemm_wo_panel_cols()) (clipped to N); writes a.y (+ bias).
 void gemm_dense_f32_task(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t n0);
+// SwiGLU gate (act_avx512.cpp): y = bf16(bf16(silu(g)) * u), as silu_mul_bf16_ref.
+void silu_mul_bf16(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n);
 // Dense GEMV (a.M <= 4, gemm_dense_avx512.cpp): columns [n0, n1); bf16dot: vdpbf16ps when X and W are bf16.
 void gemm_dense_gemv(const DenseGemmArgs& a, int64_t n0, int64_t n1, bool bf16dot);
 } // namespace avx512

@@ -6,6 +6,7 @@
 // scalar). The CUDA kernels are tested in tst_kernels_cuda.cpp.
 #include <QtTest/QtTest>
 
+#include "kernels/act.h"
 #include "kernels/fp8.h"
 #include "kernels/gemm_dense.h"
 #include "kernels/gemm_fp8.h"
@@ -88,6 +89,9 @@ private Q_SLOTS:
     void gemmDenseMatchesRef();
     void gemmDenseRefIsDoubleDot();
     void gemvBatchEqualsSingleCalls();
+
+    void expWithinTwoUlp();
+    void siluMulMatchesRef();
 
     void argumentChecks();
     void isaControl();
@@ -662,6 +666,95 @@ void TestKernels::gemmWoRowTasks()
     QCOMPARE(gemm_wo_row_tasks(512, 7, 2), int64_t(2));
     QCOMPARE(gemm_wo_row_tasks(512, 1, 16), int64_t(16));   // one panel: rows feed the threads
     QCOMPARE(gemm_wo_row_tasks(2048, 38, 1), int64_t(4));   // 512 rows at most
+}
+
+// exp_f32_ref against double exp: every 509th float pattern in [-104, 89] (about 4 million
+// values, both signs, subnormal results included), within 2 ulp; overflow to inf, underflow to 0,
+// NaN kept, exp(0) = 1.
+void TestKernels::expWithinTwoUlp()
+{
+    auto bits = [](float f) { int32_t i; std::memcpy(&i, &f, 4); return i < 0 ? int32_t(0x80000000u) - i : i; };   // monotone
+    int64_t worst = 0, n = 0;
+    float worstX = 0;
+    for (uint32_t b = 0; b < 0xff800000u; b += 509) {
+        float x; std::memcpy(&x, &b, 4);
+        if (!(x >= -104.0f && x <= 88.7f)) continue;
+        const double want = std::exp(double(x));
+        const float wf = float(want);
+        const int64_t d = std::abs(int64_t(bits(exp_f32_ref(x))) - int64_t(bits(wf)));
+        if (d > worst) { worst = d; worstX = x; }
+        ++n;
+    }
+    QVERIFY2(n > 3000000, qPrintable(QString::number(n)));
+    QVERIFY2(worst <= 2, qPrintable(QStringLiteral("%1 ulp at x = %2").arg(worst).arg(double(worstX), 0, 'g', 9)));
+    QCOMPARE(exp_f32_ref(0.0f), 1.0f);
+    QCOMPARE(exp_f32_ref(89.0f), std::numeric_limits<float>::infinity());
+    QCOMPARE(exp_f32_ref(std::numeric_limits<float>::infinity()), std::numeric_limits<float>::infinity());
+    QCOMPARE(exp_f32_ref(-std::numeric_limits<float>::infinity()), 0.0f);
+    QCOMPARE(exp_f32_ref(-200.0f), 0.0f);
+    QVERIFY(std::isnan(exp_f32_ref(std::numeric_limits<float>::quiet_NaN())));
+}
+
+// Every bf16 gate value (65,536 patterns: zeros, subnormals, inf, NaN) against several up values,
+// at every ISA level, odd lengths (masked tails), the threaded split, and in place: equal to the
+// reference bit for bit (NaN: both NaN).
+void TestKernels::siluMulMatchesRef()
+{
+    std::vector<uint16_t> g(65536 + 37), u(g.size());
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd(0.0f, 2.0f);
+    for (size_t i = 0; i < g.size(); ++i) {
+        g[i] = uint16_t(i & 0xffff);
+        u[i] = i % 7 == 0 ? uint16_t(0x7f80) : i % 11 == 0 ? uint16_t(0x8000) : bf16_from_float(nd(rng));
+    }
+    const int64_t n = int64_t(g.size());
+    std::vector<uint16_t> want(g.size());
+    silu_mul_bf16_ref(g.data(), u.data(), want.data(), n);
+    auto same = [](uint16_t a, uint16_t b) {
+        const bool na = (a & 0x7fff) > 0x7f80, nb = (b & 0x7fff) > 0x7f80;
+        return na || nb ? na == nb : a == b;
+    };
+    // spot values: silu(0) = 0, silu(100) = 100, silu(-100) = -0 (times u = 1), silu(1) * 2 = 1.4609375
+    {
+        const uint16_t gs[4] = {bf16_from_float(0.0f), bf16_from_float(100.0f), bf16_from_float(-100.0f), bf16_from_float(1.0f)};
+        const uint16_t us[4] = {bf16_from_float(1.0f), bf16_from_float(1.0f), bf16_from_float(1.0f), bf16_from_float(2.0f)};
+        uint16_t ys[4];
+        silu_mul_bf16_ref(gs, us, ys, 4);
+        QCOMPARE(ys[0], uint16_t(0));
+        QCOMPARE(bf16_to_float(ys[1]), 100.0f);
+        QCOMPARE(ys[2], uint16_t(0x8000));
+        QCOMPARE(bf16_to_float(ys[3]), 1.4609375f);   // bf16(0.7310586) = 0.73046875, x 2
+    }
+    for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+        if (!cpu_supports(level)) continue;
+        set_isa(level);
+        for (int64_t len : {int64_t(1), int64_t(15), int64_t(17), int64_t(1000), n}) {
+            for (int threads : {1, 2}) {
+                std::vector<uint16_t> y(g.size(), 0x1234);
+                silu_mul_bf16(g.data(), u.data(), y.data(), len, threads);
+                for (int64_t i = 0; i < len; ++i)
+                    if (!same(y[size_t(i)], want[size_t(i)]))
+                        QFAIL(qPrintable(QStringLiteral("%1 len %2: g 0x%3 u 0x%4: 0x%5 != 0x%6").arg(isa_name(level)).arg(len)
+                                             .arg(g[size_t(i)], 4, 16, QChar('0')).arg(u[size_t(i)], 4, 16, QChar('0'))
+                                             .arg(y[size_t(i)], 4, 16, QChar('0')).arg(want[size_t(i)], 4, 16, QChar('0'))));
+                if (len < n) QCOMPARE(y[size_t(len)], uint16_t(0x1234));   // nothing written past n
+            }
+        }
+        std::vector<uint16_t> inPlace = g;
+        silu_mul_bf16(inPlace.data(), u.data(), inPlace.data(), n);
+        reset_isa();
+        for (int64_t i = 0; i < n; ++i) QVERIFY(same(inPlace[size_t(i)], want[size_t(i)]));
+    }
+    // silu itself (u = 1) against double precision: within one bf16 rounding of the exact value.
+    for (uint32_t b = 0; b < 65536; ++b) {
+        const uint16_t one = bf16_from_float(1.0f), gb = uint16_t(b);
+        uint16_t y;
+        silu_mul_bf16_ref(&gb, &one, &y, 1);
+        const double gv = bf16_to_float(gb), exact = gv / (1.0 + std::exp(-gv));
+        if (!std::isfinite(exact) || std::abs(exact) < 1e-30) continue;
+        QVERIFY2(std::abs(double(bf16_to_float(y)) - exact) <= std::abs(exact) * (1.0 / 256 + 1e-6),
+                 qPrintable(QStringLiteral("g %1: %2 vs %3").arg(gv).arg(bf16_to_float(y)).arg(exact)));
+    }
 }
 
 void TestKernels::gemmDenseMatchesRef_data()

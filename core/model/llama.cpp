@@ -3,6 +3,7 @@
 #include "core/model/dense_gemm.h"
 #include "core/util/error.h"
 #include "core/util/torch_compat.h"
+#include "kernels/act.h"
 #include "kernels/common.h"
 
 #include <cmath>
@@ -212,6 +213,26 @@ at::Tensor rotateHalf(const at::Tensor& x)
 {
     const int64_t h = x.size(-1) / 2;
     return at::cat({x.narrow(-1, h, h).neg(), x.narrow(-1, 0, h)}, -1);
+}
+
+// The MLP's silu(gate) * up: silu computed in float32 and rounded to the activation dtype, then the
+// product (what CUDA and recent libtorch do for bf16; libtorch 1.13's CPU silu rounds every step to
+// bf16: silu(1.078125) = 0.80078 there, 0.80443 exactly and here 0.80469). bf16 on an AVX-512 CPU:
+// one pass of kernels::silu_mul_bf16 (its own exp: see kernels/act.h); qwen2.5-0.5b shape, a
+// 512-token window, the 24 layers: 55 ms (libtorch) -> 30 ms.
+at::Tensor siluMul(const at::Tensor& g, const at::Tensor& u)
+{
+    const at::ScalarType dt = g.scalar_type();
+    if (!g.is_cpu() || dt == at::kFloat || dt == at::kDouble)
+        return at::silu(g) * u;
+    if (dt == at::kBFloat16 && u.scalar_type() == dt && g.sizes() == u.sizes() && kernels::isa() >= kernels::Isa::Avx512) {
+        const at::Tensor gc = g.contiguous(), uc = u.contiguous();
+        at::Tensor y = at::empty_like(gc);
+        kernels::silu_mul_bf16(static_cast<const uint16_t*>(gc.data_ptr()), static_cast<const uint16_t*>(uc.data_ptr()),
+                               static_cast<uint16_t*>(y.data_ptr()), gc.numel());
+        return y;
+    }
+    return at::silu(g.to(at::kFloat)).to(dt) * u;
 }
 
 // x: (B, T, heads, D); cos/sin: (B, T, D).
@@ -465,7 +486,7 @@ at::Tensor LlamaModel::forwardHidden(const at::Tensor& idsIn, KVCache* cache, co
             g = L.gate_proj->forward(x);
             u = L.up_proj->forward(x);
         }
-        h = h + L.down_proj->forward(at::silu(g) * u);
+        h = h + L.down_proj->forward(siluMul(g, u));
     }
     if (cache) {
         cache->length_ += T;
