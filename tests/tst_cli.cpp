@@ -41,6 +41,16 @@ bool finitePositive(const nlohmann::json& v) { return v.is_number() && std::isfi
 class TestCli : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void benchGemmRefusesBadShapes()
+    {
+        for (const auto& [opt, val] : {std::pair{"--shapes", "4864x"}, {"--shapes", "0x896"}, {"--shapes", "4864x896x2"}, {"--rows", "1,0"},
+                                       {"--rows", "abc"}}) {
+            const auto j = runJson({"bench", "gemm", opt, val, "--json"});
+            QVERIFY2(j.contains("error"), (std::string(opt) + " " + val + " was accepted").c_str());
+            QVERIFY2(j.at("error").get<std::string>().find(opt) != std::string::npos, j.at("error").get<std::string>().c_str());
+        }
+    }
+
     void benchGemmRowsAreMeasuredAndCorrect()
     {
         const auto j = runJson({"bench", "gemm", "--quick", "--json"});
