@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace qb::kernels {
 
@@ -53,6 +54,101 @@ void silu_mul_bf16(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n,
     for (int64_t b = 0; b < blocks; ++b) {
         const int64_t i0 = b * kBlock;
         avx512::silu_mul_bf16(g + i0, u + i0, y + i0, std::min(kBlock, n - i0));
+    }
+}
+
+namespace {
+
+inline float ld(const void* p, DType t, int64_t i)
+{
+    return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
+}
+inline float rnd(float v, DType t) { return t == DType::F32 ? v : bf16_to_float(bf16_from_float(v)); }
+
+} // namespace
+
+void rms_norm_ref(const void* x, DType t, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy)
+{
+    for (int64_t r = 0; r < rows; ++r) {
+        float lane[16] = {};
+        for (int64_t k = 0; k < n; ++k) {
+            const float v = ld(x, t, r * ldx + k);
+            lane[k % 16] = std::fma(v, v, lane[k % 16]);
+        }
+        float ss = 0.0f;
+        for (float l : lane) ss += l;
+        const float inv = 1.0f / std::sqrt(ss / float(n) + eps);
+        for (int64_t k = 0; k < n; ++k) {
+            const float v = rnd(ld(w, t, k) * rnd(ld(x, t, r * ldx + k) * inv, t), t);
+            if (t == DType::F32) static_cast<float*>(y)[r * ldy + k] = v;
+            else static_cast<uint16_t*>(y)[r * ldy + k] = bf16_from_float(v);
+        }
+    }
+}
+
+void rms_norm(const void* x, DType t, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy, int threads)
+{
+    QB_KCHECK(rows >= 0 && n > 0, "rms_norm", "rows must be >= 0 and n > 0");
+    QB_KCHECK(ldx >= n && ldy >= n, "rms_norm", "leading dimension too small");
+    if (rows == 0) return;
+    QB_KCHECK(x && w && y, "rms_norm", "null pointer");
+    if (isa() < Isa::Avx512) {
+        rms_norm_ref(x, t, rows, n, ldx, w, eps, y, ldy);
+        return;
+    }
+    const int nt = threads > 0 ? threads : num_threads();
+    const size_t es = t == DType::F32 ? 4 : 2;
+    if (nt <= 1 || rows * n < 65536) {
+        avx512::rms_norm_rows(x, t == DType::BF16, rows, n, ldx, w, eps, y, ldy);
+        return;
+    }
+    constexpr int64_t kRows = 8;
+    const int64_t blocks = ceil_div(rows, kRows);
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t r0 = b * kRows;
+        avx512::rms_norm_rows(static_cast<const char*>(x) + size_t(r0 * ldx) * es, t == DType::BF16, std::min(kRows, rows - r0), n, ldx, w,
+                              eps, static_cast<char*>(y) + size_t(r0 * ldy) * es, ldy);
+    }
+}
+
+void rope_ref(const void* x, DType t, int64_t tokens, int64_t heads, int64_t D, const void* cos, const void* sin, void* y)
+{
+    const int64_t h = D / 2;
+    std::vector<float> out(static_cast<size_t>(D));
+    for (int64_t r = 0; r < tokens * heads; ++r) {
+        const int64_t tok = r / heads;
+        for (int64_t i = 0; i < D; ++i) {
+            const float xv = ld(x, t, r * D + i), rh = i < h ? -ld(x, t, r * D + i + h) : ld(x, t, r * D + i - h);
+            out[size_t(i)] = rnd(rnd(xv * ld(cos, t, tok * D + i), t) + rnd(rh * ld(sin, t, tok * D + i), t), t);
+        }
+        for (int64_t i = 0; i < D; ++i) {   // after the row is read: y may be x
+            if (t == DType::F32) static_cast<float*>(y)[r * D + i] = out[size_t(i)];
+            else static_cast<uint16_t*>(y)[r * D + i] = bf16_from_float(out[size_t(i)]);
+        }
+    }
+}
+
+void rope(const void* x, DType t, int64_t tokens, int64_t heads, int64_t D, const void* cos, const void* sin, void* y, int threads)
+{
+    QB_KCHECK(tokens >= 0 && heads > 0 && D > 0 && D % 2 == 0, "rope", "tokens >= 0, heads > 0, D > 0 and even");
+    if (tokens == 0) return;
+    QB_KCHECK(x && cos && sin && y, "rope", "null pointer");
+    if (isa() < Isa::Avx512) {
+        rope_ref(x, t, tokens, heads, D, cos, sin, y);
+        return;
+    }
+    const int nt = threads > 0 ? threads : num_threads();
+    const size_t es = t == DType::F32 ? 4 : 2;
+    if (nt <= 1 || tokens * heads * D < 65536) {
+        avx512::rope_rows(x, t == DType::BF16, tokens, heads, D, cos, sin, y);
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (int64_t tok = 0; tok < tokens; ++tok) {
+        const size_t xo = size_t(tok * heads * D) * es, co = size_t(tok * D) * es;
+        avx512::rope_rows(static_cast<const char*>(x) + xo, t == DType::BF16, 1, heads, D, static_cast<const char*>(cos) + co,
+                          static_cast<const char*>(sin) + co, static_cast<char*>(y) + xo);
     }
 }
 

@@ -23,4 +23,24 @@ void silu_mul_bf16_ref(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_
 // silu_mul_bf16_ref on every path.
 void silu_mul_bf16(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n, int threads = 0);
 
+// RMSNorm as transformers' LlamaRMSNorm computes it, one pass per row instead of six libtorch ops:
+// xf = float(x); var = sum(xf * xf) / n; inv = 1 / sqrt(var + eps); t = xf * inv rounded to the
+// dtype; y = w * t (the product in float32, rounded to the dtype). x, w, y all `t` (F32 or BF16),
+// rows of n with strides ldx / ldy; y may be x. The sum of squares is defined as 16 running lanes
+// (lane j: the k = j mod 16, ascending, each xf*xf added by FMA) summed lane 0..15 in order, so
+// the AVX-512 path is bit-identical to the reference; against libtorch's own reduction order
+// the variance can differ in its last bit (tests).
+void rms_norm_ref(const void* x, DType t, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy);
+void rms_norm(const void* x, DType t, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy,
+              int threads = 0);
+
+// Rotary embedding as transformers applies it: y = x * cos + rotate_half(x) * sin, with
+// rotate_half(x) = (-x[D/2:], x[:D/2]) and every product and the sum rounded to the dtype (bf16:
+// nearest even), no FMA: the same three roundings as libtorch's elementwise ops, so the result is
+// bit-identical to them. x, y: (tokens, heads, D) contiguous (y may be x); cos, sin: (tokens, D);
+// D even; all `t`.
+void rope_ref(const void* x, DType t, int64_t tokens, int64_t heads, int64_t D, const void* cos, const void* sin, void* y);
+void rope(const void* x, DType t, int64_t tokens, int64_t heads, int64_t D, const void* cos, const void* sin, void* y,
+          int threads = 0);
+
 } // namespace qb::kernels

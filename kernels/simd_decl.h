@@ -32,6 +32,10 @@ void gemm_wo_task(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, bool 
 void gemm_dense_f32_task(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t n0);
 // SwiGLU gate (act_avx512.cpp): y = bf16(bf16(silu(g)) * u), as silu_mul_bf16_ref.
 void silu_mul_bf16(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n);
+// RMSNorm rows (act_avx512.cpp), as rms_norm_ref; x, w, y all fp32 or all bf16.
+// RoPE on (tokens, heads, D) rows (act_avx512.cpp), as rope_ref.
+void rope_rows(const void* x, bool bf16, int64_t tokens, int64_t heads, int64_t D, const void* cos, const void* sin, void* y);
+void rms_norm_rows(const void* x, bool bf16, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy);
 // Dense GEMV (a.M <= 4, gemm_dense_avx512.cpp): columns [n0, n1); bf16dot: vdpbf16ps when X and W are bf16.
 void gemm_dense_gemv(const DenseGemmArgs& a, int64_t n0, int64_t n1, bool bf16dot);
 } // namespace avx512

@@ -229,6 +229,8 @@ private Q_SLOTS:
     void longSequencesInQueryBlocks();
     void bf16StaysCloseToFp32();
     void siluMulKernelMatchesLibtorch();
+    void rmsNormKernelMatchesLibtorch();
+    void ropeKernelMatchesLibtorch();
     void generationStopsAtEos();
     void linearsEnumerateAndSwap();
     void badWeightsAreRefused();
@@ -430,6 +432,50 @@ void TestEngine::siluMulKernelMatchesLibtorch()
     }
     QVERIFY2(differ <= g.numel() / 1000, qPrintable(QStringLiteral("%1 of %2 differ").arg(differ).arg(g.numel())));
     qInfo("silu, bf16: %lld of %lld elements one ulp from libtorch's float32 silu", (long long)differ, (long long)g.numel());
+}
+
+// The RMSNorm kernel against transformers' formula in libtorch ops: fp32 within float rounding of
+// the variance; bf16 equal but where that last bit moves a value across a bf16 rounding boundary.
+void TestEngine::rmsNormKernelMatchesLibtorch()
+{
+    at::manual_seed(4);
+    for (auto dt : {at::kFloat, at::kBFloat16}) {
+        const at::Tensor x = (at::randn({512, 896}) * 3).to(dt), w = (at::randn({896}) * 0.3 + 1).to(dt);
+        auto xf = x.to(at::kFloat);
+        const at::Tensor want = w * (xf * at::rsqrt(xf.pow(2).mean(-1, true) + 1e-6)).to(dt);
+        at::Tensor got = at::empty_like(x);
+        qb::kernels::rms_norm(x.data_ptr(), dt == at::kFloat ? qb::kernels::DType::F32 : qb::kernels::DType::BF16, 512, 896, 896,
+                              w.data_ptr(), 1e-6f, got.data_ptr(), 896);
+        if (dt == at::kFloat) {
+            const double d = (got - want).abs().max().item<double>(), m = want.abs().max().item<double>();
+            QVERIFY2(d <= 1e-6 * m, qPrintable(QStringLiteral("fp32: max |d| %1 of %2").arg(d).arg(m)));
+        } else {
+            const int64_t differ = got.ne(want).sum().item<int64_t>();
+            const double rel = ((got.to(at::kFloat) - want.to(at::kFloat)).abs() / want.to(at::kFloat).abs().clamp_min(1e-20)).max().item<double>();
+            QVERIFY2(differ <= x.numel() / 100 && rel <= 1.0 / 64, qPrintable(QStringLiteral("bf16: %1 differ, max rel %2").arg(differ).arg(rel)));
+            qInfo("rmsnorm, bf16: %lld of %lld elements differ from libtorch's ops (max rel %.2g)", (long long)differ, (long long)x.numel(), rel);
+        }
+    }
+}
+
+// The RoPE kernel against the libtorch ops transformers uses: bit for bit, fp32 and bf16.
+void TestEngine::ropeKernelMatchesLibtorch()
+{
+    at::manual_seed(5);
+    for (auto dt : {at::kFloat, at::kBFloat16}) {
+        const int64_t B = 2, T = 300, H = 14, D = 64;
+        const at::Tensor x = at::randn({B, T, H, D}).to(dt);
+        const auto ang = at::arange(T, at::kFloat).view({1, T, 1}) * at::pow(10000.0, -at::arange(0, D, 2, at::kFloat) / double(D)).view({1, 1, D / 2});
+        const auto emb = at::cat({ang, ang}, -1).expand({B, T, D}).contiguous();
+        const at::Tensor c = emb.cos().to(dt), s = emb.sin().to(dt);
+        const auto rh = at::cat({x.narrow(-1, D / 2, D / 2).neg(), x.narrow(-1, 0, D / 2)}, -1);
+        const at::Tensor want = x * c.unsqueeze(2) + rh * s.unsqueeze(2);
+        at::Tensor got = at::empty_like(x);
+        qb::kernels::rope(x.data_ptr(), dt == at::kFloat ? qb::kernels::DType::F32 : qb::kernels::DType::BF16, B * T, H, D, c.data_ptr(),
+                          s.data_ptr(), got.data_ptr());
+        QVERIFY2(at::equal(got, want), qPrintable(QStringLiteral("%1: %2 elements differ").arg(dt == at::kFloat ? "fp32" : "bf16")
+                                                      .arg(got.ne(want).sum().item<int64_t>())));
+    }
 }
 
 void TestEngine::generationStopsAtEos()

@@ -92,6 +92,8 @@ private Q_SLOTS:
 
     void expWithinTwoUlp();
     void siluMulMatchesRef();
+    void rmsNormMatchesRef();
+    void ropeMatchesRef();
 
     void argumentChecks();
     void isaControl();
@@ -755,6 +757,111 @@ void TestKernels::siluMulMatchesRef()
         QVERIFY2(std::abs(double(bf16_to_float(y)) - exact) <= std::abs(exact) * (1.0 / 256 + 1e-6),
                  qPrintable(QStringLiteral("g %1: %2 vs %3").arg(gv).arg(bf16_to_float(y)).arg(exact)));
     }
+}
+
+// RMSNorm: every ISA level bit-identical to the reference (fp32 and bf16, row tails, strides, in
+// place, the threaded row split), and the reference near the float64 formula.
+void TestKernels::rmsNormMatchesRef()
+{
+    for (DType t : {DType::F32, DType::BF16})
+        for (int64_t n : {1, 15, 16, 17, 64, 896, 1000})
+            for (int64_t rows : {1, 3, 200}) {
+                const int64_t ldx = n + 3, ldy = n + 1;
+                auto xf = randn(size_t(rows * ldx), uint32_t(n + rows), 2.0f);
+                auto wf = randn(size_t(n), uint32_t(7 * n), 0.5f);
+                for (int64_t r = 0; r < rows; ++r)      // a read past n would poison the row
+                    for (int64_t k = n; k < ldx; ++k) xf[size_t(r * ldx + k)] = std::numeric_limits<float>::quiet_NaN();
+                auto xb = toBf16(xf), wb = toBf16(wf);
+                const void* x = t == DType::F32 ? static_cast<const void*>(xf.data()) : static_cast<const void*>(xb.data());
+                const void* w = t == DType::F32 ? static_cast<const void*>(wf.data()) : static_cast<const void*>(wb.data());
+                const float eps = 1e-6f;
+                std::vector<float> yf(size_t(rows * ldy), 3.0f), gf(yf.size());
+                std::vector<uint16_t> yb(yf.size(), 0x4040), gb(yf.size());
+                void* yr = t == DType::F32 ? static_cast<void*>(yf.data()) : static_cast<void*>(yb.data());
+                rms_norm_ref(x, t, rows, n, ldx, w, eps, yr, ldy);
+                auto val = [&](const void* p, int64_t i) {
+                    return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
+                };
+                for (int64_t r = 0; r < rows; ++r) {          // the reference against float64
+                    double ss = 0;
+                    for (int64_t k = 0; k < n; ++k) ss += double(val(x, r * ldx + k)) * val(x, r * ldx + k);
+                    const double inv = 1.0 / std::sqrt(ss / double(n) + eps);
+                    for (int64_t k = 0; k < n; ++k) {
+                        const double want = double(val(w, k)) * val(x, r * ldx + k) * inv, got = val(yr, r * ldy + k);
+                        const double tol = t == DType::F32 ? 1e-5 : 1.0 / 64;   // bf16: two roundings of 2^-9
+                        QVERIFY2(std::abs(got - want) <= tol * std::abs(want) + 1e-30,
+                                 qPrintable(QStringLiteral("n %1 row %2 k %3: %4 vs %5").arg(n).arg(r).arg(k).arg(got).arg(want)));
+                    }
+                }
+                for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+                    if (!cpu_supports(level)) continue;
+                    set_isa(level);
+                    for (int threads : {1, 2}) {
+                        std::fill(gf.begin(), gf.end(), 3.0f);
+                        std::fill(gb.begin(), gb.end(), uint16_t(0x4040));
+                        void* g = t == DType::F32 ? static_cast<void*>(gf.data()) : static_cast<void*>(gb.data());
+                        rms_norm(x, t, rows, n, ldx, w, eps, g, ldy, threads);
+                        const bool same = t == DType::F32 ? std::memcmp(gf.data(), yf.data(), gf.size() * 4) == 0
+                                                          : std::memcmp(gb.data(), yb.data(), gb.size() * 2) == 0;
+                        QVERIFY2(same, qPrintable(QStringLiteral("%1 n %2 rows %3 threads %4").arg(isa_name(level)).arg(n).arg(rows).arg(threads)));
+                    }
+                    // in place (y = x, same stride)
+                    std::vector<float> ipf = xf;
+                    std::vector<uint16_t> ipb = xb;
+                    void* ip = t == DType::F32 ? static_cast<void*>(ipf.data()) : static_cast<void*>(ipb.data());
+                    rms_norm(ip, t, rows, n, ldx, w, eps, ip, ldx);
+                    reset_isa();
+                    for (int64_t r = 0; r < rows; ++r)
+                        for (int64_t k = 0; k < n; ++k) QCOMPARE(val(ip, r * ldx + k), val(yr, r * ldy + k));
+                }
+            }
+}
+
+// RoPE: every ISA level bit-identical to the reference (fp32 and bf16; D with a half that is not a
+// multiple of 16; in place; threaded over tokens), and the reference equal to the formula.
+void TestKernels::ropeMatchesRef()
+{
+    for (DType t : {DType::F32, DType::BF16})
+        for (int64_t D : {2, 40, 64, 128})
+            for (auto [tokens, heads] : {std::pair<int64_t, int64_t>{1, 1}, {3, 14}, {300, 4}}) {
+                const size_t nx = size_t(tokens * heads * D), nc = size_t(tokens * D);
+                auto xf = randn(nx, uint32_t(D + tokens), 1.5f), cf = randn(nc, 3), sf = randn(nc, 4);
+                auto xb = toBf16(xf), cb = toBf16(cf), sb = toBf16(sf);
+                const bool f = t == DType::F32;
+                const void* x = f ? static_cast<const void*>(xf.data()) : xb.data();
+                const void* c = f ? static_cast<const void*>(cf.data()) : cb.data();
+                const void* sn = f ? static_cast<const void*>(sf.data()) : sb.data();
+                auto val = [&](const void* p, size_t i) { return f ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]); };
+                std::vector<float> wf(nx);
+                std::vector<uint16_t> wb(nx);
+                void* want = f ? static_cast<void*>(wf.data()) : wb.data();
+                rope_ref(x, t, tokens, heads, D, c, sn, want);
+                auto r = [f](float v) { return f ? v : bf16_to_float(bf16_from_float(v)); };
+                for (int64_t row = 0; row < tokens * heads; ++row)       // the formula, spot-checked per row
+                    for (int64_t i : {int64_t(0), D / 2 - 1, D / 2, D - 1}) {
+                        const int64_t tok = row / heads, h = D / 2;
+                        const float xv = val(x, size_t(row * D + i)), rh = i < h ? -val(x, size_t(row * D + i + h)) : val(x, size_t(row * D + i - h));
+                        QCOMPARE(val(want, size_t(row * D + i)), r(r(xv * val(c, size_t(tok * D + i))) + r(rh * val(sn, size_t(tok * D + i)))));
+                    }
+                for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+                    if (!cpu_supports(level)) continue;
+                    set_isa(level);
+                    for (int threads : {1, 2}) {
+                        std::vector<float> gf(nx, 3.0f);
+                        std::vector<uint16_t> gb(nx, 0x4040);
+                        void* got = f ? static_cast<void*>(gf.data()) : gb.data();
+                        rope(x, t, tokens, heads, D, c, sn, got, threads);
+                        QVERIFY2(f ? std::memcmp(gf.data(), wf.data(), nx * 4) == 0 : std::memcmp(gb.data(), wb.data(), nx * 2) == 0,
+                                 qPrintable(QStringLiteral("%1 D %2 tokens %3 threads %4").arg(isa_name(level)).arg(D).arg(tokens).arg(threads)));
+                    }
+                    std::vector<float> ipf = xf;
+                    std::vector<uint16_t> ipb = xb;
+                    void* ip = f ? static_cast<void*>(ipf.data()) : ipb.data();
+                    rope(ip, t, tokens, heads, D, c, sn, ip);
+                    reset_isa();
+                    QVERIFY(f ? std::memcmp(ipf.data(), wf.data(), nx * 4) == 0 : std::memcmp(ipb.data(), wb.data(), nx * 2) == 0);
+                }
+            }
 }
 
 void TestKernels::gemmDenseMatchesRef_data()

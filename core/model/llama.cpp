@@ -192,7 +192,20 @@ KVCache LlamaModel::makeCache(int64_t batch, int64_t capacity) const
 
 at::Tensor LlamaModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const
 {
-    // transformers LlamaRMSNorm: fp32 statistics, cast back, then weight * x.
+    // transformers LlamaRMSNorm: fp32 statistics, cast back, then weight * x. On an AVX-512 CPU one
+    // pass of kernels::rms_norm (the same roundings; the sum of squares in its own order) instead
+    // of six ops: qwen2.5-0.5b shape, the 49 norms of a forward pass: 27 -> 6 ms for 512 tokens,
+    // 0.8 -> 0.12 ms for one decode token.
+    const at::ScalarType dt = x.scalar_type();
+    if (x.is_cpu() && (dt == at::kFloat || dt == at::kBFloat16) && w.scalar_type() == dt && w.dim() == 1 &&
+        w.size(0) == x.size(-1) && kernels::isa() >= kernels::Isa::Avx512) {
+        const at::Tensor xc = x.contiguous(), wc = w.contiguous();
+        at::Tensor y = at::empty_like(xc);
+        const int64_t n = xc.size(-1);
+        kernels::rms_norm(xc.data_ptr(), dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16, xc.numel() / n, n, n,
+                          wc.data_ptr(), float(cfg_.rms_norm_eps), y.data_ptr(), n);
+        return y;
+    }
     auto xf = x.to(at::kFloat);
     auto var = xf.pow(2).mean(-1, /*keepdim=*/true);
     xf = xf * at::rsqrt(var + cfg_.rms_norm_eps);
@@ -235,9 +248,21 @@ at::Tensor siluMul(const at::Tensor& g, const at::Tensor& u)
     return at::silu(g.to(at::kFloat)).to(dt) * u;
 }
 
-// x: (B, T, heads, D); cos/sin: (B, T, D).
+// x: (B, T, heads, D); cos/sin: (B, T, D). On an AVX-512 CPU one pass of kernels::rope, bit-identical
+// to the libtorch ops (the same three roundings per element): qwen2.5-0.5b shape, q and k of the 24
+// layers: 17 -> 6 ms for 512 tokens, 0.53 -> 0.07 ms for one decode token.
 at::Tensor applyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin)
 {
+    const at::ScalarType dt = x.scalar_type();
+    if (x.is_cpu() && (dt == at::kFloat || dt == at::kBFloat16) && cos.scalar_type() == dt && sin.scalar_type() == dt &&
+        x.dim() == 4 && cos.dim() == 3 && cos.size(0) == x.size(0) && cos.size(1) == x.size(1) && cos.size(2) == x.size(3) &&
+        sin.sizes() == cos.sizes() && x.size(3) % 2 == 0 && kernels::isa() >= kernels::Isa::Avx512) {
+        const at::Tensor xc = x.contiguous(), cc = cos.contiguous(), sc = sin.contiguous();
+        at::Tensor y = at::empty_like(xc);
+        kernels::rope(xc.data_ptr(), dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16, x.size(0) * x.size(1), x.size(2),
+                      x.size(3), cc.data_ptr(), sc.data_ptr(), y.data_ptr());
+        return y;
+    }
     auto c = cos.unsqueeze(2), s = sin.unsqueeze(2);
     return x * c + rotateHalf(x) * s;
 }
