@@ -9,6 +9,7 @@ namespace qb::kernels {
 struct PackedInt8Weight;
 struct WoGemmArgs;
 struct DenseGemmArgs;
+struct DecodeAttnArgs;
 namespace avx512 {
 // One row: returns the scale, writes cols codes. Bit-identical to quantize_rows_int8_ref.
 float quantize_row_int8(const void* x, bool bf16, int64_t cols, float divisor, int8_t* codes);
@@ -33,6 +34,8 @@ void gemm_dense_f32_task(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t
 // SwiGLU gate (act_avx512.cpp): y = bf16(bf16(silu(g)) * u), as silu_mul_bf16_ref.
 void silu_mul_bf16(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n);
 // RMSNorm rows (act_avx512.cpp), as rms_norm_ref; x, w, y all fp32 or all bf16.
+// Decode attention, one (batch, query, head) task (attn_avx512.cpp), as attn_decode_ref.
+void attn_decode_task(const DecodeAttnArgs& a, int64_t task);
 // RoPE on (tokens, heads, D) rows (act_avx512.cpp), as rope_ref.
 void rope_rows(const void* x, bool bf16, int64_t tokens, int64_t heads, int64_t D, const void* cos, const void* sin, void* y);
 void rms_norm_rows(const void* x, bool bf16, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy);

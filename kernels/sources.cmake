@@ -22,11 +22,13 @@ list(APPEND QB_KERNEL_SOURCES
   ${_qb_k}/gemm_fp8.cpp
   ${_qb_k}/gemv_batch.cpp
   ${_qb_k}/act.cpp
-  ${_qb_k}/act_avx512.cpp)
+  ${_qb_k}/act_avx512.cpp
+  ${_qb_k}/attn.cpp
+  ${_qb_k}/attn_avx512.cpp)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   set_source_files_properties(
     ${_qb_k}/quant_avx512.cpp ${_qb_k}/gemm_int8_avx512.cpp ${_qb_k}/gemm_wo_avx512.cpp ${_qb_k}/gemm_dense_avx512.cpp
-    ${_qb_k}/act_avx512.cpp
+    ${_qb_k}/act_avx512.cpp ${_qb_k}/attn_avx512.cpp
     PROPERTIES COMPILE_OPTIONS "-O3;-mavx512f;-mavx512bw;-mavx512vl;-mavx512vnni;-mf16c;-mfma;-Wno-uninitialized;-Wno-maybe-uninitialized")
   # AVX512_BF16 (vdpbf16ps) only in functions marked target("avx512bf16") inside gemm_wo_avx512.cpp and
   # gemm_dense_avx512.cpp.

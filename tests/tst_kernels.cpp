@@ -7,6 +7,7 @@
 #include <QtTest/QtTest>
 
 #include "kernels/act.h"
+#include "kernels/attn.h"
 #include "kernels/fp8.h"
 #include "kernels/gemm_dense.h"
 #include "kernels/gemm_fp8.h"
@@ -94,6 +95,7 @@ private Q_SLOTS:
     void siluMulMatchesRef();
     void rmsNormMatchesRef();
     void ropeMatchesRef();
+    void attnDecodeMatchesRef();
 
     void argumentChecks();
     void isaControl();
@@ -860,6 +862,70 @@ void TestKernels::ropeMatchesRef()
                     rope(ip, t, tokens, heads, D, c, sn, ip);
                     reset_isa();
                     QVERIFY(f ? std::memcmp(ipf.data(), wf.data(), nx * 4) == 0 : std::memcmp(ipb.data(), wb.data(), nx * 2) == 0);
+                }
+            }
+}
+
+// Decode attention on a cache layout (capacity > keys, GQA): every ISA level bit-identical to the
+// reference (fp32 / bf16, D with a tail, several queries with their causal limits, threads), and
+// the reference near a float64 softmax attention.
+void TestKernels::attnDecodeMatchesRef()
+{
+    for (DType t : {DType::F32, DType::BF16})
+        for (int64_t D : {64, 40, 128})
+            for (auto [T, past] : {std::pair<int64_t, int64_t>{1, 0}, {1, 47}, {3, 20}, {1, 700}}) {
+                const int64_t B = 2, H = 14, kvH = 2, cap = past + T + 5;
+                const bool f = t == DType::F32;
+                auto qf = randn(size_t(B * T * H * D), uint32_t(D + T), 1.0f);
+                auto kf = randn(size_t(B * kvH * cap * D), uint32_t(past + 3), 1.0f), vf = randn(kf.size(), uint32_t(past + 4), 1.0f);
+                auto qb = toBf16(qf), kb = toBf16(kf), vb = toBf16(vf);
+                DecodeAttnArgs a;
+                a.B = B; a.T = T; a.H = H; a.kvH = kvH; a.D = D; a.past = past; a.t = t;
+                a.q = f ? static_cast<const void*>(qf.data()) : qb.data();
+                a.k = f ? static_cast<const void*>(kf.data()) : kb.data();
+                a.v = f ? static_cast<const void*>(vf.data()) : vb.data();
+                a.kv_sb = kvH * cap * D; a.kv_sg = cap * D; a.scale = 1.0f / std::sqrt(float(D));
+                const size_t ny = size_t(B * T * H * D);
+                std::vector<float> wf(ny);
+                std::vector<uint16_t> wb(ny);
+                a.y = f ? static_cast<void*>(wf.data()) : wb.data();
+                attn_decode_ref(a);
+                auto val = [f](const void* p, size_t i) { return f ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]); };
+                // float64 attention for batch 1, the last query, head 9 (key head 1)
+                {
+                    const int64_t b = 1, tq = T - 1, h = 9, g = h / (H / kvH), n = past + tq + 1;
+                    std::vector<double> sc(static_cast<size_t>(n));
+                    double mx = -1e300, sum = 0;
+                    for (int64_t j = 0; j < n; ++j) {
+                        double d0 = 0;
+                        for (int64_t d = 0; d < D; ++d)
+                            d0 += double(val(a.q, size_t(((b * T + tq) * H + h) * D + d))) * val(a.k, size_t(b * a.kv_sb + g * a.kv_sg + j * D + d));
+                        sc[size_t(j)] = d0 * a.scale;
+                        mx = std::max(mx, sc[size_t(j)]);
+                    }
+                    for (auto& x : sc) { x = std::exp(x - mx); sum += x; }
+                    for (int64_t d = 0; d < D; ++d) {
+                        double o = 0;
+                        for (int64_t j = 0; j < n; ++j) o += sc[size_t(j)] / sum * val(a.v, size_t(b * a.kv_sb + g * a.kv_sg + j * D + d));
+                        const double got = val(a.y, size_t(((b * T + tq) * H + h) * D + d));
+                        QVERIFY2(std::abs(got - o) <= (f ? 1e-5 : 1e-2) * (std::abs(o) + 0.05),
+                                 qPrintable(QStringLiteral("D %1 past %2 d %3: %4 vs %5").arg(D).arg(past).arg(d).arg(got).arg(o)));
+                    }
+                }
+                for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
+                    if (!cpu_supports(level)) continue;
+                    set_isa(level);
+                    for (int threads : {1, 2}) {
+                        std::vector<float> gf(ny, 3.0f);
+                        std::vector<uint16_t> gb(ny, 0x4040);
+                        DecodeAttnArgs r = a;
+                        r.y = f ? static_cast<void*>(gf.data()) : gb.data();
+                        r.threads = threads;
+                        attn_decode(r);
+                        QVERIFY2(f ? std::memcmp(gf.data(), wf.data(), ny * 4) == 0 : std::memcmp(gb.data(), wb.data(), ny * 2) == 0,
+                                 qPrintable(QStringLiteral("%1 D %2 T %3 past %4 threads %5").arg(isa_name(level)).arg(D).arg(T).arg(past).arg(threads)));
+                    }
+                    reset_isa();
                 }
             }
 }

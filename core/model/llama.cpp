@@ -4,6 +4,7 @@
 #include "core/util/error.h"
 #include "core/util/torch_compat.h"
 #include "kernels/act.h"
+#include "kernels/attn.h"
 #include "kernels/common.h"
 
 #include <cmath>
@@ -288,6 +289,25 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
         at::Tensor m = mask.defined() ? mask.repeat({1, 1, rep, 1}) : mask;
         auto out = compat::attention(qg, k, v, m, scale); // (B, kvH, rep*T, D)
         return out.view({B, kvH, rep, T, D}).permute({0, 3, 1, 2, 4}).reshape({B, T, H * D});
+    }
+    // Decode (one new token, no padding: no mask) on the CPU: the cache is read in place by
+    // kernels::attn_decode instead of an fp32 copy of all its keys and a transposed copy of its
+    // values per layer and step. qwen2.5-0.5b shape, attention of one decode token over the 24
+    // layers: 48 keys 0.9-1.0 -> 0.10 ms, 1,056 keys 8-10 -> 1.3-1.7 ms (decode after a 1,024-token
+    // prompt: BF16 28.7 -> 34.2 tok/s, INT8_Per_Row 38.6 -> 48.4).
+    const at::ScalarType dt = q.scalar_type();
+    if (q.is_cpu() && !mask.defined() && (dt == at::kFloat || dt == at::kBFloat16) && k.scalar_type() == dt &&
+        v.scalar_type() == dt && k.stride(3) == 1 && v.stride(3) == 1 && k.stride(2) == D && v.stride(2) == D &&
+        k.stride(0) == v.stride(0) && k.stride(1) == v.stride(1) && kernels::isa() >= kernels::Isa::Avx512) {
+        const at::Tensor qc = q.contiguous();
+        at::Tensor y = at::empty({B, T, H * D}, qc.options());
+        kernels::DecodeAttnArgs a;
+        a.B = B; a.T = T; a.H = H; a.kvH = kvH; a.D = D; a.past = Tk - T;
+        a.t = dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16;
+        a.q = qc.data_ptr(); a.k = k.data_ptr(); a.v = v.data_ptr(); a.kv_sb = k.stride(0); a.kv_sg = k.stride(1);
+        a.scale = float(scale); a.y = y.data_ptr();
+        kernels::attn_decode(a);
+        return y;
     }
     const auto f32 = at::kFloat;
     // (B, kvH, T, rep, D), pre-scaled, fp32 (scores and softmax in fp32 for stability).
