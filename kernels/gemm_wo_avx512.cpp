@@ -430,6 +430,33 @@ inline void micro(const void* const* xr, int64_t len, const float* P, const floa
     else microF32<XB, R>(xr, len, P, sv, C);
 }
 
+// Every tile of up to MR rows of X in [m0, m1) against the panel P of columns [n0, n0 + NC) and
+// k in [k0, k0 + len), accumulated into C (row stride NC); half-panels past N are skipped.
+template <bool XB, bool BF>
+void panelRows(const void* x, int64_t ldx, int64_t N, int64_t m0, int64_t m1, int64_t n0, int64_t k0, int64_t len,
+               const float* P, const float* sv, float* C)
+{
+    for (int64_t m = m0; m < m1; m += MR) {
+        const int r = int(std::min<int64_t>(MR, m1 - m));
+        const void* xr[MR];
+        for (int i = 0; i < r; ++i)
+            xr[i] = XB ? static_cast<const void*>(static_cast<const uint16_t*>(x) + (m + i) * ldx + k0)
+                       : static_cast<const void*>(static_cast<const float*>(x) + (m + i) * ldx + k0);
+        for (int64_t h = 0; h < NC && n0 + h < N; h += 64) {
+            const float* Ph = P + h;   // bf16 pair panel: 2 bf16 per column = one float slot too
+            float* Ch = C + (m - m0) * NC + h;
+            switch (r) {
+            case 6: micro<XB, BF, 6>(xr, len, Ph, sv + h, Ch); break;
+            case 5: micro<XB, BF, 5>(xr, len, Ph, sv + h, Ch); break;
+            case 4: micro<XB, BF, 4>(xr, len, Ph, sv + h, Ch); break;
+            case 3: micro<XB, BF, 3>(xr, len, Ph, sv + h, Ch); break;
+            case 2: micro<XB, BF, 2>(xr, len, Ph, sv + h, Ch); break;
+            default: micro<XB, BF, 1>(xr, len, Ph, sv + h, Ch); break;
+            }
+        }
+    }
+}
+
 template <bool FP8, bool XB, bool BF>
 void gemmTask(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
 {
@@ -452,25 +479,7 @@ void gemmTask(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
             const int64_t len = std::min(KC, gk1 - k0);
             if constexpr (BF) decodePanelBf16<FP8>(a, n0, k0, len, reinterpret_cast<uint16_t*>(P));
             else decodePanelF32<FP8>(a, n0, k0, len, P);
-            for (int64_t m = m0; m < m1; m += MR) {
-                const int r = int(std::min<int64_t>(MR, m1 - m));
-                const void* xr[MR];
-                for (int i = 0; i < r; ++i)
-                    xr[i] = XB ? static_cast<const void*>(static_cast<const uint16_t*>(a.x) + (m + i) * a.ldx + k0)
-                               : static_cast<const void*>(static_cast<const float*>(a.x) + (m + i) * a.ldx + k0);
-                for (int64_t h = 0; h < NC && n0 + h < a.N; h += 64) {   // skip an empty half-panel
-                    const float* Ph = P + h;   // bf16 pair panel: 2 bf16 per column = one float slot too
-                    float* Ch = C + (m - m0) * NC + h;
-                    switch (r) {
-                    case 6: micro<XB, BF, 6>(xr, len, Ph, sv + h, Ch); break;
-                    case 5: micro<XB, BF, 5>(xr, len, Ph, sv + h, Ch); break;
-                    case 4: micro<XB, BF, 4>(xr, len, Ph, sv + h, Ch); break;
-                    case 3: micro<XB, BF, 3>(xr, len, Ph, sv + h, Ch); break;
-                    case 2: micro<XB, BF, 2>(xr, len, Ph, sv + h, Ch); break;
-                    default: micro<XB, BF, 1>(xr, len, Ph, sv + h, Ch); break;
-                    }
-                }
-            }
+            panelRows<XB, BF>(a.x, a.ldx, a.N, m0, m1, n0, k0, len, P, sv, C);
         }
     }
     for (int64_t m = m0; m < m1; ++m)
@@ -495,24 +504,7 @@ void denseTask(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t n0)
     for (int64_t k0 = 0; k0 < a.K; k0 += KC) {
         const int64_t len = std::min(KC, a.K - k0);
         packPanelF32(w, a.ldw, a.N, a.K, n0, k0, len, P);
-        for (int64_t m = m0; m < m1; m += MR) {
-            const int r = int(std::min<int64_t>(MR, m1 - m));
-            const void* xr[MR];
-            for (int i = 0; i < r; ++i)
-                xr[i] = XB ? static_cast<const void*>(static_cast<const uint16_t*>(a.x) + (m + i) * a.ldx + k0)
-                           : static_cast<const void*>(static_cast<const float*>(a.x) + (m + i) * a.ldx + k0);
-            for (int64_t h = 0; h < NC && n0 + h < a.N; h += 64) {   // skip an empty half-panel
-                float* Ch = C + (m - m0) * NC + h;
-                switch (r) {
-                case 6: microF32<XB, 6>(xr, len, P + h, sv + h, Ch); break;
-                case 5: microF32<XB, 5>(xr, len, P + h, sv + h, Ch); break;
-                case 4: microF32<XB, 4>(xr, len, P + h, sv + h, Ch); break;
-                case 3: microF32<XB, 3>(xr, len, P + h, sv + h, Ch); break;
-                case 2: microF32<XB, 2>(xr, len, P + h, sv + h, Ch); break;
-                default: microF32<XB, 1>(xr, len, P + h, sv + h, Ch); break;
-                }
-            }
-        }
+        panelRows<XB, false>(a.x, a.ldx, a.N, m0, m1, n0, k0, len, P, sv, C);
     }
     for (int64_t m = m0; m < m1; ++m)
         for (int64_t j = 0; j < NC && n0 + j < a.N; j += 16) {
