@@ -59,10 +59,6 @@ void silu_mul_bf16(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n,
 
 namespace {
 
-inline float ld(const void* p, DType t, int64_t i)
-{
-    return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
-}
 inline float rnd(float v, DType t) { return t == DType::F32 ? v : bf16_to_float(bf16_from_float(v)); }
 
 } // namespace
@@ -72,14 +68,13 @@ void rms_norm_ref(const void* x, DType t, int64_t rows, int64_t n, int64_t ldx, 
     for (int64_t r = 0; r < rows; ++r) {
         float lane[16] = {};
         for (int64_t k = 0; k < n; ++k) {
-            const float v = ld(x, t, r * ldx + k);
+            const float v = load_float(x, t, r * ldx + k);
             lane[k % 16] = std::fma(v, v, lane[k % 16]);
         }
-        float ss = 0.0f;
-        for (float l : lane) ss += l;
+        const float ss = sum_lanes_ref(lane);
         const float inv = 1.0f / std::sqrt(ss / float(n) + eps);
         for (int64_t k = 0; k < n; ++k) {
-            const float v = rnd(ld(w, t, k) * rnd(ld(x, t, r * ldx + k) * inv, t), t);
+            const float v = rnd(load_float(w, t, k) * rnd(load_float(x, t, r * ldx + k) * inv, t), t);
             if (t == DType::F32) static_cast<float*>(y)[r * ldy + k] = v;
             else static_cast<uint16_t*>(y)[r * ldy + k] = bf16_from_float(v);
         }
@@ -119,8 +114,8 @@ void rope_ref(const void* x, DType t, int64_t tokens, int64_t heads, int64_t D, 
     for (int64_t r = 0; r < tokens * heads; ++r) {
         const int64_t tok = r / heads;
         for (int64_t i = 0; i < D; ++i) {
-            const float xv = ld(x, t, r * D + i), rh = i < h ? -ld(x, t, r * D + i + h) : ld(x, t, r * D + i - h);
-            out[size_t(i)] = rnd(rnd(xv * ld(cos, t, tok * D + i), t) + rnd(rh * ld(sin, t, tok * D + i), t), t);
+            const float xv = load_float(x, t, r * D + i), rh = i < h ? -load_float(x, t, r * D + i + h) : load_float(x, t, r * D + i - h);
+            out[size_t(i)] = rnd(rnd(xv * load_float(cos, t, tok * D + i), t) + rnd(rh * load_float(sin, t, tok * D + i), t), t);
         }
         for (int64_t i = 0; i < D; ++i) {   // after the row is read: y may be x
             if (t == DType::F32) static_cast<float*>(y)[r * D + i] = out[size_t(i)];

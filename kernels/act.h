@@ -27,8 +27,8 @@ void silu_mul_bf16(const uint16_t* g, const uint16_t* u, uint16_t* y, int64_t n,
 // xf = float(x); var = sum(xf * xf) / n; inv = 1 / sqrt(var + eps); t = xf * inv rounded to the
 // dtype; y = w * t (the product in float32, rounded to the dtype). x, w, y all `t` (F32 or BF16),
 // rows of n with strides ldx / ldy; y may be x. The sum of squares is defined as 16 running lanes
-// (lane j: the k = j mod 16, ascending, each xf*xf added by FMA) summed lane 0..15 in order, so
-// the AVX-512 path is bit-identical to the reference; against libtorch's own reduction order
+// (lane j: the k = j mod 16, ascending, each xf*xf added by FMA) added pairwise as sum_lanes_ref
+// (common.h), so the AVX-512 path is bit-identical to the reference; against libtorch's own reduction order
 // the variance can differ in its last bit (tests).
 void rms_norm_ref(const void* x, DType t, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy);
 void rms_norm(const void* x, DType t, int64_t rows, int64_t n, int64_t ldx, const void* w, float eps, void* y, int64_t ldy,

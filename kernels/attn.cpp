@@ -17,21 +17,13 @@ void check(const DecodeAttnArgs& a)
     QB_KCHECK(a.q && a.k && a.v && a.y, "attn_decode", "null pointer");
 }
 
-inline float ld(const void* p, DType t, int64_t i)
-{
-    return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
-}
-
-// 16 running lanes (lane l: the terms i = l mod 16, ascending), then the lanes pairwise (attn.h).
+// 16 running lanes (lane l: the terms i = l mod 16, ascending), then sum_lanes_ref (attn.h).
 template <class F>
 float laneSum(int64_t n, F term)
 {
     float l[16] = {};
     for (int64_t i = 0; i < n; ++i) l[i % 16] = term(i, l[i % 16]);
-    float h[8], q[4];
-    for (int i = 0; i < 8; ++i) h[i] = l[i] + l[i + 8];
-    for (int i = 0; i < 4; ++i) q[i] = h[i] + h[i + 4];
-    return (q[0] + q[2]) + (q[1] + q[3]);
+    return sum_lanes_ref(l);
 }
 
 } // namespace
@@ -46,10 +38,10 @@ void attn_decode_ref(const DecodeAttnArgs& a)
             for (int64_t h = 0; h < a.H; ++h) {
                 const int64_t g = h / rep, n = a.past + t + 1, kv = b * a.kv_sb + g * a.kv_sg;
                 const int64_t qo = ((b * a.T + t) * a.H + h) * D;
-                for (int64_t d = 0; d < D; ++d) qs[size_t(d)] = ld(a.q, a.t, qo + d) * a.scale;
+                for (int64_t d = 0; d < D; ++d) qs[size_t(d)] = load_float(a.q, a.t, qo + d) * a.scale;
                 s.assign(static_cast<size_t>(n), 0.0f);
                 for (int64_t j = 0; j < n; ++j)
-                    s[size_t(j)] = laneSum(D, [&](int64_t d, float c) { return std::fma(qs[size_t(d)], ld(a.k, a.t, kv + j * D + d), c); });
+                    s[size_t(j)] = laneSum(D, [&](int64_t d, float c) { return std::fma(qs[size_t(d)], load_float(a.k, a.t, kv + j * D + d), c); });
                 float m = s[0];
                 for (int64_t j = 1; j < n; ++j) m = s[size_t(j)] > m ? s[size_t(j)] : m;
                 for (int64_t j = 0; j < n; ++j) s[size_t(j)] = exp_f32_ref(s[size_t(j)] - m);
@@ -57,7 +49,7 @@ void attn_decode_ref(const DecodeAttnArgs& a)
                 std::fill(acc.begin(), acc.end(), 0.0f);
                 for (int64_t j = 0; j < n; ++j) {
                     const float p = s[size_t(j)] / sum;
-                    for (int64_t d = 0; d < D; ++d) acc[size_t(d)] = std::fma(p, ld(a.v, a.t, kv + j * D + d), acc[size_t(d)]);
+                    for (int64_t d = 0; d < D; ++d) acc[size_t(d)] = std::fma(p, load_float(a.v, a.t, kv + j * D + d), acc[size_t(d)]);
                 }
                 for (int64_t d = 0; d < D; ++d) {
                     if (a.t == DType::F32) static_cast<float*>(a.y)[qo + d] = acc[size_t(d)];

@@ -14,21 +14,6 @@ ScratchBuffer& scores()
     return s;
 }
 
-inline __m512 load16(const void* p, bool bf16, int64_t i, __mmask16 m)
-{
-    if (!bf16) return _mm512_maskz_loadu_ps(m, static_cast<const float*>(p) + i);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i)), 16));
-}
-
-// The lanes added pairwise, as the reference: h = lo8 + hi8, q = lo4 + hi4 of h, (q0 + q2) + (q1 + q3).
-inline float sumLanes(__m512 v)
-{
-    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
-    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    const __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q));          // (q0 + q2, q1 + q3)
-    return _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));      // r0 + r1
-}
-
 // Scores for keys [0, n) with the scaled query in NV registers (D = 16 NV), four keys at a time.
 template <int NV>
 float scoresFixed(const float* qs, const void* k, bool bf, int64_t kv, int64_t n, float* s)
@@ -42,17 +27,17 @@ float scoresFixed(const float* qs, const void* k, bool bf, int64_t kv, int64_t n
         __m512 acc[4];
         for (int u = 0; u < 4; ++u) {
             acc[u] = _mm512_setzero_ps();
-            for (int c = 0; c < NV; ++c) acc[u] = _mm512_fmadd_ps(qv[c], load16(k, bf, kv + (j + u) * D + 16 * c, 0xffff), acc[u]);
+            for (int c = 0; c < NV; ++c) acc[u] = _mm512_fmadd_ps(qv[c], load_f32x16(k, bf, kv + (j + u) * D + 16 * c, 0xffff), acc[u]);
         }
         for (int u = 0; u < 4; ++u) {
-            s[j + u] = sumLanes(acc[u]);
+            s[j + u] = sum_lanes(acc[u]);
             mx = j + u == 0 || s[j + u] > mx ? s[j + u] : mx;
         }
     }
     for (; j < n; ++j) {
         __m512 acc = _mm512_setzero_ps();
-        for (int c = 0; c < NV; ++c) acc = _mm512_fmadd_ps(qv[c], load16(k, bf, kv + j * D + 16 * c, 0xffff), acc);
-        s[j] = sumLanes(acc);
+        for (int c = 0; c < NV; ++c) acc = _mm512_fmadd_ps(qv[c], load_f32x16(k, bf, kv + j * D + 16 * c, 0xffff), acc);
+        s[j] = sum_lanes(acc);
         mx = j == 0 || s[j] > mx ? s[j] : mx;
     }
     return mx;
@@ -67,7 +52,7 @@ void pvFixed(const float* s, float total, const void* v, bool bf, int64_t kv, in
     for (int c = 0; c < NV; ++c) o[c] = _mm512_setzero_ps();
     for (int64_t j = 0; j < n; ++j) {
         const __m512 p = _mm512_set1_ps(s[j] / total);
-        for (int c = 0; c < NV; ++c) o[c] = _mm512_fmadd_ps(p, load16(v, bf, kv + j * D + 16 * c, 0xffff), o[c]);
+        for (int c = 0; c < NV; ++c) o[c] = _mm512_fmadd_ps(p, load_f32x16(v, bf, kv + j * D + 16 * c, 0xffff), o[c]);
     }
     for (int c = 0; c < NV; ++c) _mm512_storeu_ps(acc + 16 * c, o[c]);
 }
@@ -84,7 +69,7 @@ void attn_decode_task(const DecodeAttnArgs& a, int64_t task)
     float* qs = s + n + 16;           // scaled q, then the output accumulators
     for (int64_t c = 0; c < nv; ++c) {
         const __mmask16 m = tailMask(D - 16 * c);
-        _mm512_storeu_ps(qs + 16 * c, _mm512_maskz_mov_ps(m, _mm512_mul_ps(load16(a.q, bf, qo + 16 * c, m), _mm512_set1_ps(a.scale))));
+        _mm512_storeu_ps(qs + 16 * c, _mm512_maskz_mov_ps(m, _mm512_mul_ps(load_f32x16(a.q, bf, qo + 16 * c, m), _mm512_set1_ps(a.scale))));
     }
     float mx = 0.0f;
     if (D == 64) mx = scoresFixed<4>(qs, a.k, bf, kv, n, s);
@@ -94,9 +79,9 @@ void attn_decode_task(const DecodeAttnArgs& a, int64_t task)
             __m512 acc = _mm512_setzero_ps();
             for (int64_t c = 0; c < nv; ++c) {
                 const __mmask16 m = tailMask(D - 16 * c);
-                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, qs + 16 * c), load16(a.k, bf, kv + j * D + 16 * c, m), acc);
+                acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, qs + 16 * c), load_f32x16(a.k, bf, kv + j * D + 16 * c, m), acc);
             }
-            s[j] = sumLanes(acc);
+            s[j] = sum_lanes(acc);
             mx = j == 0 || s[j] > mx ? s[j] : mx;
         }
     __m512 sum = _mm512_setzero_ps();
@@ -107,7 +92,7 @@ void attn_decode_task(const DecodeAttnArgs& a, int64_t task)
         _mm512_mask_storeu_ps(s + j, m, e);
         sum = _mm512_add_ps(sum, e);
     }
-    const float total = sumLanes(sum);
+    const float total = sum_lanes(sum);
     float* acc = qs + 16 * nv;
     if (D == 64) pvFixed<4>(s, total, a.v, bf, kv, n, acc);
     else if (D == 128) pvFixed<8>(s, total, a.v, bf, kv, n, acc);
@@ -117,7 +102,7 @@ void attn_decode_task(const DecodeAttnArgs& a, int64_t task)
             const __m512 p = _mm512_set1_ps(s[j] / total);
             for (int64_t c = 0; c < nv; ++c) {
                 const __mmask16 m = tailMask(D - 16 * c);
-                _mm512_storeu_ps(acc + 16 * c, _mm512_fmadd_ps(p, load16(a.v, bf, kv + j * D + 16 * c, m), _mm512_loadu_ps(acc + 16 * c)));
+                _mm512_storeu_ps(acc + 16 * c, _mm512_fmadd_ps(p, load_f32x16(a.v, bf, kv + j * D + 16 * c, m), _mm512_loadu_ps(acc + 16 * c)));
             }
         }
     }

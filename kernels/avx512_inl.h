@@ -3,6 +3,8 @@
 // with AVX-512 flags and these functions live in the qb::kernels::avx512 namespace, see common.h).
 #include <immintrin.h>
 
+#include <cstdint>
+
 namespace qb::kernels::avx512 {
 
 // float -> bf16, round to nearest even, NaN kept (quiet): bf16_from_float lane by lane.
@@ -36,5 +38,22 @@ inline __m512 exp16(__m512 x)
 }
 
 inline __mmask16 tailMask(int64_t left) { return left >= 16 ? __mmask16(0xffff) : __mmask16((1u << left) - 1u); }
+
+// 16 bf16 -> 16 floats, exactly (a 16-bit shift).
+inline __m512 widen_bf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
+// 16 elements at p[i..] (masked lanes 0) of an fp32 or bf16 array, as floats.
+inline __m512 load_f32x16(const void* p, bool bf16, int64_t i, __mmask16 m)
+{
+    if (!bf16) return _mm512_maskz_loadu_ps(m, static_cast<const float*>(p) + i);
+    return widen_bf16(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(p) + i));
+}
+// The lanes added in sum_lanes_ref's order (common.h): 8 + 8, 4 + 4, (0 + 2) + (1 + 3).
+inline float sum_lanes(__m512 v)
+{
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 r = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(r, _mm_movehdup_ps(r)));
+}
 
 } // namespace qb::kernels::avx512

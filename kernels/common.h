@@ -28,6 +28,22 @@ inline uint16_t bf16_from_float(float f)             // round-to-nearest-even, N
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Element i of an fp32 or bf16 array as float (bf16 widened exactly). For the references and
+// dispatchers (baseline ISA files only; the SIMD files use load_f32x16 of avx512_inl.h).
+inline float load_float(const void* p, DType t, int64_t i)
+{
+    return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
+}
+// The 16 lanes of a SIMD accumulator added pairwise: h_i = l_i + l_{i+8}, q_i = h_i + h_{i+4},
+// (q_0 + q_2) + (q_1 + q_3); sum_lanes of avx512_inl.h adds in exactly this order.
+inline float sum_lanes_ref(const float (&l)[16])
+{
+    float h[8], q[4];
+    for (int i = 0; i < 8; ++i) h[i] = l[i] + l[i + 8];
+    for (int i = 0; i < 4; ++i) q[i] = h[i] + h[i + 4];
+    return (q[0] + q[2]) + (q[1] + q[3]);
+}
+
 // Number of scale groups per row for granularity (Group, G): G >= cols is per row.
 inline int64_t groups_per_row(Gran g, int64_t group, int64_t cols)
 {

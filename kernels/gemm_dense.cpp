@@ -8,10 +8,6 @@
 namespace qb::kernels {
 namespace {
 
-inline float load(const void* p, DType t, int64_t i)
-{
-    return t == DType::F32 ? static_cast<const float*>(p)[i] : bf16_to_float(static_cast<const uint16_t*>(p)[i]);
-}
 
 } // namespace
 
@@ -28,7 +24,7 @@ void gemm_dense_ref(const DenseGemmArgs& a)
     for (int64_t m = 0; m < a.M; ++m)
         for (int64_t n = 0; n < a.N; ++n) {
             float s = 0.0f;
-            for (int64_t k = 0; k < a.K; ++k) s = s + load(a.x, a.x_type, m * a.ldx + k) * load(a.w, a.w_type, n * a.ldw + k);
+            for (int64_t k = 0; k < a.K; ++k) s = s + load_float(a.x, a.x_type, m * a.ldx + k) * load_float(a.w, a.w_type, n * a.ldw + k);
             if (a.bias) s = s + a.bias[n];
             if (a.y_type == DType::F32) static_cast<float*>(a.y)[m * a.ldy + n] = s;
             else static_cast<uint16_t*>(a.y)[m * a.ldy + n] = bf16_from_float(s);

@@ -7,6 +7,7 @@
 // subnormals flushed: within float tolerance of the double-sum _ref); otherwise bf16 values are
 // widened by a 16-bit shift (exact) and summed with fp32 FMAs, 16 k per step. K tails use masked
 // loads (zero-filled), so nothing past a row is read.
+#include "kernels/avx512_inl.h"
 #include "kernels/gemm_dense.h"
 #include "kernels/simd_decl.h"
 
@@ -17,15 +18,6 @@ namespace {
 
 constexpr int NR = 4;
 
-inline __m512 widenBf16(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
-
-// 16 values at element k of a row as fp32 (mask: the valid lanes of a tail).
-inline __m512 load16(const void* row, bool bf16, int64_t k, __mmask16 m)
-{
-    if (bf16)
-        return widenBf16(_mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(row) + k));
-    return _mm512_maskz_loadu_ps(m, static_cast<const float*>(row) + k);
-}
 
 inline void store(const DenseGemmArgs& a, int64_t m, int64_t n, float v)
 {
@@ -50,9 +42,9 @@ void tileF32(const DenseGemmArgs& a, int64_t n0)
     for (int64_t k = 0; k < a.K; k += 16) {
         const __mmask16 m = a.K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (a.K - k)) - 1u);
         __m512 wv[NC];
-        for (int j = 0; j < NC; ++j) wv[j] = load16(w[j], wb, k, m);
+        for (int j = 0; j < NC; ++j) wv[j] = load_f32x16(w[j], wb, k, m);
         for (int i = 0; i < MR; ++i) {
-            const __m512 xv = load16(x[i], xb, k, m);
+            const __m512 xv = load_f32x16(x[i], xb, k, m);
             for (int j = 0; j < NC; ++j) acc[i][j] = _mm512_fmadd_ps(xv, wv[j], acc[i][j]);
         }
     }
@@ -127,7 +119,7 @@ void rowsF32(const DenseGemmArgs& a, int64_t n0, int64_t n1)
         float* t = xbuf.floats(size_t(K));
         for (int64_t k = 0; k < K; k += 16) {
             const __mmask16 m = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1u);
-            _mm512_mask_storeu_ps(t + k, m, load16(a.x, true, k, m));
+            _mm512_mask_storeu_ps(t + k, m, load_f32x16(a.x, true, k, m));
         }
         xf = t;
     }
@@ -137,14 +129,14 @@ void rowsF32(const DenseGemmArgs& a, int64_t n0, int64_t n1)
         __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
         int64_t k = 0;
         for (; k < K64; k += 64) {
-            acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k), load16(w, WB, k, 0xffff), acc0);
-            acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k + 16), load16(w, WB, k + 16, 0xffff), acc1);
-            acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k + 32), load16(w, WB, k + 32, 0xffff), acc2);
-            acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k + 48), load16(w, WB, k + 48, 0xffff), acc3);
+            acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k), load_f32x16(w, WB, k, 0xffff), acc0);
+            acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k + 16), load_f32x16(w, WB, k + 16, 0xffff), acc1);
+            acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k + 32), load_f32x16(w, WB, k + 32, 0xffff), acc2);
+            acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(xf + k + 48), load_f32x16(w, WB, k + 48, 0xffff), acc3);
         }
         for (; k < K; k += 16) {
             const __mmask16 m = K - k >= 16 ? __mmask16(0xffff) : __mmask16((1u << (K - k)) - 1u);
-            acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, xf + k), load16(w, WB, k, m), acc0);
+            acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, xf + k), load_f32x16(w, WB, k, m), acc0);
         }
         store(a, 0, n, _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3))));
     }

@@ -60,14 +60,14 @@ inline __m512 loadX(const void* x, int64_t k)
 {
     if (!XB) return _mm512_loadu_ps(static_cast<const float*>(x) + k);
     const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(x) + k));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return widen_bf16(h);
 }
 template <bool XB>
 inline __m512 loadXMasked(const void* x, int64_t k, __mmask16 m)
 {
     if (!XB) return _mm512_maskz_loadu_ps(m, static_cast<const float*>(x) + k);
     const __m256i h = _mm256_maskz_loadu_epi16(m, static_cast<const uint16_t*>(x) + k);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    return widen_bf16(h);
 }
 
 

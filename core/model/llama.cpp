@@ -26,6 +26,17 @@ std::string shapeStr(at::IntArrayRef s)
     return os.str();
 }
 
+// Whether a tensor can go to the one-pass AVX-512 kernels of kernels/act.h and attn.h (on the CPU,
+// fp32 or bf16, and the CPU has AVX-512; elsewhere the libtorch ops run), and its kernel dtype.
+bool onePassKernels(const at::Tensor& x, kernels::DType* t)
+{
+    const at::ScalarType dt = x.scalar_type();
+    if (!x.is_cpu() || (dt != at::kFloat && dt != at::kBFloat16) || kernels::isa() < kernels::Isa::Avx512)
+        return false;
+    *t = dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16;
+    return true;
+}
+
 // Fetches a tensor, checks its shape, copies it into the model's dtype/device.
 at::Tensor take(const LlamaModel::TensorSource& src, const LlamaModel::TensorFill& fill, const std::string& name,
                 std::vector<int64_t> shape, at::ScalarType dtype, torch::Device device,
@@ -197,14 +208,12 @@ at::Tensor LlamaModel::rmsNorm(const at::Tensor& x, const at::Tensor& w) const
     // pass of kernels::rms_norm (the same roundings; the sum of squares in its own order) instead
     // of six ops: qwen2.5-0.5b shape, the 49 norms of a forward pass: 27 -> 6 ms for 512 tokens,
     // 0.8 -> 0.12 ms for one decode token.
-    const at::ScalarType dt = x.scalar_type();
-    if (x.is_cpu() && (dt == at::kFloat || dt == at::kBFloat16) && w.scalar_type() == dt && w.dim() == 1 &&
-        w.size(0) == x.size(-1) && kernels::isa() >= kernels::Isa::Avx512) {
+    kernels::DType kt;
+    if (onePassKernels(x, &kt) && w.scalar_type() == x.scalar_type() && w.dim() == 1 && w.size(0) == x.size(-1)) {
         const at::Tensor xc = x.contiguous(), wc = w.contiguous();
         at::Tensor y = at::empty_like(xc);
         const int64_t n = xc.size(-1);
-        kernels::rms_norm(xc.data_ptr(), dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16, xc.numel() / n, n, n,
-                          wc.data_ptr(), float(cfg_.rms_norm_eps), y.data_ptr(), n);
+        kernels::rms_norm(xc.data_ptr(), kt, xc.numel() / n, n, n, wc.data_ptr(), float(cfg_.rms_norm_eps), y.data_ptr(), n);
         return y;
     }
     auto xf = x.to(at::kFloat);
@@ -239,7 +248,8 @@ at::Tensor siluMul(const at::Tensor& g, const at::Tensor& u)
     const at::ScalarType dt = g.scalar_type();
     if (!g.is_cpu() || dt == at::kFloat || dt == at::kDouble)
         return at::silu(g) * u;
-    if (dt == at::kBFloat16 && u.scalar_type() == dt && g.sizes() == u.sizes() && kernels::isa() >= kernels::Isa::Avx512) {
+    kernels::DType kt;
+    if (onePassKernels(g, &kt) && kt == kernels::DType::BF16 && u.scalar_type() == dt && g.sizes() == u.sizes()) {
         const at::Tensor gc = g.contiguous(), uc = u.contiguous();
         at::Tensor y = at::empty_like(gc);
         kernels::silu_mul_bf16(static_cast<const uint16_t*>(gc.data_ptr()), static_cast<const uint16_t*>(uc.data_ptr()),
@@ -254,14 +264,13 @@ at::Tensor siluMul(const at::Tensor& g, const at::Tensor& u)
 // layers: 17 -> 6 ms for 512 tokens, 0.53 -> 0.07 ms for one decode token.
 at::Tensor applyRope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin)
 {
-    const at::ScalarType dt = x.scalar_type();
-    if (x.is_cpu() && (dt == at::kFloat || dt == at::kBFloat16) && cos.scalar_type() == dt && sin.scalar_type() == dt &&
-        x.dim() == 4 && cos.dim() == 3 && cos.size(0) == x.size(0) && cos.size(1) == x.size(1) && cos.size(2) == x.size(3) &&
-        sin.sizes() == cos.sizes() && x.size(3) % 2 == 0 && kernels::isa() >= kernels::Isa::Avx512) {
+    kernels::DType kt;
+    if (onePassKernels(x, &kt) && cos.scalar_type() == x.scalar_type() && sin.scalar_type() == x.scalar_type() && x.dim() == 4 &&
+        cos.dim() == 3 && cos.size(0) == x.size(0) && cos.size(1) == x.size(1) && cos.size(2) == x.size(3) &&
+        sin.sizes() == cos.sizes() && x.size(3) % 2 == 0) {
         const at::Tensor xc = x.contiguous(), cc = cos.contiguous(), sc = sin.contiguous();
         at::Tensor y = at::empty_like(xc);
-        kernels::rope(xc.data_ptr(), dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16, x.size(0) * x.size(1), x.size(2),
-                      x.size(3), cc.data_ptr(), sc.data_ptr(), y.data_ptr());
+        kernels::rope(xc.data_ptr(), kt, x.size(0) * x.size(1), x.size(2), x.size(3), cc.data_ptr(), sc.data_ptr(), y.data_ptr());
         return y;
     }
     auto c = cos.unsqueeze(2), s = sin.unsqueeze(2);
@@ -295,15 +304,15 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
     // values per layer and step. qwen2.5-0.5b shape, attention of one decode token over the 24
     // layers: 48 keys 0.9-1.0 -> 0.10 ms, 1,056 keys 8-10 -> 1.3-1.7 ms (decode after a 1,024-token
     // prompt: BF16 28.7 -> 34.2 tok/s, INT8_Per_Row 38.6 -> 48.4).
-    const at::ScalarType dt = q.scalar_type();
-    if (q.is_cpu() && !mask.defined() && (dt == at::kFloat || dt == at::kBFloat16) && k.scalar_type() == dt &&
-        v.scalar_type() == dt && k.stride(3) == 1 && v.stride(3) == 1 && k.stride(2) == D && v.stride(2) == D &&
-        k.stride(0) == v.stride(0) && k.stride(1) == v.stride(1) && kernels::isa() >= kernels::Isa::Avx512) {
+    kernels::DType kt;
+    if (!mask.defined() && onePassKernels(q, &kt) && k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type() &&
+        k.stride(3) == 1 && v.stride(3) == 1 && k.stride(2) == D && v.stride(2) == D && k.stride(0) == v.stride(0) &&
+        k.stride(1) == v.stride(1)) {
         const at::Tensor qc = q.contiguous();
         at::Tensor y = at::empty({B, T, H * D}, qc.options());
         kernels::DecodeAttnArgs a;
         a.B = B; a.T = T; a.H = H; a.kvH = kvH; a.D = D; a.past = Tk - T;
-        a.t = dt == at::kFloat ? kernels::DType::F32 : kernels::DType::BF16;
+        a.t = kt;
         a.q = qc.data_ptr(); a.k = k.data_ptr(); a.v = v.data_ptr(); a.kv_sb = k.stride(0); a.kv_sg = k.stride(1);
         a.scale = float(scale); a.y = y.data_ptr();
         kernels::attn_decode(a);
