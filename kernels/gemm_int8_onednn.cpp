@@ -7,7 +7,8 @@
 #include <vector>
 
 #ifdef QB_HAVE_DNNL
-#include <oneapi/dnnl/dnnl.hpp>
+#include "kernels/onednn_util.h"
+
 #include <omp.h>
 
 #include <map>
@@ -19,15 +20,33 @@ namespace qb::kernels {
 
 #ifdef QB_HAVE_DNNL
 
-namespace {
-
-using dt = dnnl::memory::data_type;
+namespace onednn {
 
 dnnl::engine& engine()
 {
     static dnnl::engine e(dnnl::engine::kind::cpu, 0);
     return e;
 }
+
+bool fast_impl(const dnnl::matmul::primitive_desc& pd)
+{
+    const std::string impl = pd.impl_info_str();
+    return impl.rfind("brg", 0) == 0;
+}
+
+void use_kernel_threads()
+{
+    const int threads = num_threads();
+    if (omp_get_max_threads() != threads)
+        omp_set_num_threads(threads);
+}
+
+} // namespace onednn
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using onednn::engine;
 
 bool isaHasInt8Dot()
 {
@@ -54,13 +73,6 @@ dnnl::matmul::primitive_desc makePd(int64_t M, int64_t N, int64_t K, const dnnl:
 {
     const dnnl::memory::desc sd({M, K}, dt::s8, {K, 1}), dd({M, N}, dt::s32, {N, 1});
     return dnnl::matmul::primitive_desc(dnnl::matmul::desc(sd, wd, dd), engine());
-}
-
-// oneDNN's reference kernels are ~1000x slower than its JIT ones: never run a weight on those.
-bool fastImpl(const dnnl::matmul::primitive_desc& pd)
-{
-    const std::string impl = pd.impl_info_str();
-    return impl.rfind("brg", 0) == 0;
 }
 
 struct Cache {
@@ -116,7 +128,7 @@ OnednnInt8WeightPtr onednn_pack_int8(const int8_t* w, int64_t N, int64_t K, int6
         const dnnl::memory::desc any({K, N}, dt::s8, dnnl::memory::format_tag::any);
         const auto pd = makePd(64, N, K, any);
         const dnnl::memory::desc wd = pd.weights_desc();
-        if (!fastImpl(pd) || !fastImpl(makePd(1, N, K, wd)) || !fastImpl(makePd(512, N, K, wd)))
+        if (!onednn::fast_impl(pd) || !onednn::fast_impl(makePd(1, N, K, wd)) || !onednn::fast_impl(makePd(512, N, K, wd)))
             return nullptr;
         // Its blocks pad N and K: fine for model shapes (+0.3 % at 8192 x 4096), not for tiny ones
         // (a 32 x 64 weight doubles), where our layout keeps the memory honest.
@@ -150,9 +162,8 @@ void gemm_int8_onednn(const OnednnInt8Weight& w, const Int8GemmArgs& a, void* y,
 {
     QB_KCHECK(a.M > 0 && a.N == w.N && a.K == w.K, "gemm_int8_onednn", "shape does not match the packed weight");
     QB_KCHECK(a.x && a.x_scales && y && ldy >= a.N && a.ldx >= a.K, "gemm_int8_onednn", "invalid arguments");
+    onednn::use_kernel_threads();
     const int threads = num_threads();
-    if (omp_get_max_threads() != threads) // oneDNN's OpenMP runtime threads from the calling thread's setting
-        omp_set_num_threads(threads);
     dnnl::matmul prim;
     {
         Cache& c = cache();

@@ -115,6 +115,10 @@ void gemm_wo(const WoGemmArgs& a)
         for (int64_t t = 0; t < ntasks; ++t) avx512::gemv_wo_cols(a, t * NB, std::min(a.N, t * NB + NB));
         return;
     }
+    if (wo_uses_onednn(a)) {
+        gemm_wo_onednn(a);
+        return;
+    }
     // GEMM: tasks of a block of MC rows x one decoded panel of columns.
     const bool bf16dot = level >= Isa::Avx512Bf16 && a.x_type == DType::BF16;
     const int64_t NC = avx512::gemm_wo_panel_cols();

@@ -20,6 +20,12 @@
 //     panel GEMM (gemm_panel_avx2.cpp, shared with gemm_dense): codes of 64 columns x a chunk of up to
 //     256 k within one scale group decoded into fp32 panels, 6 x 16 fp32 FMA micro-kernel, the chunk's
 //     scale applied as above (per row / per tensor: once at the end).
+//   oneDNN (gemm_wo_onednn.cpp; X bf16, M >= wo_onednn_min_rows(), when gemm_wo_path() says so): per block
+//     of output columns and per scale group (per row / per tensor: all of K), the codes are decoded exactly
+//     into a bf16 block (at most ~1 MiB per thread) and oneDNN's bf16 matmul (brgemm: AMX tiles where the
+//     CPU has them, vdpbf16ps otherwise) computes the group's exact-product fp32 sums p; its post-ops apply
+//     the scale and accumulate, s = p * sw (+ s) (+ bias at the last group); a final reorder writes Y
+//     (bf16: round to nearest even). X is copied group-major (per group: M x G dense) when G < K.
 // All group sizes work on every path (G need not be a multiple of 16). No float copy of W or X
 // is made; the GEMM uses per-thread scratch of 128 x (256 + rows of a task (<= 512)) floats.
 #include "kernels/common.h"
@@ -43,5 +49,21 @@ int64_t gemm_wo_gemv_rows(); // AVX2: register-decode tiles up to this many rows
 // AVX-512 GEMM: how many blocks of rows of X (each decoding its own panels) for M rows, `panels`
 // column panels and `threads` threads (see gemm_wo.cpp). Exposed for tests.
 int64_t gemm_wo_row_tasks(int64_t M, int64_t panels, int threads);
+
+// Which implementation gemm_wo uses for X bf16 with M >= wo_onednn_min_rows() (below that, and for X
+// fp32, always ours). Auto: oneDNN where its CPU ISA has AMX (where libtorch's bf16 matmul runs on
+// tiles too and a vdpbf16ps panel kernel cannot keep up), our panels elsewhere. QB_WO_GEMM=kernels|onednn
+// sets the start value; set_wo_path() (tests, benchmarks) overrides it.
+enum class WoPath : uint8_t { Auto, Kernels, Onednn };
+WoPath wo_path();
+void set_wo_path(WoPath p);
+int64_t wo_onednn_min_rows();
+// Built with oneDNN, oneDNN has a bf16 brgemm here (AVX512_BF16 or AMX) and isa() >= Avx512Bf16 (a forced
+// lower level turns it off).
+bool wo_onednn_available();
+bool wo_uses_onednn(const WoGemmArgs& a);   // the choice gemm_wo makes for a
+// The oneDNN path itself, whatever the policy (tests): X must be bf16; throws std::invalid_argument
+// when !wo_onednn_available().
+void gemm_wo_onednn(const WoGemmArgs& a);
 
 } // namespace qb::kernels

@@ -309,16 +309,17 @@ inline void transpose8x8x2(__m128i r[16])
     }
 }
 
-// bf16 pair panel: P16[(kk/2) * 2 * NC + 2 * j + (kk & 1)]; an odd len is padded with a zero k.
+// bf16 pair panel of PW columns: P16[(kk/2) * 2 * PW + 2 * j + (kk & 1)]; an odd len is padded with a
+// zero k. (PW = NC: our micro-kernel's panel; PW = 64: a 64-column block of oneDNN's BA16a64b2a.)
 // A k pair of a weight row is one 16-bit unit, so 16 rows x 16 k need only an 8x8 transpose of
 // 16-bit units per 8 rows, and each transposed unit vector is already in pair order.
-template <bool FP8>
+template <bool FP8, int64_t PW = NC>
 __attribute__((target("avx512bf16")))
 void decodePanelBf16(const WoGemmArgs& a, int64_t n0, int64_t k0, int64_t len, uint16_t* P16)
 {
     const uint8_t* w = static_cast<const uint8_t*>(a.w);
     const int64_t pf = std::min(len, a.K - k0 - len);   // k's of the next chunk to prefetch
-    for (int64_t jb = 0; jb < NC; jb += 16) {
+    for (int64_t jb = 0; jb < PW; jb += 16) {
         const int64_t nn = std::min<int64_t>(16, std::max<int64_t>(0, a.N - n0 - jb));
         for (int64_t kb = 0; kb < len; kb += 16) {
             const int64_t kk = std::min<int64_t>(16, len - kb);
@@ -337,7 +338,7 @@ void decodePanelBf16(const WoGemmArgs& a, int64_t n0, int64_t k0, int64_t len, u
             for (int64_t t = 0; 2 * t < kk; ++t) {
                 // rows 0..7 and 8..15 at k pair t: 16 columns -> 32 bf16 = 64 bytes.
                 const __m512bh b = _mm512_cvtne2ps_pbh(decode16<FP8>(r[t + 8]), decode16<FP8>(r[t]));   // exact
-                _mm512_store_si512(P16 + (kb / 2 + t) * 2 * NC + 2 * jb, reinterpret_cast<const __m512i&>(b));
+                _mm512_store_si512(P16 + (kb / 2 + t) * 2 * PW + 2 * jb, reinterpret_cast<const __m512i&>(b));
             }
         }
     }
@@ -544,6 +545,39 @@ void gemm_wo_task(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, bool 
     } else {
         if (xb) gemmTask<false, true, false>(a, m0, m1, n0); else gemmTask<false, false, false>(a, m0, m1, n0);
     }
+}
+
+void wo_decode_bf16(const WoGemmArgs& a, int64_t n0, int64_t n1, int64_t k0, int64_t kc, uint16_t* out)
+{
+    const bool fp8 = a.w_type == QType::FP8_E4M3;
+    for (int64_t n = n0; n < n1; ++n) {
+        const uint8_t* w = static_cast<const uint8_t*>(a.w) + n * a.ldw + k0;
+        uint16_t* o = out + (n - n0) * kc;
+        // The decoded values have at most 8 significant bits, so their bf16 is the float's high half.
+        for (int64_t k = 0; k < kc; k += 16) {
+            const __mmask16 mk = k + 16 <= kc ? __mmask16(0xFFFF) : tailMask(kc - k);
+            const __m128i c = _mm_maskz_loadu_epi8(mk, w + k);
+            const __m512 v = fp8 ? decode16<true>(c) : decode16<false>(c);
+            _mm256_mask_storeu_epi16(o + k, mk, _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(v), 16)));
+        }
+    }
+}
+
+void wo_store_rows(const float* C, int64_t ldc, int64_t nb, const WoGemmArgs& a, int64_t n0)
+{
+    WoGemmArgs b = a;
+    b.bias = nullptr;
+    for (int64_t m = 0; m < a.M; ++m)
+        for (int64_t j = 0; j < nb; j += 16) storeY(b, m, n0 + j, _mm512_loadu_ps(C + m * ldc + j), tailMask(nb - j));
+}
+
+__attribute__((target("avx512bf16")))
+void wo_decode_bf16_ba64(const WoGemmArgs& a, int64_t n0, int64_t k0, int64_t kc, int64_t kpad, uint16_t* out)
+{
+    if (a.w_type == QType::FP8_E4M3) decodePanelBf16<true, 64>(a, n0, k0, kc, out);
+    else decodePanelBf16<false, 64>(a, n0, k0, kc, out);
+    const int64_t done = (kc + 1) / 2 * 2 * 64;   // pairs written, the odd k padded
+    std::memset(out + done, 0, size_t(kpad * 64 - done) * sizeof(uint16_t));
 }
 
 } // namespace qb::kernels::avx512

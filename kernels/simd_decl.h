@@ -28,6 +28,15 @@ void gemv_wo_cols(const WoGemmArgs& a, int64_t n0, int64_t n1);
 // bf16dot: X bf16 and AVX512_BF16 present (vdpbf16ps micro-kernel).
 int64_t gemm_wo_panel_cols();
 void gemm_wo_task(const WoGemmArgs& a, int64_t m0, int64_t m1, int64_t n0, bool bf16dot);
+// Codes of weight rows [n0, n1) x k [k0, k0 + kc) decoded exactly into bf16, row-major with row length
+// kc (FP8: value / 256, as the GEMV; gemm_wo_onednn.cpp).
+void wo_decode_bf16(const WoGemmArgs& a, int64_t n0, int64_t n1, int64_t k0, int64_t kc, uint16_t* out);
+// The same codes for columns [n0, n0 + 64) (zeros past N) in oneDNN's BA16a64b2a block: k pairs of 64
+// columns, out[(kk/2) * 128 + 2 * j + (kk & 1)], zeros for kk in [kc, kpad) (kpad: kc rounded up to 32).
+// Needs AVX512_BF16.
+void wo_decode_bf16_ba64(const WoGemmArgs& a, int64_t n0, int64_t k0, int64_t kc, int64_t kpad, uint16_t* out);
+// y[m, n0 + j] = C[m * ldc + j] for all a.M rows, j < nb: fp32, or bf16 rounded to nearest even (no bias).
+void wo_store_rows(const float* C, int64_t ldc, int64_t nb, const WoGemmArgs& a, int64_t n0);
 // Dense GEMM with fp32 W (a.w_type F32; X fp32 or bf16) on the same panels (gemm_wo_avx512.cpp):
 // rows [m0, m1) x columns [n0, n0 + gemm_wo_panel_cols()) (clipped to N); writes a.y (+ bias).
 void gemm_dense_f32_task(const DenseGemmArgs& a, int64_t m0, int64_t m1, int64_t n0);

@@ -15,6 +15,7 @@ list(APPEND QB_KERNEL_SOURCES
   ${_qb_k}/gemm_int8_onednn.cpp
   ${_qb_k}/gemm_wo.cpp
   ${_qb_k}/gemm_wo_avx512.cpp
+  ${_qb_k}/gemm_wo_onednn.cpp
   ${_qb_k}/gemm_wo_avx2.cpp
   ${_qb_k}/gemm_panel_avx2.cpp
   ${_qb_k}/gemm_dense.cpp

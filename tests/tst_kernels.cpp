@@ -86,6 +86,7 @@ private Q_SLOTS:
     void gemmWoRefMatchesDequantMatmul();
     void gemmWoDecodesEveryCode();
     void gemmWoRowTasks();
+    void gemmWoPrefillPath();
     void gemmDenseMatchesRef_data();
     void gemmDenseMatchesRef();
     void gemmDenseRefIsDoubleDot();
@@ -591,6 +592,19 @@ void TestKernels::gemmWoMatchesRef()
         for (int64_t m = 0; m < M; ++m)                      // padding column untouched
             QCOMPARE(y1[size_t(m * ldy + N)], 3.0f);
     }
+    // The oneDNN prefill path (bf16 X; gemm_wo routes M >= 16 there by policy), at every M.
+    if (xbf16 && wo_onednn_available()) {
+        std::vector<float> y1(y2.size(), 3.0f);
+        std::vector<uint16_t> b1(y2.size(), 0x4040);
+        a.y = ybf16 ? static_cast<void*>(b1.data()) : static_cast<void*>(y1.data());
+        gemm_wo_onednn(a);
+        if (ybf16)
+            for (size_t i = 0; i < y1.size(); ++i) y1[i] = bf16_to_float(b1[i]);
+        const double e = nmse(y2, y1);
+        QVERIFY2(e < (ybf16 ? 1e-4 : 1e-10), qPrintable(QStringLiteral("oneDNN: NMSE %1").arg(e)));
+        for (int64_t m = 0; m < M; ++m)
+            QCOMPARE(y1[size_t(m * ldy + N)], 3.0f);
+    }
 }
 
 void TestKernels::gemmWoRefMatchesDequantMatmul()
@@ -636,18 +650,25 @@ void TestKernels::gemmWoDecodesEveryCode()
                 a.M = M; a.N = N; a.K = K; a.x = xbf16 ? static_cast<const void*>(xb.data()) : static_cast<const void*>(xf.data());
                 a.x_type = xbf16 ? DType::BF16 : DType::F32; a.ldx = K; a.w = w.data(); a.w_type = QType(q); a.ldw = K;
                 a.w_scales = ws.data(); a.w_gran = Gran::Tensor; a.y = y.data(); a.ldy = N;
-                for (Isa level : {Isa::Avx512Bf16, Isa::Avx512, Isa::Avx2, Isa::Scalar}) {
-                    if (!cpu_supports(level)) continue;
-                    set_isa(level);
+                // Scalar last: after it, the oneDNN path (bf16 X) as one more level.
+                for (int level = int(Isa::Avx512Bf16); level >= -1; --level) {
+                    if (level < 0 && (!xbf16 || !wo_onednn_available())) continue;
+                    if (level >= 0 && !cpu_supports(Isa(level))) continue;
                     std::fill(y.begin(), y.end(), -1.0f);
-                    gemm_wo(a);
-                    reset_isa();
+                    if (level < 0) {
+                        gemm_wo_onednn(a);
+                    } else {
+                        set_isa(Isa(level));
+                        gemm_wo(a);
+                        reset_isa();
+                    }
                     for (int m = 0; m < M; ++m)
                         for (int n = 0; n < N; ++n) {
                             const uint8_t c = w[size_t(n * K + 5)];
                             const float want = (q == 0 ? float(int8_t(c)) : fp8e4m3_to_float(c)) * 0.5f;
                             if (y[size_t(m * N + n)] != want)
-                                QFAIL(qPrintable(QStringLiteral("%1 q%2 M%3 code 0x%4: %5 != %6").arg(isa_name(level)).arg(q).arg(M)
+                                QFAIL(qPrintable(QStringLiteral("%1 q%2 M%3 code 0x%4: %5 != %6")
+                                                     .arg(level < 0 ? "onednn" : isa_name(Isa(level))).arg(q).arg(M)
                                                      .arg(int(c), 2, 16, QChar('0')).arg(y[size_t(m * N + n)]).arg(want)));
                         }
                 }
@@ -670,6 +691,54 @@ void TestKernels::gemmWoRowTasks()
     QCOMPARE(gemm_wo_row_tasks(512, 7, 2), int64_t(2));
     QCOMPARE(gemm_wo_row_tasks(512, 1, 16), int64_t(16));   // one panel: rows feed the threads
     QCOMPARE(gemm_wo_row_tasks(2048, 38, 1), int64_t(4));   // 512 rows at most
+}
+
+// Which prefill implementation gemm_wo takes: ours below wo_onednn_min_rows(), for fp32 X and when
+// told (Kernels) or forced to a lower ISA; oneDNN when told and available; Auto: oneDNN only where
+// oneDNN runs AMX. And gemm_wo really routes there: its result equals gemm_wo_onednn's to the bit.
+void TestKernels::gemmWoPrefillPath()
+{
+    const int64_t M = 24, N = 80, K = 96;
+    auto wf = randn(size_t(N * K), 3, 0.05f);
+    QuantSpec qs{QType::INT8, Gran::Row, 0};
+    std::vector<uint8_t> codes(size_t(N * K));
+    std::vector<float> ws(static_cast<size_t>(N));
+    quantize(wf.data(), DType::F32, N, K, K, qs, codes.data(), K, ws.data());
+    auto xb = toBf16(randn(size_t(M * K), 4));
+    std::vector<uint16_t> y1(size_t(M * N)), y2(y1.size());
+    WoGemmArgs a;
+    a.M = M; a.N = N; a.K = K; a.x = xb.data(); a.x_type = DType::BF16; a.ldx = K;
+    a.w = codes.data(); a.ldw = K; a.w_scales = ws.data(); a.w_gran = Gran::Row; a.y_type = DType::BF16; a.ldy = N;
+    const WoPath before = wo_path();
+    const bool avail = wo_onednn_available(), amx = onednn_info().find("amx") != std::string::npos;
+    set_wo_path(WoPath::Kernels);
+    QVERIFY(!wo_uses_onednn(a));
+    set_wo_path(WoPath::Auto);
+    QCOMPARE(wo_uses_onednn(a), avail && amx);
+    set_wo_path(WoPath::Onednn);
+    QCOMPARE(wo_uses_onednn(a), avail);
+    WoGemmArgs few = a;
+    few.M = wo_onednn_min_rows() - 1;
+    QVERIFY(!wo_uses_onednn(few));
+    WoGemmArgs xf = a;
+    xf.x_type = DType::F32;
+    QVERIFY(!wo_uses_onednn(xf));
+    if (cpu_supports(Isa::Avx2)) {
+        set_isa(Isa::Avx2);
+        QVERIFY(!wo_uses_onednn(a));
+        reset_isa();
+    }
+    if (avail) {
+        a.y = y1.data();
+        gemm_wo(a);
+        a.y = y2.data();
+        gemm_wo_onednn(a);
+        QVERIFY(y1 == y2);
+    } else {
+        a.y = y1.data();
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, gemm_wo_onednn(a));
+    }
+    set_wo_path(before);
 }
 
 // exp_f32_ref against double exp: every 509th float pattern in [-104, 89] (about 4 million

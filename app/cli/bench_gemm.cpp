@@ -227,6 +227,15 @@ int runGemm(const std::vector<std::string>& argv)
                         const double wbytes = double(N * K) + 4.0 * double(sc->size());
                         const double t = medianSeconds([&] { qk::gemm_wo(a); }, reps);
                         add(std::string(name) + (xbf ? " (x bf16)" : ""), t, wbytes, yErr());
+                        if (xbf && M >= qk::wo_onednn_min_rows() && qk::wo_onednn_available()) {
+                            // The other prefill implementation, forced (gemm_wo picks one per CPU).
+                            const bool dnnlNow = qk::wo_uses_onednn(a);
+                            const qk::WoPath before = qk::wo_path();
+                            qk::set_wo_path(dnnlNow ? qk::WoPath::Kernels : qk::WoPath::Onednn);
+                            const double to = medianSeconds([&] { qk::gemm_wo(a); }, reps);
+                            qk::set_wo_path(before);
+                            add(std::string(name) + (dnnlNow ? " (x bf16, panels)" : " (x bf16, dnnl)"), to, wbytes, yErr());
+                        }
                         if (!xbf && codes == &wi8 && M == 1) {
                             // The same GEMV with W streamed from DRAM, as in inference: every call
                             // reads another copy of the codes, >= 1 GiB in all (like the probe), so
@@ -276,7 +285,8 @@ int runGemm(const std::vector<std::string>& argv)
                             (long long)r.K, r.method.c_str(), r.ms, r.gflops, r.gbs, r.vsF32, r.vsBf16, r.pctBw, err);
             }
             std::printf("\nW GB/s: weight bytes read per second (codes + scales; fp32/bf16 for torch). %%bw: of the probe at start.\n"
-                        "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced; (dnnl): oneDNN int8 matmul + our epilogue, +qx: with the X quantization.\n"
+                        "wo rows: X fp32 unless \"(x bf16)\"; (avx2) / (avxvnni): the fallback kernels, forced; (dnnl): oneDNN int8 matmul + our epilogue, +qx: with the X quantization;\n"
+                        "wo (x bf16, dnnl) / (x bf16, panels): the prefill implementation gemm_wo did not pick here, forced (oneDNN bf16 matmul on decoded blocks / our panels).\n"
                         "Other rows reuse one weight matrix, which may stay in the last-level cache (%%bw > 100).\n"
                         "(cold W): a different copy per call, streamed from DRAM. Its %%bw is of the \"read probe (cold, paired)\" row\n"
                         "below it: the same bytes streamed from another cold copy by all threads, timed in alternation with the\n"
