@@ -61,6 +61,7 @@ int64_t wo_onednn_min_rows();
 // Built with oneDNN, oneDNN has a bf16 brgemm here (AVX512_BF16 or AMX) and isa() >= Avx512Bf16 (a forced
 // lower level turns it off).
 bool wo_onednn_available();
+bool wo_prefill_onednn();                  // the policy's answer for bf16 X, M >= wo_onednn_min_rows()
 bool wo_uses_onednn(const WoGemmArgs& a);   // the choice gemm_wo makes for a
 // The oneDNN path itself, whatever the policy (tests): X must be bf16; throws std::invalid_argument
 // when !wo_onednn_available().

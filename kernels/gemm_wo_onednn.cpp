@@ -41,6 +41,10 @@ std::atomic<WoPath>& pathSetting()
 WoPath wo_path() { return pathSetting().load(std::memory_order_relaxed); }
 void set_wo_path(WoPath p) { pathSetting().store(p, std::memory_order_relaxed); }
 int64_t wo_onednn_min_rows() { return 16; }
+bool wo_uses_onednn(const WoGemmArgs& a)
+{
+    return a.x_type == DType::BF16 && a.M >= wo_onednn_min_rows() && wo_prefill_onednn();
+}
 
 #ifdef QB_HAVE_DNNL
 
@@ -125,9 +129,9 @@ int64_t blockCols(int64_t N, int64_t K, int threads)
 
 bool wo_onednn_available() { return brgemmIsa() != Brgemm::None && isa() >= Isa::Avx512Bf16; }
 
-bool wo_uses_onednn(const WoGemmArgs& a)
+bool wo_prefill_onednn()
 {
-    if (a.x_type != DType::BF16 || a.M < wo_onednn_min_rows() || !wo_onednn_available()) return false;
+    if (!wo_onednn_available()) return false;
     const WoPath p = wo_path();
     return p == WoPath::Onednn || (p == WoPath::Auto && brgemmIsa() == Brgemm::Amx);
 }
@@ -161,8 +165,7 @@ void gemm_wo_onednn(const WoGemmArgs& a)
     // OpenMP waiting passively (the apps' policy) every oneDNN fork/join costs a wake-up; this way a
     // call pays one.
     const int64_t NB = blockCols(N, K, threads), tasks = ceil_div(N, NB);
-    const int64_t Gp = ceil_div(G, 32) * 32;   // a group's k rows in the blocked layout
-    const int64_t gstride = ceil_div(NB, 64) * 64 * Gp;
+    const int64_t gsize = ceil_div(NB, 64) * 64 * ceil_div(G, 32) * 32;   // one decoded group, either layout
     std::exception_ptr err;
     std::mutex errMu;
 #pragma omp parallel for schedule(static) num_threads(threads) if (tasks > 1)
@@ -172,16 +175,16 @@ void gemm_wo_onednn(const WoGemmArgs& a)
             static thread_local ScratchBuffer wbuf, cbuf, sbuf;   // this worker's: 64-byte aligned
             static thread_local std::vector<uint8_t> pad;
             static thread_local dnnl::stream st(engine());
-            uint16_t* const wd = reinterpret_cast<uint16_t*>(wbuf.floats(size_t(gstride * ng + 1) / 2));
+            // One group at a time: decoded just before its matmul, on the same thread.
+            uint16_t* const w = reinterpret_cast<uint16_t*>(wbuf.floats(size_t(gsize + 1) / 2));
             float* const acc = cbuf.floats(size_t(M * nb));
-            float* const svd = sbuf.floats(size_t(nb * ng));
+            float* const sv = sbuf.floats(size_t(nb));
             // Primitives of the first, the middle and the last group (shorter maybe, and adding bias).
             auto primFor = [&](int64_t g) { return matmulFor(M, nb, std::min(G, K - g * G), g > 0, g == ng - 1 && a.bias); };
             const Prim p0 = primFor(0), pl = ng > 1 ? primFor(ng - 1) : p0, pm = ng > 2 ? primFor(1) : pl;
             for (int64_t g = 0; g < ng; ++g) {
                 const int64_t k0 = g * G, kc = std::min(G, K - k0);
                 const Prim& p = g == 0 ? p0 : g == ng - 1 ? pl : pm;
-                uint16_t* const w = wd + g * gstride;
                 if (p.ba64) {
                     const int64_t kp = ceil_div(kc, 32) * 32;
                     for (int64_t q = 0; q * 64 < nb; ++q) avx512::wo_decode_bf16_ba64(a, n0 + q * 64, k0, kc, kp, w + q * 64 * kp);
@@ -189,7 +192,7 @@ void gemm_wo_onednn(const WoGemmArgs& a)
                     avx512::wo_decode_bf16(a, n0, n0 + nb, k0, kc, w);
                 }
                 for (int64_t j = 0; j < nb; ++j)
-                    svd[g * nb + j] = (a.w_gran == Gran::Tensor ? a.w_scales[0] : a.w_scales[(n0 + j) * ng + g]) * fold;
+                    sv[j] = (a.w_gran == Gran::Tensor ? a.w_scales[0] : a.w_scales[(n0 + j) * ng + g]) * fold;
                 if (pad.size() < p.scratch.get_size()) pad.resize(p.scratch.get_size());
                 const dnnl::memory::desc vd({1, nb}, dt::f32, {nb, 1});
                 std::unordered_map<int, dnnl::memory> args = {
@@ -197,7 +200,7 @@ void gemm_wo_onednn(const WoGemmArgs& a)
                     {DNNL_ARG_WEIGHTS, dnnl::memory(p.wd, engine(), w)},
                     {DNNL_ARG_DST, dnnl::memory({{M, nb}, dt::f32, {nb, 1}}, engine(), acc)},
                     {DNNL_ARG_SCRATCHPAD, dnnl::memory(p.scratch, engine(), pad.data())},
-                    {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, dnnl::memory(vd, engine(), svd + g * nb)}};
+                    {DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, dnnl::memory(vd, engine(), sv)}};
                 if (g == ng - 1 && a.bias)
                     args.emplace(DNNL_ARG_ATTR_MULTIPLE_POST_OP(g > 0 ? 2 : 1) | DNNL_ARG_SRC_1,
                                  dnnl::memory(vd, engine(), const_cast<float*>(a.bias + n0)));
@@ -216,7 +219,7 @@ void gemm_wo_onednn(const WoGemmArgs& a)
 #else // no oneDNN
 
 bool wo_onednn_available() { return false; }
-bool wo_uses_onednn(const WoGemmArgs&) { return false; }
+bool wo_prefill_onednn() { return false; }
 void gemm_wo_onednn(const WoGemmArgs&) { bad_arg("gemm_wo_onednn", "oneDNN is not built in"); }
 
 #endif

@@ -717,6 +717,7 @@ void TestKernels::gemmWoPrefillPath()
     QCOMPARE(wo_uses_onednn(a), avail && amx);
     set_wo_path(WoPath::Onednn);
     QCOMPARE(wo_uses_onednn(a), avail);
+    QCOMPARE(wo_prefill_onednn(), avail);
     WoGemmArgs few = a;
     few.M = wo_onednn_min_rows() - 1;
     QVERIFY(!wo_uses_onednn(few));

@@ -56,22 +56,13 @@ DensePath densePath(at::ScalarType dtype, int64_t rows)
     return DensePath::Kernels;
 }
 
-// What gemm_wo picks for bf16 X at M >= wo_onednn_min_rows() (the shape does not enter the choice).
-static bool woPrefillOnednn()
-{
-    k::WoGemmArgs a;
-    a.M = k::wo_onednn_min_rows();
-    a.x_type = k::DType::BF16;
-    return k::wo_uses_onednn(a);
-}
-
 std::string densePolicy()
 {
     auto name = [](DensePath p) { return p == DensePath::Kernels ? "kernels" : "libtorch"; };
     return std::string("fp32: ") + name(densePath(at::kFloat, 512)) + ", bf16: " + name(densePath(at::kBFloat16, 512)) +
            " (GEMV: " + name(densePath(at::kBFloat16, 1)) + "), kernels ISA " + k::isa_name(k::isa()) +
            "; INT8 W8A8 per-row/tensor: " + (k::onednn_int8_available() ? k::onednn_info() : std::string("kernels")) +
-           "; weight-only prefill (bf16 X): " + (woPrefillOnednn() ? "oneDNN bf16 on decoded blocks" : "kernels");
+           "; weight-only prefill (bf16 X): " + (k::wo_prefill_onednn() ? "oneDNN bf16 on decoded blocks" : "kernels");
 }
 
 k::DenseGemmArgs denseArgs(const at::Tensor& x2d, const at::Tensor& w, const at::Tensor& biasF32, const at::Tensor& y)
