@@ -5,7 +5,7 @@
 
 int main(int argc, char** argv)
 {
-    qb::ensurePassiveOmpWait(argv); // may re-exec: before anything else (core/util/threads.h)
+    qb::ensureOmpWaitPolicy(argv); // may re-exec: before anything else (core/util/threads.h)
     qb::configureAllocator(); // before any allocation worth keeping (core/util/memory.h)
     return qb::ui::runApp(argc, argv);
 }

@@ -114,6 +114,35 @@ private Q_SLOTS:
         QVERIFY2(bad.err.find("--threads") != std::string::npos, bad.err.c_str());
     }
 
+    void ompWaitIsPassiveAfterAShortSpin()
+    {
+        // The spin count is timed on this CPU: 100x longer asked, clearly more iterations.
+        const long shortSpin = qb::ompSpinCountFor(3.0), longSpin = qb::ompSpinCountFor(300.0);
+        QVERIFY2(shortSpin >= 100 && longSpin <= 1000000, qPrintable(QString::number(shortSpin)));
+        QVERIFY2(longSpin > 10 * shortSpin || shortSpin == 100, qPrintable(QStringLiteral("%1 %2").arg(shortSpin).arg(longSpin)));
+
+        // The CLI re-executes itself with PASSIVE and a spin count when the user set neither ...
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("OMP_WAIT_POLICY"));
+        env.remove(QStringLiteral("GOMP_SPINCOUNT"));
+        const Run set = runCli({"info", "--json"}, env);
+        QVERIFY2(set.code == 0, set.err.c_str());
+        const auto th = nlohmann::json::parse(set.out).at("threads");
+        QCOMPARE(th.at("omp_wait_policy").get<std::string>(), std::string("PASSIVE"));
+        const long spin = std::atol(th.at("omp_spin_count").get<std::string>().c_str());
+        QVERIFY2(spin >= 100 && spin <= 1000000, set.out.c_str());
+        const Run text = runCli({"info"}, env);
+        QVERIFY2(text.out.find("OpenMP wait PASSIVE, spin ") != std::string::npos, text.out.c_str());
+
+        // ... and keeps what the user set.
+        env.insert(QStringLiteral("OMP_WAIT_POLICY"), QStringLiteral("ACTIVE"));
+        const Run user = runCli({"info", "--json"}, env);
+        QVERIFY2(user.code == 0, user.err.c_str());
+        const auto uth = nlohmann::json::parse(user.out).at("threads");
+        QCOMPARE(uth.at("omp_wait_policy").get<std::string>(), std::string("ACTIVE"));
+        QCOMPARE(uth.at("omp_spin_count").get<std::string>(), std::string("default"));
+    }
+
     void oversizeModelIsRefusedUpFront()
     {
         QTemporaryDir dir;

@@ -250,8 +250,9 @@ int runBenchE2e(const std::vector<std::string>& argv)
         std::printf("model %s (%s, %lld layers, %s) on %s; CPU %s, kernels %s, AMX-INT8 %s\n", dir.c_str(),
                     cfg.architecture.c_str(), (long long)cfg.num_hidden_layers, args.get("dtype").c_str(), dev.str().c_str(),
                     b.cpu.c_str(), qb::kernels::isa_name(qb::kernels::isa()), out["amx_int8"].get<bool>() ? "yes" : "no");
-        std::printf("threads %d (%s), BLAS %s x%d; %s; read bandwidth %.1f GB/s; commit %s\n", tp.threads, tp.source.c_str(),
-                    tp.blas.c_str(), tp.blas_threads, qb::densePolicy().c_str(), bw, b.git_commit.c_str());
+        std::printf("threads %d (%s), BLAS %s x%d, OpenMP wait %s; %s; read bandwidth %.1f GB/s; commit %s\n", tp.threads,
+                    tp.source.c_str(), tp.blas.c_str(), tp.blas_threads, qb::ompWaitDescription().c_str(), qb::densePolicy().c_str(), bw,
+                    b.git_commit.c_str());
         std::printf("resident before load %s; load %.2f s, peak %s for %s of weights; PPL ctx %lld x %lld windows; prefill %lld x %lld; decode %lld after %lld\n\n",
                     qb::formatBytes(rssBase).c_str(), loadSeconds, qb::formatBytes(loadPeak).c_str(), qb::formatBytes(baselineBytes).c_str(), (long long)ctxUsed,
                     (long long)windows, (long long)ts.prefill_batch, (long long)ts.prefill_len, (long long)ts.decode_tokens,

@@ -6,6 +6,7 @@
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/build_info.h"
 #include "core/util/error.h"
+#include "core/util/threads.h"
 
 #include <nlohmann/json.hpp>
 
@@ -120,7 +121,7 @@ int runInfo(const std::vector<std::string>& argv)
         nlohmann::json j = {{"app_version", b.app_version}, {"git_commit", b.git_commit},
                             {"torch_version", b.torch_version}, {"torch_cuda", b.torch_cuda},
                             {"cuda_available", b.cuda_available}, {"cuda_device", b.cuda_device},
-                            {"cpu", b.cpu}};
+                            {"cpu", b.cpu}, {"threads", qb::currentThreadPolicy().toJson()}};
         bool valid = true;
         if (args.has("model")) {
             j["model"] = describeModel(args.get("model"));
@@ -132,6 +133,8 @@ int runInfo(const std::vector<std::string>& argv)
             std::cout << "QuantBench " << b.app_version << " (" << b.git_commit << ")\n"
                       << "libtorch   " << b.torch_version << (b.torch_cuda ? " (CUDA)" : " (CPU)") << '\n'
                       << "CPU        " << b.cpu << '\n'
+                      << "threads    " << j["threads"]["threads"].get<int>() << " (" << j["threads"]["source"].get<std::string>()
+                      << "), BLAS " << j["threads"]["blas"].get<std::string>() << ", OpenMP wait " << qb::ompWaitDescription() << '\n'
                       << "CUDA       " << (b.cuda_available ? b.cuda_device : std::string("not available")) << '\n';
             if (j.contains("model"))
                 printModel(j["model"]);

@@ -10,7 +10,7 @@
 
 int main(int argc, char** argv)
 {
-    qb::ensurePassiveOmpWait(argv); // may re-exec: before anything else (core/util/threads.h)
+    qb::ensureOmpWaitPolicy(argv); // may re-exec: before anything else (core/util/threads.h)
     qb::configureAllocator();
     auto& reg = qb::cli::registry();
     auto usage = [&](std::ostream& os) {

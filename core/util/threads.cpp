@@ -13,7 +13,10 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 
@@ -51,8 +54,10 @@ int setBlasThreadsOf(int n, std::string& which)
 nlohmann::json ThreadPolicy::toJson() const
 {
     const char* wait = std::getenv("OMP_WAIT_POLICY");
+    const char* spin = std::getenv("GOMP_SPINCOUNT");
     return {{"threads", threads}, {"cpus_allowed", cpus_allowed}, {"blas", blas}, {"blas_threads", blas_threads},
-            {"source", source}, {"omp_wait_policy", wait ? wait : "default (spin)"}};
+            {"source", source}, {"omp_wait_policy", wait && *wait ? wait : "default"},
+            {"omp_spin_count", spin && *spin ? spin : "default"}};
 }
 
 int allowedCpus()
@@ -109,12 +114,47 @@ int setBlasThreads(int n)
     return setBlasThreadsOf(n, which);
 }
 
-void ensurePassiveOmpWait(char** argv)
+long ompSpinCountFor(double micros)
+{
+    double nsPerIter = 25.0; // a guess where there is no pause instruction to time
+#if defined(__x86_64__) || defined(__i386__)
+    volatile int flag = 0;
+    constexpr long kIters = 10000;
+    double best = 1e30;
+    for (int rep = 0; rep < 3; ++rep) { // the fastest of 3: a preempted repeat only reads longer
+        const auto t0 = std::chrono::steady_clock::now();
+        for (long i = 0; i < kIters; ++i) {
+            if (flag)
+                break;
+            __builtin_ia32_pause();
+        }
+        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+        best = std::min(best, ns / double(kIters));
+    }
+    nsPerIter = std::max(best, 0.1);
+#endif
+    return std::clamp(std::lround(micros * 1000.0 / nsPerIter), 100L, 1000000L);
+}
+
+std::string ompWaitDescription()
+{
+    const char* wait = std::getenv("OMP_WAIT_POLICY");
+    const char* spin = std::getenv("GOMP_SPINCOUNT");
+    std::string s = wait && *wait ? std::string(wait) : std::string("default");
+    if (spin && *spin)
+        s += std::string(", spin ") + spin;
+    else if (!(wait && *wait))
+        s += " (spin ~3 ms)";
+    return s;
+}
+
+void ensureOmpWaitPolicy(char** argv)
 {
 #ifdef __linux__
-    if (std::getenv("OMP_WAIT_POLICY") || !argv || !argv[0])
+    if (std::getenv("OMP_WAIT_POLICY") || std::getenv("GOMP_SPINCOUNT") || !argv || !argv[0])
         return;
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::setenv("GOMP_SPINCOUNT", std::to_string(ompSpinCountFor(kOmpSpinMicros)).c_str(), 1);
     ::execv("/proc/self/exe", argv); // returns only on failure: then run with the spinning default
 #else
     (void)argv;

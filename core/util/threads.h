@@ -33,15 +33,30 @@ ThreadPolicy applyThreadPolicy(int requested = 0);
 // The policy in force (applies the default one on first use).
 ThreadPolicy currentThreadPolicy();
 
-// OpenMP's wait policy, fixed when libgomp loads (before main): by default a thread that
-// reaches a barrier first spins, so when the other thread of a team is not on a core (the GUI,
-// a browser, a build on the other core; 2-vCPU VMs) every parallel region costs a scheduler
-// slice. Measured on a 2-vCPU EPYC VM, demo sweep with 2 threads: 87.8 s spinning vs 36.5 s
-// passive on a quiet machine; beside a one-core CPU burner the window's sweep went from > 12 min
-// to 43.6 s. So the programs re-execute themselves once with OMP_WAIT_POLICY=PASSIVE unless the
-// user set OMP_WAIT_POLICY (ACTIVE brings the spinning back). Call first thing in main();
-// returns only if no re-exec happened (already set, or exec failed).
-void ensurePassiveOmpWait(char** argv);
+// OpenMP's wait policy, fixed when libgomp loads (before main). libgomp's default makes a thread
+// that reaches a barrier first spin for ~3 ms: when the other thread of a team is not on a core
+// (the GUI, a browser, a build on the other core; 2-vCPU VMs) every parallel region costs a
+// scheduler slice. Fully passive (sleep at once) has the opposite cost: on a VM, waking a sleeping
+// thread whose vCPU went idle takes ~40 us (measured: 44 us per parallel region against 3 us
+// spinning, 2-vCPU EPYC VM), and a decode step runs ~100 regions (qwen2.5-0.5b shape), so passive
+// alone cost 4 ms of a 20 ms token, and 85 % of the bundled demo model's decode step.
+// So the programs re-execute themselves once with OMP_WAIT_POLICY=PASSIVE plus GOMP_SPINCOUNT set to
+// a spin of about kOmpSpinMicros (measured on this CPU, see ompSpinCountFor): the competitive
+// choice, spin about as long as a wake-up costs, then sleep. Measured on that VM: demo sweep 15.0 s
+// passive, 11.3 s with the spin, 10.9 s spinning 3 ms; beside a one-core CPU burner 18.5 s, 22.6 s
+// and 30.8 s. libgomp drops the spin by itself when it manages more threads than CPUs. A user who
+// sets OMP_WAIT_POLICY or GOMP_SPINCOUNT keeps that. Call first thing in main(); returns only if no
+// re-exec happened (already set, or exec failed).
+void ensureOmpWaitPolicy(char** argv);
+constexpr double kOmpSpinMicros = 30.0;
+
+// Iterations of libgomp's wait loop (one load and one pause each) that last about `micros` on this
+// CPU, timed here (~1 ms); clamped to [100, 1000000].
+long ompSpinCountFor(double micros);
+
+// The OpenMP wait settings in force, for provenance and headers: "PASSIVE, spin 1300" or
+// "default (spin ~3 ms)".
+std::string ompWaitDescription();
 
 // Sets only the BLAS library's threads (OpenBLAS or MKL, found at run time); returns the count in
 // force, -1 when the BLAS offers no such call. For benchmarks that compare policies.
