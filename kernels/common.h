@@ -98,6 +98,14 @@ void reset_isa();                    // back to the environment / CPU default
 int num_threads();
 void set_num_threads(int n);
 
+// Threads for a GEMV that reads `weightBytes`: 1 below 128 KiB. Such a product takes a few
+// microseconds from cache on one core, less than a parallel region costs (~3 us with the process's
+// spinning wait, ~40 us waking a sleeping thread on a VM: core/util/threads.h).
+inline int gemv_threads(int64_t weightBytes, int threads)
+{
+    return weightBytes < (int64_t(128) << 10) ? 1 : threads;
+}
+
 // True when the CPU has the AVX-512 subsets the Avx512 paths use (F, BW, VL, VNNI).
 bool cpu_has_avx512_vnni();
 // Fast paths can be switched off (tests, benchmarks): QB_KERNELS_NO_SIMD=1 or this call

@@ -57,7 +57,8 @@ void gemm_dense(const DenseGemmArgs& a)
         const int64_t ntasks = ceil_div(a.N, NB);
         const Isa level = isa();
         const bool dot = level >= Isa::Avx512Bf16;
-#pragma omp parallel for schedule(static) num_threads(threads)
+        const int nt = gemv_threads(a.N * a.K * (a.w_type == DType::F32 ? 4 : 2), threads);
+#pragma omp parallel for schedule(static) num_threads(nt)
         for (int64_t t = 0; t < ntasks; ++t) {
             const int64_t n0 = t * NB, n1 = std::min(a.N, t * NB + NB);
             if (level >= Isa::Avx512) avx512::gemm_dense_gemv(a, n0, n1, dot);

@@ -146,7 +146,8 @@ void gemm_int8_packed(const PackedInt8Weight& p, const Int8GemmArgs& a)
     // Blocks: 128 rows of X (stays in L2) x 2 n-blocks (32 columns of W).
     constexpr int64_t MB = 128, NBB = 2;
     const int64_t mblocks = ceil_div(a.M, MB), nbb = ceil_div(p.nblocks, NBB);
-#pragma omp parallel for num_threads(num_threads()) collapse(2) schedule(static)
+    const int nt = a.M <= 4 ? gemv_threads(p.N * p.K, num_threads()) : num_threads();
+#pragma omp parallel for num_threads(nt) collapse(2) schedule(static)
     for (int64_t mb = 0; mb < mblocks; ++mb)
         for (int64_t j = 0; j < nbb; ++j) {
             const int64_t m0 = mb * MB, m1 = std::min(a.M, mb * MB + MB), nb0 = j * NBB, nb1 = std::min(p.nblocks, j * NBB + NBB);

@@ -96,7 +96,7 @@ void gemm_wo(const WoGemmArgs& a)
             // AVX2, few rows: register-decode tiles, tasks of 64 columns.
             constexpr int64_t NB = 64;
             const int64_t ntasks = ceil_div(a.N, NB);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(gemv_threads(a.N * a.K, threads))
             for (int64_t t = 0; t < ntasks; ++t) avx2::gemm_wo_block(a, 0, a.M, t * NB, std::min(a.N, t * NB + NB));
             return;
         }
@@ -111,7 +111,7 @@ void gemm_wo(const WoGemmArgs& a)
         // GEMV: memory bound. Contiguous column ranges (multiples of 8) split evenly over threads.
         constexpr int64_t NB = 64;
         const int64_t ntasks = ceil_div(a.N, NB);
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(gemv_threads(a.N * a.K, threads))
         for (int64_t t = 0; t < ntasks; ++t) avx512::gemv_wo_cols(a, t * NB, std::min(a.N, t * NB + NB));
         return;
     }

@@ -50,7 +50,11 @@ void gemv_batch(const GemvJob* jobs, int n)
     first[0] = 0;
     for (int i = 0; i < n; ++i) first[i + 1] = first[i] + ceil_div(jobs[i].wo ? jobs[i].wo->N : jobs[i].dense->N, NB);
     const int64_t total = first[n];
-#pragma omp parallel for schedule(static) num_threads(num_threads())
+    int64_t bytes = 0;
+    for (int i = 0; i < n; ++i)
+        bytes += jobs[i].wo ? jobs[i].wo->N * jobs[i].wo->K
+                            : jobs[i].dense->N * jobs[i].dense->K * (jobs[i].dense->w_type == DType::F32 ? 4 : 2);
+#pragma omp parallel for schedule(static) num_threads(gemv_threads(bytes, num_threads()))
     for (int64_t t = 0; t < total; ++t) {
         int j = 0;
         while (t >= first[j + 1]) ++j;

@@ -399,7 +399,7 @@ void TestKernels::gemmInt8MatchesRef_data()
     QTest::addColumn<bool>("bias");
     QTest::addColumn<bool>("wMin");   // W holds -128 (the AVX2 sign-trick kernel then gives way)
     struct S { int M, N, K; };
-    for (S s : {S{1, 1, 1}, S{1, 16, 64}, S{3, 17, 5}, S{5, 33, 100}, S{7, 50, 129}, S{16, 64, 256}, S{33, 47, 300}, S{130, 70, 515},
+    for (S s : {S{1, 1, 1}, S{1, 16, 64}, S{2, 300, 512}, S{3, 17, 5}, S{5, 33, 100}, S{7, 50, 129}, S{16, 64, 256}, S{33, 47, 300}, S{130, 70, 515},
                 S{300, 192, 896}})   // the last: oneDNN's prefill-size blocking
         for (auto [g, G] : {std::pair{1, 0}, {2, 32}, {2, 64}, {2, 128}, {2, 1000}, {0, 0}, {2, 12}, {2, 7}})
             for (bool pt : {false, true})
@@ -1012,7 +1012,7 @@ void TestKernels::gemmDenseMatchesRef_data()
     // M = 1: bf16 rows one after another (128-k steps, then 32-k masked tails); M = 2..4: register
     // tiles; M >= 5: panel GEMM (6-row tiles, 64-column blocks, 256-k chunks; tails in every
     // dimension, and a column count too small to split so rows are split instead).
-    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 9, 300}, S{1, 70, 896}, S{1, 65, 256}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512}, S{6, 3, 1},
+    for (S s : {S{1, 1, 1}, S{1, 37, 100}, S{1, 9, 300}, S{1, 70, 896}, S{1, 65, 256}, S{2, 300, 512}, S{2, 40, 96}, S{3, 19, 77}, S{4, 129, 300}, S{5, 64, 512}, S{6, 3, 1},
                 S{7, 17, 9}, S{16, 200, 384}, S{33, 130, 200}, S{130, 70, 600}, S{520, 16, 48}})
         for (bool wb : {true, false})
             for (auto [xb, yb] : {std::pair{false, false}, {true, false}, {true, true}})
@@ -1087,8 +1087,9 @@ void TestKernels::gemvBatchEqualsSingleCalls()
 {
     // A decode step's q/k/v (one dense bf16, one INT8 per-row, one FP8 per-group weight, columns not
     // a multiple of the 64-column task) in one batch: every Y bit-identical to its GEMM run alone, at
-    // every ISA level and row count the batch accepts; padding columns untouched.
-    const int K = 200;
+    // every ISA level and row count the batch accepts; padding columns untouched. K = 600: ~250 KiB
+    // of weights, so the batch takes the threaded path (small batches run on one thread).
+    const int K = 600;
     const int Ns[3] = {150, 64, 37};
     auto wq = toBf16(randn(size_t(Ns[0] * K), 31, 0.05f));
     auto wkF = randn(size_t(Ns[1] * K), 32, 0.05f), wvF = randn(size_t(Ns[2] * K), 33, 0.05f);
