@@ -246,6 +246,15 @@ private Q_SLOTS:
         // Quantized schemes hold fewer weight bytes than the bf16 baseline.
         for (size_t i = 1; i < rows.size(); ++i)
             QVERIFY(rows[i].at("weight_bytes").get<double>() < rows[0].at("weight_bytes").get<double>());
+        // Every scheme row carries its paired decode ratio (default 3 pairs), ordered min <= median <= max;
+        // the baseline row has none (it is the reference of the pairs).
+        QVERIFY(!rows[0].contains("decode_paired_vs_baseline"));
+        for (size_t i = 1; i < rows.size(); ++i) {
+            const double lo = rows[i].at("decode_paired_vs_baseline_min").get<double>(),
+                         med = rows[i].at("decode_paired_vs_baseline").get<double>(),
+                         hi = rows[i].at("decode_paired_vs_baseline_max").get<double>();
+            QVERIFY2(std::isfinite(lo) && lo > 0 && lo <= med && med <= hi && std::isfinite(hi), rows[i].dump().c_str());
+        }
     }
 };
 

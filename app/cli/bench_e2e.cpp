@@ -65,6 +65,7 @@ int runBenchE2e(const std::vector<std::string>& argv)
         .option("decode-tokens", "batch-1 decode steps", "32")
         .option("repeats", "timed repeats of prefill / decode (median)", "3")
         .option("bw-mb", "bandwidth probe buffer in MiB", "1024")
+        .option("paired", "decode ratio to the baseline also from this many back-to-back pairs (baseline, scheme), median; 0: off", "3")
         .flag("policies", "also time the baseline PPL under the candidate thread / GEMM policies")
         .flag("json", "machine-readable output");
     return qb::cli::runParsed(args, argv, [&] {
@@ -128,6 +129,9 @@ int runBenchE2e(const std::vector<std::string>& argv)
         ts.decode_tokens = args.getInt("decode-tokens");
         ts.warmup = 1;
         ts.repeats = int(R);
+        const int64_t pairs = args.getInt("paired");
+        if (pairs < 0 || pairs > 100)
+            throw qb::Error("bench e2e: --paired must be 0..100");
 
         nlohmann::json rows = nlohmann::json::array();
         for (const auto& s : schemes) {
@@ -181,6 +185,36 @@ int runBenchE2e(const std::vector<std::string>& argv)
                 const double rowBw = qb::cli::bandwidthGBs(size_t(args.getInt("bw-mb")) << 20, 5);
                 row["bandwidth_gbs"] = rowBw;
                 row["pct_roofline"] = 100.0 * bytesTok * t.decode_tokens_per_s / (rowBw * 1e9);
+                // The decode ratio from rows minutes apart carries the host's drift (a shared machine's
+                // bandwidth moves by 2x within the hour); pairs of decode runs back to back, baseline and
+                // scheme in alternating order, do not. Each half rebuilds its model from the kept baseline
+                // (the next row applies its own scheme).
+                if (!rows.empty() && pairs > 0) {
+                    qb::ThroughputTaskSettings d = ts;
+                    d.prefill_batch = 1;
+                    d.prefill_len = 1;
+                    d.warmup = 0;
+                    d.repeats = 1;
+                    std::vector<double> ratios;
+                    bool onScheme = true;
+                    for (int64_t i = 0; i < pairs; ++i) {
+                        double tb = 0, tsch = 0;
+                        for (int half = 0; half < 2; ++half) {
+                            const bool base = (half == 0) == (i % 2 == 0);
+                            if (base && onScheme) quant.restore();
+                            else if (!base && !onScheme) quant.apply(s);
+                            onScheme = !base;
+                            (base ? tb : tsch) = qb::measureThroughput(*model, d, uint64_t(i)).decode_tokens_per_s;
+                        }
+                        if (tb > 0) ratios.push_back(tsch / tb);
+                    }
+                    std::sort(ratios.begin(), ratios.end());
+                    if (!ratios.empty()) {
+                        row["decode_paired_vs_baseline"] = ratios[ratios.size() / 2];
+                        row["decode_paired_vs_baseline_min"] = ratios.front();
+                        row["decode_paired_vs_baseline_max"] = ratios.back();
+                    }
+                }
             } catch (const qb::Error& e) {
                 row["error"] = e.what();
             }
@@ -257,23 +291,32 @@ int runBenchE2e(const std::vector<std::string>& argv)
                     qb::formatBytes(rssBase).c_str(), loadSeconds, qb::formatBytes(loadPeak).c_str(), qb::formatBytes(baselineBytes).c_str(), (long long)ctxUsed,
                     (long long)windows, (long long)ts.prefill_batch, (long long)ts.prefill_len, (long long)ts.decode_tokens,
                     (long long)ts.decode_prompt);
-        std::printf("%-26s %10s %6s %10s %6s %9s %6s %6s %6s %10s %10s %6s %6s %6s %9s %9s\n", "scheme", "PPL tok/s", "x", "prefill/s", "x",
-                    "decode/s", "x", "%roof", "GB/s", "weights", "peak RSS", "net/W", "held/W", "q-pk/W", "act+KV", "rel err");
+        std::printf("%-26s %10s %6s %10s %6s %9s %6s %6s %6s %6s %10s %10s %6s %6s %6s %9s %9s\n", "scheme", "PPL tok/s", "x", "prefill/s", "x",
+                    "decode/s", "x", "x pair", "%roof", "GB/s", "weights", "peak RSS", "net/W", "held/W", "q-pk/W", "act+KV", "rel err");
         for (const auto& r : rows) {
             if (r.contains("error")) {
                 std::printf("%-26s error: %s\n", r["scheme"].get<std::string>().c_str(), r["error"].get<std::string>().c_str());
                 continue;
             }
             auto g = [&](const char* k) { return r.value(k, 0.0); };
-            std::printf("%-26s %10.1f %6.2f %10.2f %6.2f %9.2f %6.2f %6.1f %6.1f %10s %10s %6.2f %6.2f %6.2f %9s %9.2e\n",
+            auto pairCol = [&](const nlohmann::json& x) {
+                char buf[32];
+                if (x.contains("decode_paired_vs_baseline"))
+                    std::snprintf(buf, sizeof buf, "%.2f", x["decode_paired_vs_baseline"].get<double>());
+                else
+                    std::snprintf(buf, sizeof buf, "%s", &x == &rows[0] ? "1.00" : "-");
+                return std::string(buf);
+            };
+            std::printf("%-26s %10.1f %6.2f %10.2f %6.2f %9.2f %6.2f %6s %6.1f %6.1f %10s %10s %6.2f %6.2f %6.2f %9s %9.2e\n",
                         r["scheme"].get<std::string>().c_str(), g("ppl_tokens_per_s"), g("ppl_tokens_per_s_vs_baseline"),
                         g("prefill_samples_per_s"), g("prefill_samples_per_s_vs_baseline"), g("decode_tokens_per_s"),
-                        g("decode_tokens_per_s_vs_baseline"), g("pct_roofline"), g("bandwidth_gbs"), qb::formatBytes(uint64_t(g("weight_bytes"))).c_str(),
+                        g("decode_tokens_per_s_vs_baseline"), pairCol(r).c_str(), g("pct_roofline"), g("bandwidth_gbs"), qb::formatBytes(uint64_t(g("weight_bytes"))).c_str(),
                         qb::formatBytes(uint64_t(g("peak_resident_bytes"))).c_str(), g("peak_net_over_baseline_weights"),
                         g("held_net_over_baseline_weights"), g("quantize_peak_net_over_baseline_weights"),
                         qb::formatBytes(uint64_t(g("activation_kv_peak_bytes"))).c_str(), g("rel_err_vs_fp32"));
         }
-        std::printf("\nx: ratio to the first row. %%roof: decode bytes per token (weights read once; an untied embedding\n"
+        std::printf("\nx: ratio to the first row. x pair: decode ratio from --paired back-to-back pairs of decode runs\n"
+                    "(baseline, scheme; median), free of the drift between rows. %%roof: decode bytes per token (weights read once; an untied embedding\n"
                     "table only one row) x tokens/s / GB/s, the read bandwidth probed after that row. peak RSS: the process's\n"
                     "peak resident memory while that row ran (reset per row); net/W: that peak minus the resident memory before\n"
                     "the model was loaded "
