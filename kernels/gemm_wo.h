@@ -24,7 +24,7 @@
 //     of output columns and per scale group (per row / per tensor: all of K), the codes are decoded exactly
 //     into a bf16 block (at most ~1 MiB per thread) and oneDNN's bf16 matmul (brgemm: AMX tiles where the
 //     CPU has them, vdpbf16ps otherwise) computes the group's exact-product fp32 sums p; its post-ops apply
-//     the scale and accumulate, s = p * sw (+ s) (+ bias at the last group); a final reorder writes Y
+//     the scale and accumulate, s = p * sw (+ s) (+ bias at the last group); our AVX-512 store writes Y
 //     (bf16: round to nearest even). X is copied group-major (per group: M x G dense) when G < K.
 // All group sizes work on every path (G need not be a multiple of 16). No float copy of W or X
 // is made; the GEMM uses per-thread scratch of 128 x (256 + rows of a task (<= 512)) floats.

@@ -166,6 +166,22 @@ void gemm_wo_onednn(const WoGemmArgs& a)
     // call pays one.
     const int64_t NB = blockCols(N, K, threads), tasks = ceil_div(N, NB);
     const int64_t gsize = ceil_div(NB, 64) * 64 * ceil_div(G, 32) * 32;   // one decoded group, either layout
+    // Primitives of the first, a middle and the last group (shorter maybe, and adding bias), for full
+    // tasks and for the last task's narrower block: looked up once per call, not per task.
+    struct GroupPrims {
+        Prim first, mid, last;
+        const Prim& of(int64_t g, int64_t ng) const { return g == 0 ? first : g == ng - 1 ? last : mid; }
+    };
+    auto primsFor = [&](int64_t nb) {
+        auto at = [&](int64_t g) { return matmulFor(M, nb, std::min(G, K - g * G), g > 0, g == ng - 1 && a.bias); };
+        GroupPrims p;
+        p.first = at(0);
+        p.last = ng > 1 ? at(ng - 1) : p.first;
+        p.mid = ng > 2 ? at(1) : p.last;
+        return p;
+    };
+    const int64_t tail = N - (tasks - 1) * NB;
+    const GroupPrims full = primsFor(NB), narrow = tail == NB ? full : primsFor(tail);
     std::exception_ptr err;
     std::mutex errMu;
 #pragma omp parallel for schedule(static) num_threads(threads) if (tasks > 1)
@@ -179,12 +195,10 @@ void gemm_wo_onednn(const WoGemmArgs& a)
             uint16_t* const w = reinterpret_cast<uint16_t*>(wbuf.floats(size_t(gsize + 1) / 2));
             float* const acc = cbuf.floats(size_t(M * nb));
             float* const sv = sbuf.floats(size_t(nb));
-            // Primitives of the first, the middle and the last group (shorter maybe, and adding bias).
-            auto primFor = [&](int64_t g) { return matmulFor(M, nb, std::min(G, K - g * G), g > 0, g == ng - 1 && a.bias); };
-            const Prim p0 = primFor(0), pl = ng > 1 ? primFor(ng - 1) : p0, pm = ng > 2 ? primFor(1) : pl;
+            const GroupPrims& prims = nb == NB ? full : narrow;
             for (int64_t g = 0; g < ng; ++g) {
                 const int64_t k0 = g * G, kc = std::min(G, K - k0);
-                const Prim& p = g == 0 ? p0 : g == ng - 1 ? pl : pm;
+                const Prim& p = prims.of(g, ng);
                 if (p.ba64) {
                     const int64_t kp = ceil_div(kc, 32) * 32;
                     for (int64_t q = 0; q * 64 < nb; ++q) avx512::wo_decode_bf16_ba64(a, n0 + q * 64, k0, kc, kp, w + q * 64 * kp);

@@ -49,15 +49,21 @@ int setBlasThreadsOf(int n, std::string& which)
     return -1;
 }
 
+// An OpenMP setting from the environment; "" when unset or empty (libgomp's default then).
+std::string ompEnv(const char* name)
+{
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
 } // namespace
 
 nlohmann::json ThreadPolicy::toJson() const
 {
-    const char* wait = std::getenv("OMP_WAIT_POLICY");
-    const char* spin = std::getenv("GOMP_SPINCOUNT");
+    const std::string wait = ompEnv("OMP_WAIT_POLICY"), spin = ompEnv("GOMP_SPINCOUNT");
     return {{"threads", threads}, {"cpus_allowed", cpus_allowed}, {"blas", blas}, {"blas_threads", blas_threads},
-            {"source", source}, {"omp_wait_policy", wait && *wait ? wait : "default"},
-            {"omp_spin_count", spin && *spin ? spin : "default"}};
+            {"source", source}, {"omp_wait_policy", wait.empty() ? "default" : wait},
+            {"omp_spin_count", spin.empty() ? "default" : spin}};
 }
 
 int allowedCpus()
@@ -138,14 +144,10 @@ long ompSpinCountFor(double micros)
 
 std::string ompWaitDescription()
 {
-    const char* wait = std::getenv("OMP_WAIT_POLICY");
-    const char* spin = std::getenv("GOMP_SPINCOUNT");
-    std::string s = wait && *wait ? std::string(wait) : std::string("default");
-    if (spin && *spin)
-        s += std::string(", spin ") + spin;
-    else if (!(wait && *wait))
-        s += " (spin ~3 ms)";
-    return s;
+    const std::string wait = ompEnv("OMP_WAIT_POLICY"), spin = ompEnv("GOMP_SPINCOUNT");
+    if (!spin.empty())
+        return (wait.empty() ? "default" : wait) + ", spin " + spin;
+    return wait.empty() ? "default (spin ~3 ms)" : wait;
 }
 
 void ensureOmpWaitPolicy(char** argv)
